@@ -1,0 +1,89 @@
+"""impact: counterfactual impact estimation for programme evaluation.
+
+Turn a long DataFrame into a :class:`Panel`, configure an estimator, call
+``fit(panel)`` and read the :class:`ImpactResult`::
+
+    import impact
+    panel = impact.Panel.from_frame(df, unit="school", time="year",
+                                    outcome="score", treated="pilot")
+    result = impact.estimate(panel, method="did")
+    print(result.summary())
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from impact import estimators as estimators
+from impact.data import Panel
+from impact.estimators import DifferenceInDifferences, Estimator
+from impact.exceptions import (
+    DataError,
+    DataWarning,
+    DesignError,
+    DesignWarning,
+    EstimationError,
+    ImpactError,
+    ImpactWarning,
+    InferenceWarning,
+    UnknownEstimatorError,
+)
+from impact.registry import available_estimators, get_estimator, register
+from impact.result import Effect, ImpactResult, Summary, compare
+
+__version__ = "0.1.0"
+
+
+def estimate(panel: Panel, method: str = "did", **params: Any) -> ImpactResult:
+    """Fit the estimator registered as ``method`` on ``panel``.
+
+    A thin convenience for ``get_estimator(method, **params).fit(panel)``.
+
+    Parameters
+    ----------
+    panel : Panel
+        The data.
+    method : str, default "did"
+        A name from :func:`available_estimators`.
+    **params
+        Hyperparameters of the estimator.
+
+    Returns
+    -------
+    ImpactResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"u": [1, 1, 2, 2, 3, 3], "t": [1, 2] * 3,
+    ...                    "y": [1.0, 4.0, 2.0, 3.0, 0.0, 1.5], "d": [0, 1, 0, 0, 0, 0]})
+    >>> panel = Panel.from_frame(df, unit="u", time="t", outcome="y", treated="d")
+    >>> round(estimate(panel, method="did", inference="iid").att.estimate, 6)
+    1.75
+    """
+    return get_estimator(method, **params).fit(panel)
+
+
+__all__ = [
+    "DataError",
+    "DataWarning",
+    "DesignError",
+    "DesignWarning",
+    "DifferenceInDifferences",
+    "Effect",
+    "EstimationError",
+    "Estimator",
+    "ImpactError",
+    "ImpactResult",
+    "ImpactWarning",
+    "InferenceWarning",
+    "Panel",
+    "Summary",
+    "UnknownEstimatorError",
+    "__version__",
+    "available_estimators",
+    "compare",
+    "estimate",
+    "get_estimator",
+    "register",
+]

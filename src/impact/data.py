@@ -1,0 +1,562 @@
+"""The :class:`Panel`: a validated, immutable long-format container for cohort data.
+
+A Panel names the role of each column once (unit, time, outcome, treatment,
+covariates, cluster, weights), checks the data once, and derives what every estimator
+needs: the units, the periods, each unit's cohort (its first treated period), the
+treated and never-treated units, and whether the data are a balanced panel, an
+unbalanced panel, a cross-section or a repeated cross-section (pupils nested in
+schools, each year a new cohort of pupils).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impact.exceptions import DataError, DataWarning, warn
+
+__all__ = ["Panel"]
+
+_MAX_SHOWN = 5
+
+
+def _show(values: Sequence[Any] | pd.Index | np.ndarray) -> str:
+    """Render at most a handful of offending values for an error message."""
+    values = list(values)
+    shown = ", ".join(
+        repr(v.item() if isinstance(v, np.generic) else v) for v in values[:_MAX_SHOWN]
+    )
+    if len(values) > _MAX_SHOWN:
+        shown += f", ... ({len(values)} in all)"
+    return shown
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+class Panel:
+    """Validated, immutable long-format data for impact estimation.
+
+    Build it with :meth:`Panel.from_frame`; estimators take a Panel, never column names.
+
+    Attributes
+    ----------
+    unit, time, outcome, treated : str
+        Names of the columns holding each role. When the Panel was built from a cohort
+        column, ``treated`` names a derived 0/1 column.
+    cohort_column : str or None
+        The cohort column the Panel was built from, if any.
+    covariates : tuple of str
+        Covariate columns.
+    cluster : str or None
+        Column of clusters for standard errors. ``None`` means clustering by unit.
+    weights : str or None
+        Column of sampling weights.
+
+    Notes
+    -----
+    Never-treated units have a missing cohort (``NaN`` or ``NaT``) in :attr:`cohort`.
+    """
+
+    __slots__ = (
+        "_cohort",
+        "_frame",
+        "_is_rcs",
+        "absorbing",
+        "cluster",
+        "cohort_column",
+        "covariates",
+        "outcome",
+        "time",
+        "treated",
+        "unit",
+        "weights",
+    )
+
+    def __init__(self, *_: Any, **__: Any) -> None:
+        raise TypeError("build a Panel with Panel.from_frame(df, unit=..., time=..., ...)")
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        *,
+        unit: str,
+        time: str,
+        outcome: str,
+        treated: str | None = None,
+        cohort: str | None = None,
+        covariates: Sequence[str] = (),
+        cluster: str | None = None,
+        weights: str | None = None,
+        absorbing: bool = True,
+        dropna: bool = False,
+        repeated_cross_section: bool | None = None,
+    ) -> Panel:
+        """Validate a long DataFrame and build a Panel from a copy of it.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Long data: one row per unit and period (panel data), one row per unit
+            (a cross-section), or several rows per unit and period (pupils nested in
+            schools). The caller's frame is copied and never modified.
+        unit : str
+            Column identifying the unit of assignment (a school, a pupil).
+        time : str
+            Column of periods, numeric (years) or datetime.
+        outcome : str
+            Numeric outcome column.
+        treated : str, optional
+            0/1 or boolean column: is the unit under the programme in that period.
+        cohort : str, optional
+            Column holding the unit's first treated period, with 0 or NaN for
+            never-treated units (R ``did``'s ``gname``). Give exactly one of
+            ``treated`` and ``cohort``.
+        covariates : sequence of str
+            Covariate columns (numeric, boolean or categorical), without missing
+            values and not constant.
+        cluster : str, optional
+            Column of clusters for standard errors (schools when rows are pupils).
+            By default estimators cluster by unit.
+        weights : str, optional
+            Column of non-negative sampling weights.
+        absorbing : bool, default True
+            Require that treatment never switches off once it has started.
+        dropna : bool, default False
+            Drop rows whose outcome is missing or infinite (with a
+            :class:`~impact.exceptions.DataWarning` counting them) instead of raising.
+        repeated_cross_section : bool, optional
+            Whether several rows per unit and period are expected (individuals nested
+            in units). ``None`` decides from the data: when most unit-period cells hold
+            several rows the data are a repeated cross-section; when only a few do,
+            those rows are reported as duplicates.
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        DataError
+            When a column is missing or malformed; the message names the column and
+            the offending values or rows.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({
+        ...     "school": [1, 1, 2, 2], "year": [2001, 2002, 2001, 2002],
+        ...     "score": [50.0, 55.0, 48.0, 50.0], "pilot": [0, 1, 0, 0]})
+        >>> panel = Panel.from_frame(df, unit="school", time="year", outcome="score",
+        ...                          treated="pilot")
+        >>> panel.treated_units.tolist(), panel.is_balanced
+        ([1], True)
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise DataError(f"expected a pandas DataFrame, got {type(df).__name__}")
+        if (treated is None) == (cohort is None):
+            raise DataError(
+                "give exactly one of treated= (a 0/1 column per unit and period) and "
+                "cohort= (the first treated period per unit)"
+            )
+        covariates = tuple(covariates)
+        roles = {"unit": unit, "time": time, "outcome": outcome}
+        if treated is not None:
+            roles["treated"] = treated
+        if cohort is not None:
+            roles["cohort"] = cohort
+        if cluster is not None:
+            roles["cluster"] = cluster
+        if weights is not None:
+            roles["weights"] = weights
+        for name in (*roles.values(), *covariates):
+            if not isinstance(name, str):
+                raise DataError(f"column names must be strings, got {name!r}")
+        missing = [c for c in (*roles.values(), *covariates) if c not in df.columns]
+        if missing:
+            raise DataError(
+                f"column(s) {_show(missing)} not found in the frame; "
+                f"available columns are {_show(list(df.columns))}"
+            )
+        if len(df) == 0:
+            raise DataError("the frame is empty: no rows to estimate from")
+        if outcome in covariates:
+            raise DataError(f"column {outcome!r} is the outcome and cannot also be a covariate")
+        used = list(dict.fromkeys([*roles.values(), *covariates]))
+        frame = df.loc[:, used].copy(deep=True)
+        frame.index = pd.RangeIndex(len(frame))
+
+        # unit
+        if frame[unit].isna().any():
+            rows = frame.index[frame[unit].isna()]
+            raise DataError(f"unit column {unit!r} has missing values in rows {_show(rows)}")
+        # time
+        tcol = frame[time]
+        if not (pd.api.types.is_numeric_dtype(tcol) or pd.api.types.is_datetime64_any_dtype(tcol)):
+            raise DataError(
+                f"time column {time!r} must be numeric (e.g. years) or datetime, "
+                f"got dtype {tcol.dtype}; convert it with pd.to_numeric or pd.to_datetime"
+            )
+        if pd.api.types.is_bool_dtype(tcol):
+            raise DataError(f"time column {time!r} is boolean; it must hold periods")
+        if tcol.isna().any():
+            rows = frame.index[tcol.isna()]
+            raise DataError(f"time column {time!r} has missing values in rows {_show(rows)}")
+        # outcome
+        ycol = frame[outcome]
+        if not pd.api.types.is_numeric_dtype(ycol) or pd.api.types.is_bool_dtype(ycol):
+            if pd.api.types.is_bool_dtype(ycol):
+                frame[outcome] = ycol.astype(float)
+            else:
+                bad = ycol[pd.to_numeric(ycol, errors="coerce").isna() & ycol.notna()]
+                raise DataError(
+                    f"outcome column {outcome!r} must be numeric, got dtype {ycol.dtype}"
+                    + (f" with values such as {_show(bad.unique())}" if len(bad) else "")
+                )
+        frame[outcome] = frame[outcome].astype(float)
+        bad_y = ~np.isfinite(frame[outcome].to_numpy())
+        if bad_y.any():
+            if not dropna:
+                raise DataError(
+                    f"outcome column {outcome!r} has {int(bad_y.sum())} missing or infinite "
+                    f"value(s) in rows {_show(frame.index[bad_y])}; clean them or pass "
+                    "dropna=True to drop those rows"
+                )
+            warn(
+                f"dropped {int(bad_y.sum())} row(s) whose outcome {outcome!r} is missing or "
+                "infinite",
+                DataWarning,
+            )
+            frame = frame.loc[~bad_y].reset_index(drop=True)
+            if len(frame) == 0:
+                raise DataError(f"no rows left after dropping missing outcomes in {outcome!r}")
+        # covariates
+        for cov in covariates:
+            col = frame[cov]
+            if col.isna().any():
+                rows = frame.index[col.isna()]
+                raise DataError(
+                    f"covariate {cov!r} has missing values in rows {_show(rows)}; impute or "
+                    "drop them before building the Panel"
+                )
+            if _is_numeric(col) and not np.isfinite(col.to_numpy(dtype=float)).all():
+                rows = frame.index[~np.isfinite(col.to_numpy(dtype=float))]
+                raise DataError(f"covariate {cov!r} has infinite values in rows {_show(rows)}")
+            if col.nunique(dropna=False) <= 1:
+                raise DataError(
+                    f"covariate {cov!r} is constant ({col.iloc[0]!r} in every row); it "
+                    "carries no information, drop it"
+                )
+        # cluster and weights
+        if cluster is not None and frame[cluster].isna().any():
+            rows = frame.index[frame[cluster].isna()]
+            raise DataError(f"cluster column {cluster!r} has missing values in rows {_show(rows)}")
+        if weights is not None:
+            w = frame[weights]
+            if not _is_numeric(w):
+                raise DataError(f"weights column {weights!r} must be numeric, got {w.dtype}")
+            wv = w.to_numpy(dtype=float)
+            bad = ~np.isfinite(wv) | (wv < 0)
+            if bad.any():
+                raise DataError(
+                    f"weights column {weights!r} must be finite and non-negative; rows "
+                    f"{_show(frame.index[bad])} are not"
+                )
+            if not (wv > 0).any():
+                raise DataError(f"weights column {weights!r} is zero in every row")
+            frame[weights] = wv
+
+        units = pd.unique(frame[unit])
+        if len(units) < 2:
+            raise DataError(
+                f"unit column {unit!r} holds a single unit ({units[0]!r}); an impact "
+                "estimate needs at least two units"
+            )
+
+        # rows per unit-period cell
+        cell_sizes = frame.groupby([unit, time], sort=False).size()
+        has_dups = bool((cell_sizes > 1).any())
+        if repeated_cross_section is None:
+            is_rcs = has_dups and float((cell_sizes > 1).mean()) >= 0.5
+        else:
+            is_rcs = bool(repeated_cross_section)
+        if has_dups and not is_rcs:
+            dup = cell_sizes[cell_sizes > 1]
+            raise DataError(
+                f"{len(dup)} unit-period cell(s) of ({unit!r}, {time!r}) hold more than one "
+                f"row, e.g. {_show(list(dup.index))}; remove the duplicates, or pass "
+                "repeated_cross_section=True if rows are individuals nested in units"
+            )
+
+        # treatment
+        if treated is not None:
+            dcol = frame[treated]
+            if pd.api.types.is_bool_dtype(dcol):
+                frame[treated] = dcol.astype(np.int8)
+            else:
+                if not pd.api.types.is_numeric_dtype(dcol):
+                    raise DataError(
+                        f"treated column {treated!r} must be 0/1 or boolean, got dtype "
+                        f"{dcol.dtype} with values {_show(pd.unique(dcol))}"
+                    )
+                values = pd.unique(dcol)
+                bad = [v for v in values if not (v == 0 or v == 1)]
+                if bad:
+                    raise DataError(
+                        f"treated column {treated!r} must hold only 0 and 1, found {_show(bad)}"
+                    )
+                frame[treated] = dcol.astype(np.int8)
+            if is_rcs:
+                spread = frame.groupby([unit, time], sort=False)[treated].agg(["min", "max"])
+                mixed = spread.index[spread["min"] != spread["max"]]
+                if len(mixed):
+                    raise DataError(
+                        f"treated column {treated!r} differs between rows of the same "
+                        f"unit-period {_show(list(mixed))}; assignment must be at the unit "
+                        f"level ({unit!r})"
+                    )
+            ordered = frame.sort_values([unit, time], kind="stable")
+            d = ordered[treated].to_numpy()
+            same_unit = ordered[unit].to_numpy()[1:] == ordered[unit].to_numpy()[:-1]
+            switch_off = same_unit & (d[:-1] == 1) & (d[1:] == 0)
+            if switch_off.any() and absorbing:
+                bad_units = pd.unique(ordered[unit].to_numpy()[1:][switch_off])
+                raise DataError(
+                    f"treated column {treated!r} switches from 1 back to 0 for unit(s) "
+                    f"{_show(bad_units)}; treatment must be absorbing, or pass "
+                    "absorbing=False"
+                )
+            first = frame.loc[frame[treated] == 1].groupby(unit, sort=False)[time].min()
+            unit_cohort = pd.Series(first, dtype=frame[time].dtype).reindex(units)
+            derived_cohort = None
+        else:
+            ccol = frame[cohort]
+            if not (
+                pd.api.types.is_numeric_dtype(ccol) or pd.api.types.is_datetime64_any_dtype(ccol)
+            ) or pd.api.types.is_bool_dtype(ccol):
+                raise DataError(
+                    f"cohort column {cohort!r} must hold the first treated period (same type "
+                    f"as {time!r}), got dtype {ccol.dtype}"
+                )
+            if pd.api.types.is_datetime64_any_dtype(ccol):
+                never = ccol.isna()
+            else:
+                never = ccol.isna() | (ccol == 0)
+            spread = (
+                ccol.where(~never)
+                .groupby(frame[unit], sort=False)
+                .agg(lambda s: s.nunique(dropna=False))
+            )
+            varying = spread.index[spread > 1]
+            if len(varying):
+                raise DataError(
+                    f"cohort column {cohort!r} varies within unit(s) {_show(varying)}; it "
+                    "must hold one first-treated period per unit"
+                )
+            observed = set(pd.unique(frame[time]))
+            cvals = pd.unique(ccol[~never])
+            off = [v for v in cvals if v not in observed]
+            if off:
+                raise DataError(
+                    f"cohort column {cohort!r} holds value(s) {_show(sorted(off))} that are "
+                    f"not observed periods of {time!r}; use 0 or NaN for never-treated units"
+                )
+            first = ccol.where(~never).groupby(frame[unit], sort=False).first()
+            unit_cohort = first.reindex(units)
+            if not pd.api.types.is_datetime64_any_dtype(ccol):
+                unit_cohort = unit_cohort.astype(float)
+            treated = "treated" if "treated" not in frame.columns else "_treated"
+            row_cohort = frame[unit].map(unit_cohort)
+            frame[treated] = (frame[time] >= row_cohort).fillna(False).astype(np.int8)
+            derived_cohort = cohort
+        unit_cohort.index.name = unit
+        unit_cohort.name = "cohort"
+        unit_cohort = unit_cohort.sort_index()
+
+        frame = frame.sort_values([unit, time], kind="stable").reset_index(drop=True)
+        panel = object.__new__(cls)
+        for name, value in {
+            "_frame": frame,
+            "_cohort": unit_cohort,
+            "_is_rcs": is_rcs,
+            "absorbing": absorbing,
+            "unit": unit,
+            "time": time,
+            "outcome": outcome,
+            "treated": treated,
+            "cohort_column": derived_cohort,
+            "covariates": covariates,
+            "cluster": cluster,
+            "weights": weights,
+        }.items():
+            object.__setattr__(panel, name, value)
+        return panel
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Panel is immutable; build a new one with Panel.from_frame")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Panel is immutable")
+
+    def __repr__(self) -> str:
+        kind = (
+            "cross-section"
+            if self.is_cross_section
+            else "repeated cross-section"
+            if self.is_repeated_cross_section
+            else "balanced panel"
+            if self.is_balanced
+            else "unbalanced panel"
+        )
+        return (
+            f"Panel({kind}: {self.n_obs} rows, {self.n_units} units ({len(self.treated_units)} "
+            f"treated), {self.n_periods} periods; outcome={self.outcome!r})"
+        )
+
+    # ------------------------------------------------------------------ derived views
+    @property
+    def frame(self) -> pd.DataFrame:
+        """A copy of the validated data, sorted by unit and time."""
+        return self._frame.copy()
+
+    @property
+    def units(self) -> pd.Index:
+        """Sorted unique units."""
+        return self._cohort.index.copy()
+
+    @property
+    def periods(self) -> pd.Index:
+        """Sorted unique periods."""
+        return pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
+
+    @property
+    def n_obs(self) -> int:
+        """Number of rows."""
+        return len(self._frame)
+
+    @property
+    def n_units(self) -> int:
+        """Number of units."""
+        return len(self._cohort)
+
+    @property
+    def n_periods(self) -> int:
+        """Number of distinct periods."""
+        return int(self._frame[self.time].nunique())
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of clusters used for standard errors (units unless ``cluster`` is set)."""
+        return int(self._frame[self.cluster or self.unit].nunique())
+
+    @property
+    def cohort(self) -> pd.Series:
+        """First treated period per unit; missing (NaN/NaT) for never-treated units."""
+        return self._cohort.copy()
+
+    @property
+    def cohorts(self) -> pd.Index:
+        """Sorted distinct first-treated periods (treatment cohorts)."""
+        return pd.Index(np.sort(self._cohort.dropna().unique()), name="cohort")
+
+    @property
+    def treated_units(self) -> pd.Index:
+        """Units treated in at least one period."""
+        return self._cohort.index[self._cohort.notna()]
+
+    @property
+    def never_treated_units(self) -> pd.Index:
+        """Units never treated in the observed periods."""
+        return self._cohort.index[self._cohort.isna()]
+
+    @property
+    def is_cross_section(self) -> bool:
+        """True when the data hold a single period."""
+        return self.n_periods == 1
+
+    @property
+    def is_repeated_cross_section(self) -> bool:
+        """True when several rows share a unit-period (individuals nested in units)."""
+        return self._is_rcs
+
+    @property
+    def is_balanced(self) -> bool:
+        """True when every unit is observed in every period (once, for panel data)."""
+        if self._is_rcs:
+            cells = self._frame.groupby([self.unit, self.time], sort=False).ngroups
+        else:
+            cells = self.n_obs
+        return cells == self.n_units * self.n_periods
+
+    @property
+    def is_staggered(self) -> bool:
+        """True when treated units start treatment in more than one period."""
+        return len(self.cohorts) > 1
+
+    def wide(self, values: str | None = None) -> pd.DataFrame:
+        """Reshape to a periods x units table.
+
+        Parameters
+        ----------
+        values : str, optional
+            Column to spread; the outcome by default. Cells of a repeated
+            cross-section hold the mean over the individuals in the cell.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Periods in rows, units in columns, NaN where a unit is not observed.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"u": [1, 1, 2, 2], "t": [1, 2, 1, 2],
+        ...                    "y": [1.0, 2.0, 3.0, 4.0], "d": [0, 1, 0, 0]})
+        >>> wide = Panel.from_frame(df, unit="u", time="t", outcome="y", treated="d").wide()
+        >>> wide.to_numpy().tolist()
+        [[1.0, 3.0], [2.0, 4.0]]
+        """
+        values = values or self.outcome
+        if values not in self._frame.columns:
+            raise DataError(
+                f"column {values!r} is not part of the Panel; available: "
+                f"{_show(list(self._frame.columns))}"
+            )
+        return self._frame.pivot_table(
+            index=self.time, columns=self.unit, values=values, aggfunc="mean", sort=True
+        )
+
+    # ------------------------------------------------------------------ helpers for estimators
+    def covariate_matrix(self) -> pd.DataFrame:
+        """Covariates as float columns, one row per row of :attr:`frame`.
+
+        Numeric and boolean covariates are cast to float; categorical and text
+        covariates are one-hot encoded with the first level dropped (columns named
+        ``"covariate[level]"``).
+        """
+        parts = []
+        for cov in self.covariates:
+            col = self._frame[cov]
+            if _is_numeric(col):
+                parts.append(col.astype(float).rename(cov))
+            else:
+                dummies = pd.get_dummies(col, prefix=cov, prefix_sep="[", drop_first=True)
+                dummies.columns = [f"{c}]" for c in dummies.columns]
+                parts.append(dummies.astype(float))
+        if not parts:
+            return pd.DataFrame(index=self._frame.index)
+        return pd.concat(parts, axis=1)
+
+    def cluster_codes(self) -> np.ndarray:
+        """Integer cluster label per row (the cluster column, or the unit)."""
+        return pd.factorize(self._frame[self.cluster or self.unit], sort=True)[0]
+
+    def row_cohort(self) -> pd.Series:
+        """The unit's cohort repeated on each row (NaN/NaT for never treated)."""
+        return self._frame[self.unit].map(self._cohort)

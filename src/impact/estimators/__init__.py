@@ -1,0 +1,9 @@
+"""Estimators: each a frozen dataclass of hyperparameters with ``fit(panel)``.
+
+Importing this package registers every built-in estimator.
+"""
+
+from impact.estimators._base import Estimator
+from impact.estimators.did import DifferenceInDifferences
+
+__all__ = ["DifferenceInDifferences", "Estimator"]

@@ -1,0 +1,48 @@
+"""What every estimator shares: the :class:`Estimator` base class."""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from impact.exceptions import DesignError
+
+if TYPE_CHECKING:
+    from impact.data import Panel
+    from impact.result import ImpactResult
+
+__all__ = ["Estimator", "check_alpha", "check_choice"]
+
+
+class Estimator(ABC):
+    """Base class of estimators: frozen keyword-only dataclasses of hyperparameters.
+
+    Subclasses are decorated with ``@dataclass(frozen=True, kw_only=True)``, check
+    their fields in ``__post_init__`` and implement :meth:`fit`, which returns a new
+    :class:`~impact.result.ImpactResult` and stores nothing on the estimator.
+    """
+
+    name: ClassVar[str] = ""
+
+    @abstractmethod
+    def fit(self, panel: Panel) -> ImpactResult:
+        """Estimate the effect on ``panel`` and return a result."""
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the hyperparameters as a dict."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> None:
+    """Raise a ValueError-compatible DesignError when ``value`` is not one of ``choices``."""
+    if value not in choices:
+        raise DesignError(
+            f"{name}={value!r} is not valid; choose one of {', '.join(map(repr, choices))}"
+        )
+
+
+def check_alpha(alpha: float) -> None:
+    """Check that a significance level lies strictly between 0 and 1."""
+    if not (isinstance(alpha, int | float) and 0 < alpha < 1):
+        raise DesignError(f"alpha={alpha!r} must lie strictly between 0 and 1 (e.g. 0.05)")

@@ -1,0 +1,297 @@
+"""Difference-in-differences for a single adoption date: 2x2 and two-way fixed effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from impact._defaults import ALPHA
+from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.exceptions import DesignError
+from impact.inference.regression import within_regression
+from impact.registry import register
+from impact.result import ImpactResult, effect_row
+
+if TYPE_CHECKING:
+    from impact.data import Panel
+
+__all__ = ["DifferenceInDifferences"]
+
+
+def require_single_adoption(panel: Panel, design: str) -> object:
+    """Check that ``panel`` fits a single-adoption design and return the adoption period.
+
+    Raises
+    ------
+    DesignError
+        For a cross-section, no treated or no never-treated units, staggered adoption,
+        treatment that switches off, or adoption in the first period.
+    """
+    if panel.is_cross_section:
+        raise DesignError(
+            f"{design} needs observations before and after adoption, but the Panel holds "
+            f"a single period of {panel.time!r}; use a matching design for a cross-section"
+        )
+    if len(panel.treated_units) == 0:
+        raise DesignError(f"no unit is ever treated in {panel.treated!r}; nothing to estimate")
+    if len(panel.never_treated_units) == 0:
+        raise DesignError(
+            f"every unit of {panel.unit!r} is treated at some point; {design} needs "
+            "never-treated comparison units"
+        )
+    cohorts = panel.cohorts
+    if len(cohorts) > 1:
+        raise DesignError(
+            f"treatment starts in {len(cohorts)} different periods ({list(cohorts)[:6]}): "
+            f"staggered adoption. {design} assumes one adoption date and would mix "
+            "already-treated units into the comparison; use the staggered estimator "
+            "(method 'staggered_did', impact.estimators.StaggeredDiD)"
+        )
+    periods = panel.periods
+    adoption = periods[periods == cohorts[0]][0]
+    if adoption <= panel.periods[0]:
+        raise DesignError(
+            f"treatment starts in the first observed period ({adoption!r}) of {panel.time!r}: "
+            "there is no pre-programme period to difference against"
+        )
+    frame = panel.frame
+    expected = (frame[panel.time] >= frame[panel.unit].map(panel.cohort)).to_numpy()
+    if not np.array_equal(expected, frame[panel.treated].to_numpy() == 1):
+        raise DesignError(
+            f"treated column {panel.treated!r} switches off for some units; {design} needs "
+            "treatment that stays on once it starts"
+        )
+    return adoption
+
+
+@register("did")
+@dataclass(frozen=True, kw_only=True)
+class DifferenceInDifferences(Estimator):
+    """Difference-in-differences with one adoption date.
+
+    Estimates the average effect of the programme on the treated units (ATT) by
+    comparing their change in outcome with the change among never-treated units,
+    using the regression ``y_it = a_i + l_t + b * D_it + X_it g + e_it`` with unit
+    effects ``a_i`` and period effects ``l_t`` (two-way fixed effects). Unit effects
+    are absorbed exactly by within-unit demeaning; the regression itself is
+    statsmodels OLS (WLS with the Panel's weights).
+
+    Parameters
+    ----------
+    design : {"twfe", "2x2"}, default "twfe"
+        ``"twfe"`` keeps one effect per period. ``"2x2"`` pools the periods into
+        before and after adoption (the canonical 2x2: with two periods both designs
+        coincide).
+    periods : tuple of two periods, optional
+        Restrict the estimate to these periods (one before, one from adoption on),
+        e.g. ``(1978, 1981)``.
+    inference : {"cr1", "hc1", "iid"}, default "cr1"
+        ``"cr1"``: cluster-robust by the Panel's cluster (units by default) with the
+        ``G/(G-1) (N-1)/(N-K)`` correction and t(G-1) intervals, as R ``fixest`` and
+        Stata. ``"hc1"``: heteroskedasticity-robust. ``"iid"``: conventional.
+        See :mod:`impact.inference.regression` for the exact conventions.
+    small_sample : {"nested", "full"}, default "nested"
+        For ``"cr1"``: leave unit effects nested in clusters out of ``K`` (``fixest``,
+        ``xtreg``), or count them (regression with unit dummies, e.g. statsmodels).
+    alpha : float, default 0.05
+        Intervals have coverage ``1 - alpha``.
+
+    Notes
+    -----
+    Covariates enter linearly and may vary over time; a covariate constant within
+    units is absorbed by the unit effects and dropped with a warning. The ``paths``
+    table gives the treated group's observed mean per period and its counterfactual:
+    the treated group's pre-programme mean plus the comparison group's change since
+    its own pre-programme mean (unadjusted for covariates).
+
+    With staggered adoption this estimator raises a :class:`DesignError`: use the
+    staggered estimator, which does not compare later with earlier adopters.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import impact
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"school": np.repeat(np.arange(40), 4),
+    ...                    "year": np.tile([2001, 2002, 2003, 2004], 40)})
+    >>> df["pilot"] = ((df.school < 10) & (df.year >= 2003)).astype(int)
+    >>> df["score"] = df.school + 0.5 * df.year + 2.0 * df.pilot + rng.normal(0, 0.05, 160)
+    >>> panel = impact.Panel.from_frame(df, unit="school", time="year", outcome="score",
+    ...                                 treated="pilot")
+    >>> result = impact.DifferenceInDifferences().fit(panel)
+    >>> round(result.att.estimate, 1)
+    2.0
+    """
+
+    design: Literal["twfe", "2x2"] = "twfe"
+    periods: tuple[object, object] | None = None
+    inference: Literal["cr1", "hc1", "iid"] = "cr1"
+    small_sample: Literal["nested", "full"] = "nested"
+    alpha: float = ALPHA
+
+    def __post_init__(self) -> None:
+        check_choice("design", self.design, ("twfe", "2x2"))
+        check_choice("inference", self.inference, ("cr1", "hc1", "iid"))
+        check_choice("small_sample", self.small_sample, ("nested", "full"))
+        check_alpha(self.alpha)
+        if self.periods is not None and len(self.periods) != 2:
+            raise DesignError(f"periods={self.periods!r} must be two periods (before, after)")
+
+    def fit(self, panel: Panel) -> ImpactResult:
+        """Estimate the ATT on ``panel``.
+
+        Parameters
+        ----------
+        panel : Panel
+            Single-adoption data with never-treated comparison units.
+
+        Returns
+        -------
+        ImpactResult
+            ``effects`` holds the row ``att``; ``paths`` the treated group's observed
+            and counterfactual means; ``diagnostics["coefficients"]`` every estimated
+            coefficient.
+
+        Raises
+        ------
+        DesignError
+            For staggered adoption, no pre-period, no comparison units, a
+            cross-section, or ``periods`` not in the data.
+        """
+        adoption = require_single_adoption(panel, "difference-in-differences")
+        frame = panel.frame
+        if self.periods is not None:
+            before, after = self.periods
+            observed = set(panel.periods)
+            missing = [p for p in (before, after) if p not in observed]
+            if missing:
+                raise DesignError(
+                    f"periods {missing!r} are not observed in {panel.time!r}; observed periods "
+                    f"are {list(panel.periods)[:10]}"
+                )
+            if not (before < adoption <= after):
+                raise DesignError(
+                    f"periods=({before!r}, {after!r}) must straddle the adoption period "
+                    f"{adoption!r}: one before it, one from it on"
+                )
+            keep = frame[panel.time].isin([before, after]).to_numpy()
+            frame = frame.loc[keep].reset_index(drop=True)
+        else:
+            keep = np.ones(panel.n_obs, dtype=bool)
+        time = frame[panel.time]
+        post = (time >= adoption).to_numpy()
+        period_key = post.astype(int) if self.design == "2x2" else time
+        period_codes, period_levels = pd.factorize(period_key, sort=True)
+        unit_codes, unit_levels = pd.factorize(frame[panel.unit], sort=True)
+        d = frame[panel.treated].to_numpy(dtype=float)
+        covariates = panel.covariate_matrix().loc[keep].reset_index(drop=True)
+        dummies = np.zeros((len(frame), len(period_levels) - 1))
+        if dummies.shape[1]:
+            rows = period_codes > 0
+            dummies[np.flatnonzero(rows), period_codes[rows] - 1] = 1.0
+        names = [
+            "att",
+            *covariates.columns,
+            *(f"period[{level}]" for level in period_levels[1:]),
+        ]
+        X = np.column_stack([d, covariates.to_numpy(dtype=float), dummies])
+        weights = frame[panel.weights].to_numpy(dtype=float) if panel.weights else None
+        cluster_codes = (
+            pd.factorize(frame[panel.cluster], sort=True)[0] if panel.cluster else unit_codes
+        )
+        fit = within_regression(
+            frame[panel.outcome].to_numpy(dtype=float),
+            X,
+            names,
+            unit_codes=unit_codes,
+            cluster_codes=cluster_codes,
+            weights=weights,
+            inference=self.inference,
+            small_sample=self.small_sample,
+        )
+        treated_units = set(panel.treated_units)
+        is_treated_unit = frame[panel.unit].isin(treated_units).to_numpy()
+        row = effect_row(
+            "att",
+            fit.params["att"],
+            fit.std_error("att"),
+            df=fit.df_inference,
+            alpha=self.alpha,
+            n_treated_units=len(np.unique(unit_codes[is_treated_unit])),
+            n_control_units=len(np.unique(unit_codes[~is_treated_unit])),
+        )
+        coefficients = pd.DataFrame(
+            [
+                effect_row(
+                    name,
+                    fit.params[name],
+                    fit.std_error(name),
+                    df=fit.df_inference,
+                    alpha=self.alpha,
+                )
+                for name in fit.params.index
+            ]
+        )
+        paths = _paths(frame, panel, is_treated_unit, post, weights)
+        settings = {
+            **self.get_params(),
+            "adoption_period": adoption,
+            "cluster": (panel.cluster or panel.unit) if self.inference == "cr1" else None,
+            "df_inference": fit.df_inference,
+            "n_params_correction": fit.n_params,
+            "dropped_terms": fit.dropped,
+        }
+        return ImpactResult(
+            estimator=self.name,
+            effects=pd.DataFrame([row]),
+            settings=settings,
+            paths=paths,
+            diagnostics={"coefficients": coefficients},
+            n_obs=fit.n_obs,
+            n_units=len(unit_levels),
+            n_clusters=fit.n_clusters,
+        )
+
+
+def _paths(
+    frame: pd.DataFrame,
+    panel: Panel,
+    is_treated_unit: np.ndarray,
+    post: np.ndarray,
+    weights: np.ndarray | None,
+) -> pd.DataFrame:
+    """Observed and counterfactual mean paths of the treated group."""
+    y = frame[panel.outcome].to_numpy(dtype=float)
+    w = np.ones(len(y)) if weights is None else weights
+    data = pd.DataFrame(
+        {
+            "time": frame[panel.time].to_numpy(),
+            "group": np.where(is_treated_unit, "treated", "control"),
+            "wy": w * y,
+            "w": w,
+        }
+    )
+    sums = data.groupby(["time", "group"], sort=True)[["wy", "w"]].sum()
+    means = (sums["wy"] / sums["w"]).unstack("group")
+    pre_times = np.unique(frame[panel.time].to_numpy()[~post])
+    pre = pd.DataFrame(
+        {"wy": w * y, "w": w, "g": np.where(is_treated_unit, "treated", "control")}
+    ).loc[~post]
+    pre_sums = pre.groupby("g")[["wy", "w"]].sum()
+    pre_means = pre_sums["wy"] / pre_sums["w"]
+    counterfactual = pre_means["treated"] + (means["control"] - pre_means["control"])
+    observed = means["treated"]
+    out = pd.DataFrame(
+        {
+            "time": means.index.to_numpy(),
+            "observed": observed.to_numpy(),
+            "counterfactual": counterfactual.to_numpy(),
+        }
+    )
+    out["effect"] = out["observed"] - out["counterfactual"]
+    out["control"] = means["control"].to_numpy()
+    out["post"] = ~np.isin(out["time"].to_numpy(), pre_times)
+    return out

@@ -1,0 +1,140 @@
+"""The estimator registry: names to estimator classes.
+
+Estimators register with the :func:`register` decorator; third-party packages plug in
+through the entry-point group ``impact.estimators`` (the entry point's name is the
+estimator's name and its value the class), loaded the first time the registry is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any, TypeVar
+
+from impact.exceptions import ImpactError, UnknownEstimatorError
+
+__all__ = ["ENTRY_POINT_GROUP", "available_estimators", "get_estimator", "register"]
+
+ENTRY_POINT_GROUP = "impact.estimators"
+
+_REGISTRY: dict[str, type] = {}
+_T = TypeVar("_T", bound=type)
+
+
+def register(name: str) -> Callable[[_T], _T]:
+    """Register an estimator class under ``name``.
+
+    The class must be callable with keyword hyperparameters and have a
+    ``fit(panel) -> ImpactResult`` method. The decorator sets ``cls.name``.
+
+    Parameters
+    ----------
+    name : str
+        The registered name, e.g. ``"did"``.
+
+    Returns
+    -------
+    callable
+        The class decorator.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @register("my_design")
+    ... @dataclass(frozen=True, kw_only=True)
+    ... class MyDesign:
+    ...     def fit(self, panel): ...
+    >>> "my_design" in available_estimators()
+    True
+    >>> _ = _REGISTRY.pop("my_design")
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("an estimator name must be a non-empty string")
+
+    def decorator(cls: _T) -> _T:
+        if not callable(getattr(cls, "fit", None)):
+            raise TypeError(f"{cls.__name__} has no fit(panel) method")
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing is not cls:
+            raise ImpactError(
+                f"an estimator named {name!r} is already registered ({existing.__qualname__})"
+            )
+        cls.name = name  # type: ignore[attr-defined]
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorator
+
+
+_PLUGINS_LOADED = False
+
+
+def _load_plugins() -> None:
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in _REGISTRY:
+            continue
+        cls = entry.load()
+        register(entry.name)(cls)
+
+
+def _reload_plugins() -> None:
+    """Forget that plug-ins were loaded (tests install plug-ins at run time)."""
+    global _PLUGINS_LOADED
+    _PLUGINS_LOADED = False
+
+
+def available_estimators() -> list[str]:
+    """Return the sorted names of every registered estimator, plug-ins included.
+
+    Examples
+    --------
+    >>> import impact
+    >>> "did" in impact.available_estimators()
+    True
+    """
+    _load_plugins()
+    return sorted(_REGISTRY)
+
+
+def get_estimator_class(name: str) -> type:
+    """Return the class registered under ``name``."""
+    _load_plugins()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownEstimatorError(
+            f"no estimator named {name!r}; available estimators are {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def get_estimator(name: str, **params: Any) -> Any:
+    """Return an instance of the estimator registered under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Registered name, one of :func:`available_estimators`.
+    **params
+        Hyperparameters passed to the estimator's constructor.
+
+    Returns
+    -------
+    estimator
+        A configured estimator with a ``fit(panel)`` method.
+
+    Raises
+    ------
+    UnknownEstimatorError
+        When no estimator has that name; the message lists the available ones.
+
+    Examples
+    --------
+    >>> import impact
+    >>> impact.get_estimator("did", inference="hc1").inference
+    'hc1'
+    """
+    return get_estimator_class(name)(**params)

@@ -1,0 +1,381 @@
+"""Results of an impact estimate: :class:`ImpactResult`, :class:`Summary`, :func:`compare`.
+
+A result is a value: tidy tables of effects, the observed and counterfactual paths and
+named diagnostics, plus the settings that produced it. Summaries, plots, comparisons
+and economic appraisals all read results; none of them knows how an estimator works.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from impact.exceptions import DesignError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["EFFECT_COLUMNS", "PATH_COLUMNS", "Effect", "ImpactResult", "Summary", "compare"]
+
+EFFECT_COLUMNS: tuple[str, ...] = (
+    "term",
+    "estimate",
+    "std_error",
+    "ci_lower",
+    "ci_upper",
+    "p_value",
+)
+"""The canonical leading columns of every ``effects`` table."""
+
+PATH_COLUMNS: tuple[str, ...] = ("time", "observed", "counterfactual", "effect")
+"""The canonical leading columns of every ``paths`` table."""
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """One estimated effect with its uncertainty.
+
+    Attributes
+    ----------
+    term : str
+        What the effect is of (``"att"``, an event time, a group...).
+    estimate, std_error, ci_lower, ci_upper, p_value : float
+        The point estimate, its standard error, the confidence interval and the
+        p-value of the test of no effect.
+    """
+
+    term: str
+    estimate: float
+    std_error: float
+    ci_lower: float
+    ci_upper: float
+    p_value: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.term}: {self.estimate:.4g} (SE {self.std_error:.4g}; "
+            f"CI {self.ci_lower:.4g} to {self.ci_upper:.4g}; p = {self.p_value:.3g})"
+        )
+
+
+def _frozen_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy(deep=True)
+    out.index = pd.RangeIndex(len(out))
+    return out
+
+
+class ImpactResult:
+    """The immutable outcome of ``estimator.fit(panel)``.
+
+    Parameters
+    ----------
+    estimator : str
+        Registered name of the estimator that produced the result.
+    effects : pandas.DataFrame
+        One row per estimated term, with the leading columns ``term, estimate,
+        std_error, ci_lower, ci_upper, p_value`` followed by any design-specific
+        columns.
+    settings : mapping, optional
+        How the result was produced (hyperparameters, choices made from the data).
+    paths : pandas.DataFrame, optional
+        Per-period ``time, observed, counterfactual, effect`` (plus interval columns
+        where the design gives them).
+    diagnostics : mapping of str to DataFrame, optional
+        Named diagnostic tables (balance, pre-trend test, weights...).
+    n_obs, n_units : int
+        Rows and units used.
+    n_clusters : int, optional
+        Clusters used for standard errors.
+    overall_term : str, default "att"
+        The term reported by :attr:`att`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> effects = pd.DataFrame({"term": ["att"], "estimate": [2.0], "std_error": [0.5],
+    ...                         "ci_lower": [1.02], "ci_upper": [2.98], "p_value": [6e-5]})
+    >>> result = ImpactResult(estimator="did", effects=effects, n_obs=40, n_units=10)
+    >>> result.att.estimate
+    2.0
+    """
+
+    __slots__ = (
+        "_diagnostics",
+        "_effects",
+        "_paths",
+        "_settings",
+        "estimator",
+        "n_clusters",
+        "n_obs",
+        "n_units",
+        "overall_term",
+    )
+
+    def __init__(
+        self,
+        *,
+        estimator: str,
+        effects: pd.DataFrame,
+        settings: Mapping[str, Any] | None = None,
+        paths: pd.DataFrame | None = None,
+        diagnostics: Mapping[str, pd.DataFrame] | None = None,
+        n_obs: int,
+        n_units: int,
+        n_clusters: int | None = None,
+        overall_term: str = "att",
+    ) -> None:
+        if not isinstance(effects, pd.DataFrame):
+            raise TypeError("effects must be a pandas DataFrame")
+        lead = tuple(effects.columns[: len(EFFECT_COLUMNS)])
+        if lead != EFFECT_COLUMNS:
+            raise ValueError(f"effects must start with the columns {EFFECT_COLUMNS}, got {lead}")
+        if paths is not None:
+            plead = tuple(paths.columns[: len(PATH_COLUMNS)])
+            if plead != PATH_COLUMNS:
+                raise ValueError(f"paths must start with the columns {PATH_COLUMNS}, got {plead}")
+        effects = _frozen_frame(effects)
+        effects["term"] = effects["term"].astype(str)
+        values = {
+            "estimator": str(estimator),
+            "_effects": effects,
+            "_settings": MappingProxyType(dict(settings or {})),
+            "_paths": None if paths is None else _frozen_frame(paths),
+            "_diagnostics": MappingProxyType(
+                {str(k): _frozen_frame(v) for k, v in (diagnostics or {}).items()}
+            ),
+            "n_obs": int(n_obs),
+            "n_units": int(n_units),
+            "n_clusters": None if n_clusters is None else int(n_clusters),
+            "overall_term": str(overall_term),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("ImpactResult is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("ImpactResult is immutable")
+
+    def __repr__(self) -> str:
+        try:
+            head = str(self.att)
+        except DesignError:
+            head = f"{len(self._effects)} terms"
+        return f"ImpactResult({self.estimator}; {head})"
+
+    # -------------------------------------------------------------- tables (copies)
+    @property
+    def effects(self) -> pd.DataFrame:
+        """A copy of the effects table."""
+        return self._effects.copy()
+
+    @property
+    def paths(self) -> pd.DataFrame | None:
+        """A copy of the per-period paths, or None when the design has none."""
+        return None if self._paths is None else self._paths.copy()
+
+    @property
+    def diagnostics(self) -> Mapping[str, pd.DataFrame]:
+        """Named diagnostic tables (copies, in a read-only mapping)."""
+        return MappingProxyType({k: v.copy() for k, v in self._diagnostics.items()})
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        """How the result was produced (a read-only mapping)."""
+        return self._settings
+
+    # -------------------------------------------------------------- effects
+    def effect(self, term: str) -> Effect:
+        """Return the effect of one term.
+
+        Parameters
+        ----------
+        term : str
+            A value of the ``term`` column.
+
+        Returns
+        -------
+        Effect
+
+        Raises
+        ------
+        DesignError
+            When the result has no such term.
+        """
+        rows = self._effects.loc[self._effects["term"] == str(term)]
+        if rows.empty:
+            raise DesignError(
+                f"this {self.estimator} result has no term {term!r}; terms are "
+                f"{list(self._effects['term'])[:10]}"
+            )
+        row = rows.iloc[0]
+        return Effect(str(row["term"]), *(float(row[c]) for c in EFFECT_COLUMNS[1:]))
+
+    @property
+    def att(self) -> Effect:
+        """The overall effect (the row whose term is :attr:`overall_term`)."""
+        return self.effect(self.overall_term)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the effects table as a new DataFrame."""
+        return self._effects.copy()
+
+    # -------------------------------------------------------------- presentation
+    def summary(self) -> Summary:
+        """Return a :class:`Summary` (text and HTML renderings); never prints."""
+        settings = pd.DataFrame(
+            {"setting": list(self._settings), "value": [str(v) for v in self._settings.values()]}
+        )
+        sample = pd.DataFrame(
+            {
+                "quantity": ["observations", "units", "clusters"],
+                "value": [self.n_obs, self.n_units, self.n_clusters or "-"],
+            },
+            dtype=object,
+        )
+        tables: dict[str, pd.DataFrame] = {"effects": self.to_frame(), "sample": sample}
+        if len(settings):
+            tables["settings"] = settings
+        for name, table in self._diagnostics.items():
+            tables[f"diagnostics: {name}"] = table.copy()
+        return Summary(title=f"Impact estimate: {self.estimator}", tables=tables)
+
+    def plot(self, kind: str = "paths", *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Plot the result; delegates to :mod:`impact.plotting`.
+
+        Parameters
+        ----------
+        kind : str, default "paths"
+            One of :data:`impact.plotting.PLOT_KINDS` (``"paths"``, ``"effects"``...).
+        ax : matplotlib Axes, optional
+            Axes to draw on; a new figure when omitted.
+        **kwargs
+            Passed to the plotting function.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from impact import plotting
+
+        return plotting.plot(self, kind=kind, ax=ax, **kwargs)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A summary of a result: named tables rendered as text or HTML on demand.
+
+    Attributes
+    ----------
+    title : str
+        Heading of the summary.
+    tables : mapping of str to DataFrame
+        The tables, in display order.
+    """
+
+    title: str
+    tables: Mapping[str, pd.DataFrame]
+
+    def __str__(self) -> str:
+        parts = [self.title, "=" * len(self.title)]
+        with pd.option_context("display.width", 120, "display.max_columns", 20):
+            for name, table in self.tables.items():
+                parts += ["", name, "-" * len(name), table.to_string(index=False)]
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        parts = [f"<h3>{html.escape(self.title)}</h3>"]
+        for name, table in self.tables.items():
+            parts.append(f"<h4>{html.escape(name)}</h4>")
+            parts.append(table.to_html(index=False, float_format=lambda x: f"{x:.6g}"))
+        return "\n".join(parts)
+
+
+def compare(results: Iterable[ImpactResult] | Mapping[str, ImpactResult]) -> pd.DataFrame:
+    """Stack several results' effects with an ``estimator`` column in front.
+
+    Parameters
+    ----------
+    results : iterable of ImpactResult, or mapping of label to ImpactResult
+        With a mapping, the labels fill the ``estimator`` column; otherwise the
+        estimators' registered names do.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> row = {"term": ["att"], "estimate": [1.0], "std_error": [0.1], "ci_lower": [0.8],
+    ...        "ci_upper": [1.2], "p_value": [0.0]}
+    >>> a = ImpactResult(estimator="did", effects=pd.DataFrame(row), n_obs=4, n_units=2)
+    >>> compare({"first": a, "second": a})["estimator"].tolist()
+    ['first', 'second']
+    """
+    items = results.items() if isinstance(results, Mapping) else ((r.estimator, r) for r in results)
+    frames = []
+    for label, result in items:
+        frame = result.to_frame()
+        frame.insert(0, "estimator", label)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["estimator", *EFFECT_COLUMNS])
+    return pd.concat(frames, ignore_index=True, sort=False)
+
+
+def effect_row(
+    term: str,
+    estimate: float,
+    std_error: float,
+    *,
+    df: float | None = None,
+    alpha: float,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Build one effects row with a Wald interval and p-value.
+
+    Parameters
+    ----------
+    term : str
+        Term label.
+    estimate, std_error : float
+        Point estimate and standard error.
+    df : float, optional
+        Degrees of freedom of a t reference distribution; normal when None.
+    alpha : float
+        One minus the interval's coverage.
+    **extra
+        Extra columns.
+
+    Returns
+    -------
+    dict
+    """
+    from scipy import stats
+
+    dist = stats.norm if df is None or not np.isfinite(df) else stats.t(df)
+    crit = float(dist.ppf(1 - alpha / 2))
+    if std_error > 0 and np.isfinite(std_error):
+        p = float(2 * dist.sf(abs(estimate) / std_error))
+    else:
+        p = float("nan")
+    return {
+        "term": term,
+        "estimate": float(estimate),
+        "std_error": float(std_error),
+        "ci_lower": float(estimate - crit * std_error),
+        "ci_upper": float(estimate + crit * std_error),
+        "p_value": p,
+        **extra,
+    }
