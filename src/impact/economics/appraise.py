@@ -187,7 +187,7 @@ class _Model:
         per_unit = (unit_benefit @ self.factors).sum(axis=1)
         weight = float(sum(self.factors[e] for e in self.effect_periods))
         pv_outcome = gain * (np.nan if self.reach is None else self.reach) * weight
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             bcr = np.where(pv_costs > 0, pv_benefits / pv_costs, np.nan)
             break_even = np.where(per_unit != 0, self.sign * pv_costs / per_unit, np.nan)
             icer = np.where(pv_outcome != 0, pv_costs / pv_outcome, np.nan)
