@@ -397,3 +397,13 @@ def test_bad_streams_raise(make, match):
 def test_appraise_rejects_non_results():
     with pytest.raises(DesignError, match="ImpactResult"):
         appraise("not a result", costs=[], benefits=[BenefitStream("b", 1.0)], horizon=2)
+
+
+def test_icer_has_no_interval_when_the_outcome_can_be_lost():
+    """Draws of the effect on both sides of zero make the ICER's ratio meaningless."""
+    wide = simple(make_result(1.0, 2.0), n_draws=400)
+    row = wide.to_frame().set_index("quantity").loc["icer"]
+    assert np.isfinite(row["estimate"]) and np.isnan(row["ci_lower"])
+    assert "ceac" in row["description"]
+    narrow = simple(make_result(1.0, 0.1), n_draws=400)
+    assert np.isfinite(narrow.to_frame().set_index("quantity").loc["icer", "ci_lower"])

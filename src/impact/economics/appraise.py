@@ -662,13 +662,21 @@ def appraise(
     rows = []
     for quantity in QUANTITIES:
         lo, hi = _interval(drawn[quantity], alpha) if n else (np.nan, np.nan)
+        description = _DESCRIPTIONS[quantity]
+        outcome = drawn["pv_outcome"]
+        if quantity == "icer" and n and not (np.all(outcome > 0) or np.all(outcome < 0)):
+            # a ratio whose denominator can be zero or negative has no useful interval
+            lo, hi = np.nan, np.nan
+            description += (
+                "; no interval: the outcome gained is not positive in every draw, see ceac()"
+            )
         rows.append(
             {
                 "quantity": quantity,
                 "estimate": float(point[quantity][0]),
                 "ci_lower": lo,
                 "ci_upper": hi,
-                "description": _DESCRIPTIONS[quantity],
+                "description": description,
             }
         )
     table = pd.DataFrame(rows)
