@@ -407,3 +407,33 @@ def test_icer_has_no_interval_when_the_outcome_can_be_lost():
     assert "ceac" in row["description"]
     narrow = simple(make_result(1.0, 0.1), n_draws=400)
     assert np.isfinite(narrow.to_frame().set_index("quantity").loc["icer", "ci_lower"])
+
+
+def test_t_reference_distribution_is_inferred_from_the_interval():
+    """An interval of estimate -/+ t(9, 0.975) * SE implies 9 degrees of freedom, and the
+    effect's 2.5% point in the tornado is 1 - 2.262157 * 0.5 = -0.1310785."""
+    crit = stats.t.ppf(0.975, 9)
+    effects = pd.DataFrame(
+        {
+            "term": ["att"],
+            "estimate": [1.0],
+            "std_error": [0.5],
+            "ci_lower": [1 - crit * 0.5],
+            "ci_upper": [1 + crit * 0.5],
+            "p_value": [0.07],
+        }
+    )
+    result = ImpactResult(estimator="hand", effects=effects, n_obs=10, n_units=10)
+    appraisal = simple(result, n_draws=100)
+    assert "t(9)" in appraisal.settings["effect"]
+    tornado = appraisal.tornado().set_index("parameter")
+    assert tornado.loc["effect", "low"] == pytest.approx(1 - 2.262157 * 0.5, abs=1e-6)
+
+
+def test_did_result_uses_its_inference_degrees_of_freedom():
+    panel = impact.Panel.from_frame(
+        make_did_frame(n_units=12), unit="unit", time="time", outcome="y", treated="d"
+    )
+    result = impact.DifferenceInDifferences().fit(panel)
+    appraisal = simple(result, n_draws=50)
+    assert f"t({result.settings['df_inference']:.4g})" in appraisal.settings["effect"]

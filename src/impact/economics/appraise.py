@@ -19,10 +19,11 @@ gain and -1 when a decrease is (exclusions)::
 where ``m_b`` turns the effect into the stream's unit (``reach`` for ``per="total"``,
 ``count`` otherwise) and ``D`` is the discount factor of
 :mod:`impact.economics.discounting`. Uncertainty: the effect is drawn from the
-result's bootstrap draws when it carries them (``result.draws``), otherwise from a
-normal distribution with the estimate and standard error; uncertain amounts, values
-and growth rates are drawn from the distributions given on the streams,
-independently. Every quantity is computed draw by draw and summarised by its
+result's bootstrap draws when it carries them (``result.draws``), otherwise as the
+estimate plus the standard error times a t variate with the degrees of freedom behind
+the result's own interval (a standard normal when the interval is a normal one);
+uncertain amounts, values and growth rates are drawn from the distributions given on
+the streams, independently. Every quantity is computed draw by draw and summarised by its
 ``alpha/2`` and ``1 - alpha/2`` quantiles.
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -436,10 +438,40 @@ def _multiplier(
     return ratio * float(count)
 
 
+def _reference_df(result: ImpactResult) -> float:
+    """Degrees of freedom of the t distribution behind the result's interval (inf: normal).
+
+    Taken from ``settings["df_inference"]`` when the estimator records it; otherwise
+    inferred from the interval's width relative to the standard error at the
+    result's ``alpha`` (0.05 when not recorded).
+    """
+    from scipy import optimize, stats
+
+    df = result.settings.get("df_inference")
+    if isinstance(df, int | float | np.number) and np.isfinite(df) and df > 0:
+        return float(df)
+    att = result.att
+    se = att.std_error
+    if not (np.isfinite(se) and se > 0 and np.isfinite(att.ci_lower) and np.isfinite(att.ci_upper)):
+        return float("inf")
+    level = result.settings.get("alpha", ALPHA)
+    if not isinstance(level, int | float | np.number) or not 0 < level < 1:
+        level = ALPHA
+    crit = (att.ci_upper - att.ci_lower) / (2 * se)
+    z = float(stats.norm.ppf(1 - level / 2))
+    if not crit > z * (1 + 1e-4) or crit > 1e3:
+        return float("inf")
+    return float(
+        optimize.brentq(lambda d: stats.t.ppf(1 - level / 2, d) - crit, 0.05, 1e7, xtol=1e-10)
+    )
+
+
 def _effect_draws(
     result: ImpactResult, n_draws: int, rng: np.random.Generator
-) -> tuple[float, np.ndarray, str, tuple[float, float] | None]:
-    """Point effect, its draws, where the draws came from, and its alpha-interval source."""
+) -> tuple[float, np.ndarray, str, Any]:
+    """Point effect, its draws, where they came from, and a ppf for the tornado."""
+    from scipy import stats
+
     att = result.att
     theta = float(att.estimate)
     if not np.isfinite(theta):
@@ -449,19 +481,33 @@ def _effect_draws(
         stored = np.asarray(stored, dtype=float)
         if not np.all(np.isfinite(stored)):
             raise DesignError("the result's draws of the effect contain non-finite values")
+
+        def empirical(q: float) -> float:
+            return float(np.quantile(stored, q))
+
         if n_draws == 0:
-            return theta, np.empty(0), "result draws", None
+            return theta, np.empty(0), "result draws", empirical
         draws = rng.choice(stored, size=n_draws, replace=True)
-        return theta, draws, f"result draws ({len(stored)}, resampled)", None
+        return theta, draws, f"result draws ({len(stored)}, resampled)", empirical
     se = float(att.std_error)
-    if n_draws == 0:
-        return theta, np.empty(0), "none", None
     if not np.isfinite(se) or se < 0:
+        if n_draws == 0:
+            return theta, np.empty(0), "none", None
         raise DesignError(
             f"the {result.estimator} result has no usable standard error ({se!r}) and no "
             "draws of the effect; pass n_draws=0 for point values only"
         )
-    return theta, rng.normal(theta, se, size=n_draws), "normal(estimate, std_error)", None
+    df = _reference_df(result)
+    if np.isinf(df):
+        source, standard = "normal(estimate, std_error)", stats.norm()
+    else:
+        source, standard = f"estimate + std_error * t({df:.4g})", stats.t(df)
+
+    def ppf(q: float) -> float:
+        return theta + se * float(standard.ppf(q))
+
+    draws = theta + se * np.asarray(standard.rvs(size=n_draws, random_state=rng), dtype=float)
+    return theta, draws.reshape(n_draws), source, ppf
 
 
 def _interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
@@ -497,8 +543,9 @@ def appraise(
     Parameters
     ----------
     result : ImpactResult
-        Any result with a scalar overall effect (``result.att``): its estimate and
-        standard error, or its bootstrap draws when ``result.draws`` holds them.
+        Any result with a scalar overall effect (``result.att``): its bootstrap draws
+        when ``result.draws`` holds them, else its estimate and standard error with
+        the t (or normal) reference distribution of its own interval.
     costs : sequence of CostStream
         What the programme costs.
     benefits : sequence of BenefitStream
@@ -651,7 +698,7 @@ def appraise(
         parameters=parameters,
     )
     rng = _rng(seed)
-    theta, theta_draws, source, _ = _effect_draws(result, int(n_draws), rng)
+    theta, theta_draws, source, effect_ppf = _effect_draws(result, int(n_draws), rng)
 
     point_values = {p.name: np.array([p.point()]) for p in parameters}
     point = model.evaluate(np.array([theta]), point_values)
@@ -685,7 +732,7 @@ def appraise(
 
     flows = _flow_table(model, point)
     perspectives = _perspective_table(model, point, drawn, alpha, n)
-    tornado = _tornado_table(model, theta, theta_draws, result, point_values, point, alpha)
+    tornado = _tornado_table(model, theta, effect_ppf, point_values, point, alpha)
     settings = {
         "estimator": result.estimator,
         "effect": f"{theta:.6g} per {effect_per} per period ({source})",
@@ -707,7 +754,7 @@ def appraise(
         prob_npv_positive=prob,
         alpha=float(alpha),
         n_draws=n,
-        settings=settings,
+        settings=MappingProxyType(settings),
     )
 
 
@@ -760,23 +807,16 @@ def _perspective_table(
 def _tornado_table(
     model: _Model,
     theta: float,
-    theta_draws: np.ndarray,
-    result: ImpactResult,
+    effect_ppf: Any,
     point_values: Mapping[str, np.ndarray],
     point: Mapping[str, Any],
     alpha: float,
 ) -> pd.DataFrame:
     base = float(point["npv"][0])
     rows = []
-    stored = result.draws.get(result.overall_term)
-    if stored is not None and len(stored):
-        lo, hi = np.quantile(np.asarray(stored), [alpha / 2, 1 - alpha / 2])
-    else:
-        from scipy import stats
-
-        se = float(result.att.std_error)
-        z = float(stats.norm.ppf(1 - alpha / 2))
-        lo, hi = (theta - z * se, theta + z * se) if np.isfinite(se) else (theta, theta)
+    lo, hi = (
+        (theta, theta) if effect_ppf is None else (effect_ppf(alpha / 2), effect_ppf(1 - alpha / 2))
+    )
     low_high = [("effect", float(lo), float(hi), np.array([lo, hi]), None)]
     for parameter in model.parameters:
         if parameter.uncertain:
