@@ -25,7 +25,7 @@ in direct costs up to age 16; it appears only as an upper scenario. All amounts 
 in the prices of their sources and are not rebased (see ``price_year`` and
 ``price_index`` of ``appraise`` to do so with a deflator).
 
-Run: ``python docs/tutorials/economic_appraisal.py``
+Run: ``python docs/tutorials/economic_appraisal.py [figure.png]``
 """
 
 from __future__ import annotations
@@ -206,8 +206,23 @@ def audit_commission_scenario(result: impact.ImpactResult) -> impact.Appraisal:
     )
 
 
-def main() -> str:
-    """Run the example and return its report."""
+def draw_figure(appraisal: impact.Appraisal, path: str) -> None:
+    """Save the four appraisal plots side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    for ax, kind in zip(axes.ravel(), ["cash_flow", "tornado", "npv", "ceac"], strict=True):
+        appraisal.plot(kind, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=72)
+    plt.close(fig)
+
+
+def main(figure: str | None = None) -> str:
+    """Run the example and return its report; save the plots to ``figure`` if given."""
     frame, truth = simulate_pilot()
     panel = impact.Panel.from_frame(
         frame, unit="school", time="year", outcome="exclusions", treated="pilot"
@@ -215,6 +230,8 @@ def main() -> str:
     result = impact.DifferenceInDifferences().fit(panel)
     appraisal = appraise_pilot(result)
     scenario = audit_commission_scenario(result)
+    if figure:
+        draw_figure(appraisal, figure)
     text = report(result, truth, appraisal)
     text += (
         "\n\nUpper scenario with the Audit Commission's GBP 100,000 direct costs to age 16"
@@ -225,4 +242,6 @@ def main() -> str:
 
 
 if __name__ == "__main__":
-    print(main())
+    import sys
+
+    print(main(figure=sys.argv[1] if len(sys.argv) > 1 else None))

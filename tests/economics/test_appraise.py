@@ -437,3 +437,17 @@ def test_did_result_uses_its_inference_degrees_of_freedom():
     result = impact.DifferenceInDifferences().fit(panel)
     appraisal = simple(result, n_draws=50)
     assert f"t({result.settings['df_inference']:.4g})" in appraisal.settings["effect"]
+
+
+@pytest.mark.parametrize("name", impact.available_estimators())
+def test_works_on_every_registered_estimator(name):
+    """The conformance suite's standard panel, each estimator with default settings; the
+    appraisal's effect is the result's att and NPV at the point is linear in it."""
+    from tests.estimators.test_conformance import fit, standard_frame
+
+    result = fit(name, standard_frame())
+    appraisal = simple(result, n_draws=200, seed=0)
+    assert appraisal.value("effect") == pytest.approx(result.att.estimate)
+    expected = 1139.8166 * result.att.estimate - 1000.0
+    assert appraisal.value("npv") == pytest.approx(expected, rel=1e-6)
+    assert appraisal.to_frame()["ci_lower"].notna().sum() >= 7

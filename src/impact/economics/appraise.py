@@ -324,7 +324,11 @@ class Appraisal:
         return pd.DataFrame({"wtp": grid, "probability": prob})
 
     def summary(self) -> Summary:
-        """Tables of the appraisal (value for money, perspectives, sensitivity, settings)."""
+        """Tables of the appraisal (value for money, perspectives, sensitivity, settings).
+
+        Numbers are rounded for reading (money to whole units); use :meth:`to_frame`
+        and the other table methods for the exact values.
+        """
         table = self.to_frame()
         prob = pd.DataFrame(
             {
@@ -338,12 +342,13 @@ class Appraisal:
         settings = pd.DataFrame(
             {"setting": list(self.settings), "value": [str(v) for v in self.settings.values()]}
         )
+        tornado = self.tornado().drop(columns=["npv_point"])
         return Summary(
             title=f"Economic appraisal ({round(100 * (1 - self.alpha))}% intervals)",
             tables={
-                "value for money": pd.concat([table, prob], ignore_index=True),
-                "by perspective": self.by_perspective(),
-                "one-way sensitivity of NPV": self.tornado(),
+                "value for money": _readable(pd.concat([table, prob], ignore_index=True)),
+                "by perspective": _readable(self.by_perspective()),
+                "one-way sensitivity of NPV": _readable(tornado),
                 "settings": settings,
             },
         )
@@ -367,6 +372,25 @@ class Appraisal:
         from impact import plotting_economics
 
         return plotting_economics.plot_appraisal(self, kind=kind, ax=ax, **kwargs)
+
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as short strings: thousands separated, small values to 4 significant digits."""
+
+    def text(x: Any) -> Any:
+        if not isinstance(x, float | np.floating):
+            return x
+        if np.isnan(x):
+            return ""
+        if np.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = [text(x) for x in out[column]]
+    return out
 
 
 # --------------------------------------------------------------------------- checks
@@ -714,9 +738,7 @@ def appraise(
         if quantity == "icer" and n and not (np.all(outcome > 0) or np.all(outcome < 0)):
             # a ratio whose denominator can be zero or negative has no useful interval
             lo, hi = np.nan, np.nan
-            description += (
-                "; no interval: the outcome gained is not positive in every draw, see ceac()"
-            )
+            description += "; no interval: the outcome gained changes sign across draws, see ceac()"
         rows.append(
             {
                 "quantity": quantity,
