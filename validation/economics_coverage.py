@@ -42,10 +42,10 @@ from impact.economics import GREEN_BOOK, BenefitStream, CostStream
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = runpy.run_path(str(ROOT / "docs" / "tutorials" / "economic_appraisal.py"))
 
-COSTS = [CostStream("support workers", 38_000, per="worker", count=5, duration=3)]
+COSTS = [CostStream("support workers", amount=38_000, per="worker", count=5, duration=3)]
 BENEFITS = [
-    BenefitStream("alternative provision avoided", 18_000, duration=2),
-    BenefitStream("costs to families avoided", 2_500, bearer="families"),
+    BenefitStream("alternative provision avoided", value=18_000, duration=2),
+    BenefitStream("costs to families avoided", value=2_500, bearer="families"),
 ]
 OPTIONS = {
     "costs": COSTS,

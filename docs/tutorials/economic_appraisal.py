@@ -77,7 +77,7 @@ def appraise_pilot(result: impact.ImpactResult, *, seed: int = SEED) -> impact.A
             # ASSUMED: salary and on-costs of a support worker, GBP 34,000-42,000 a year
             CostStream(
                 "support workers",
-                stats.uniform(34_000, 8_000),
+                amount=stats.uniform(34_000, 8_000),
                 per="worker",
                 count=5,
                 duration=3,
@@ -89,7 +89,7 @@ def appraise_pilot(result: impact.ImpactResult, *, seed: int = SEED) -> impact.A
             # for the two years an excluded pupil would typically spend there
             BenefitStream(
                 "alternative provision avoided",
-                stats.uniform(12_000, 12_000),
+                value=stats.uniform(12_000, 12_000),
                 duration=2,
                 bearer="education authority",
             ),
@@ -97,7 +97,7 @@ def appraise_pilot(result: impact.ImpactResult, *, seed: int = SEED) -> impact.A
             # GBP 1,000-4,000 a year, from the exclusion to the end of the horizon
             BenefitStream(
                 "costs to families avoided",
-                stats.uniform(1_000, 3_000),
+                value=stats.uniform(1_000, 3_000),
                 bearer="families",
             ),
         ],
@@ -186,13 +186,13 @@ def audit_commission_scenario(result: impact.ImpactResult) -> impact.Appraisal:
     """
     return impact.appraise(
         result,
-        costs=[CostStream("support workers", 38_000, per="worker", count=5, duration=3)],
+        costs=[CostStream("support workers", amount=38_000, per="worker", count=5, duration=3)],
         benefits=[
-            BenefitStream("alternative provision avoided", 18_000, duration=2),
-            BenefitStream("costs to families avoided", 2_500, bearer="families"),
+            BenefitStream("alternative provision avoided", value=18_000, duration=2),
+            BenefitStream("costs to families avoided", value=2_500, bearer="families"),
             BenefitStream(
                 "direct costs to age 16 (Audit Commission)",
-                20_000,
+                value=20_000,
                 duration=5,
                 bearer="other public services",
             ),

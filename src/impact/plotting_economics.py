@@ -67,8 +67,8 @@ def plot_cash_flow(
     >>> effects = pd.DataFrame({"term": ["att"], "estimate": [1.0], "std_error": [0.2],
     ...                         "ci_lower": [0.6], "ci_upper": [1.4], "p_value": [0.0]})
     >>> result = ImpactResult(estimator="did", effects=effects, n_obs=8, n_units=4)
-    >>> appraisal = appraise(result, costs=[CostStream("cost", 100.0)],
-    ...                      benefits=[BenefitStream("value", 30.0)], horizon=6,
+    >>> appraisal = appraise(result, costs=[CostStream("cost", amount=100.0)],
+    ...                      benefits=[BenefitStream("value", value=30.0)], horizon=6,
     ...                      n_draws=50, seed=0)
     >>> plot_cash_flow(appraisal).get_xlabel()
     'period'

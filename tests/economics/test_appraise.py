@@ -29,8 +29,8 @@ def make_result(estimate=1.0, std_error=0.2, draws=None):
 
 def simple(result, *, n_draws=0, seed=0, **kwargs):
     options = {
-        "costs": [CostStream("cost", 1000.0)],
-        "benefits": [BenefitStream("saving", 600.0, start=1, duration=2)],
+        "costs": [CostStream("cost", amount=1000.0)],
+        "benefits": [BenefitStream("saving", value=600.0, start=1, duration=2)],
         "horizon": 5,
         "discount": 0.035,
     }
@@ -66,8 +66,8 @@ def test_green_book_npv_beyond_year_30_by_hand():
     """
     appraisal = appraise(
         make_result(2.0, 0.0),
-        costs=[CostStream("cost", 50.0)],
-        benefits=[BenefitStream("late", 100.0, start=40, duration=1)],
+        costs=[CostStream("cost", amount=50.0)],
+        benefits=[BenefitStream("late", value=100.0, start=40, duration=1)],
         horizon=41,
         discount=GREEN_BOOK,
         n_draws=0,
@@ -75,8 +75,8 @@ def test_green_book_npv_beyond_year_30_by_hand():
     assert appraisal.value("npv") == pytest.approx(3.02092, abs=1e-5)
     flat = appraise(
         make_result(2.0, 0.0),
-        costs=[CostStream("cost", 50.0)],
-        benefits=[BenefitStream("late", 100.0, start=40, duration=1)],
+        costs=[CostStream("cost", amount=50.0)],
+        benefits=[BenefitStream("late", value=100.0, start=40, duration=1)],
         horizon=41,
         discount=0.035,
         n_draws=0,
@@ -96,8 +96,8 @@ def test_counts_growth_reach_and_effect_periods_by_hand():
     """
     appraisal = appraise(
         make_result(-0.5, 0.0),
-        costs=[CostStream("workers", 100.0, per="worker", count=3, duration=2, growth=0.1)],
-        benefits=[BenefitStream("provision", 50.0, duration=2)],
+        costs=[CostStream("workers", amount=100.0, per="worker", count=3, duration=2, growth=0.1)],
+        benefits=[BenefitStream("provision", value=50.0, duration=2)],
         horizon=4,
         discount=0.0,
         effect_per="school",
@@ -121,7 +121,7 @@ def test_price_rebasing_by_hand():
     """A cost of 100 in 2020 prices, appraised in 2024 prices with index 95 -> 114: 120."""
     appraisal = appraise(
         make_result(0.0, 0.0),
-        costs=[CostStream("cost", 100.0, price_year=2020)],
+        costs=[CostStream("cost", amount=100.0, price_year=2020)],
         benefits=[],
         horizon=1,
         price_year=2024,
@@ -148,7 +148,7 @@ def test_npv_is_linear_in_the_effect(theta, scale, rate):
 @settings(max_examples=25, deadline=None)
 @given(theta=st.floats(0.1, 10), rate=st.floats(0, 0.1), value=st.floats(1, 5000))
 def test_npv_is_zero_at_the_break_even_effect(theta, rate, value):
-    benefits = [BenefitStream("saving", value, start=1, duration=2)]
+    benefits = [BenefitStream("saving", value=value, start=1, duration=2)]
     first = simple(make_result(theta, 0.0), discount=rate, benefits=benefits)
     break_even = first.value("break_even_effect")
     second = simple(make_result(break_even, 0.0), discount=rate, benefits=benefits)
@@ -177,8 +177,8 @@ def test_money_scale_scales_npv_and_leaves_bcr(c):
     base = simple(result)
     scaled = simple(
         result,
-        costs=[CostStream("cost", 1000.0 * c)],
-        benefits=[BenefitStream("saving", 600.0 * c, start=1, duration=2)],
+        costs=[CostStream("cost", amount=1000.0 * c)],
+        benefits=[BenefitStream("saving", value=600.0 * c, start=1, duration=2)],
     )
     assert scaled.value("npv") == pytest.approx(c * base.value("npv"), rel=1e-9)
     assert scaled.value("bcr") == pytest.approx(base.value("bcr"), rel=1e-9)
@@ -223,7 +223,7 @@ def test_parameter_distributions_widen_the_interval_and_enter_the_tornado():
     uncertain = simple(
         make_result(1.0, 0.0),
         n_draws=500,
-        benefits=[BenefitStream("saving", stats.uniform(500, 200), start=1, duration=2)],
+        benefits=[BenefitStream("saving", value=stats.uniform(500, 200), start=1, duration=2)],
     )
     assert uncertain.value("npv") == pytest.approx(fixed.value("npv"))  # mean 600
     row = uncertain.to_frame().set_index("quantity").loc["npv"]
@@ -259,10 +259,10 @@ def test_perspectives_add_up_to_the_total():
     appraisal = simple(
         make_result(1.0, 0.2),
         n_draws=100,
-        costs=[CostStream("cost", 1000.0, bearer="education authority")],
+        costs=[CostStream("cost", amount=1000.0, bearer="education authority")],
         benefits=[
-            BenefitStream("provision", 400.0, duration=2, bearer="education authority"),
-            BenefitStream("family", 100.0, bearer="families"),
+            BenefitStream("provision", value=400.0, duration=2, bearer="education authority"),
+            BenefitStream("family", value=100.0, bearer="families"),
         ],
     )
     table = appraisal.by_perspective().set_index("bearer")
@@ -290,10 +290,10 @@ def test_n_draws_zero_gives_points_and_nan_intervals():
 def test_inputs_are_not_mutated():
     result = make_result(1.0, 0.2, draws={"att": np.linspace(0.5, 1.5, 20)})
     before = result.effects.copy()
-    costs = [CostStream("cost", 1000.0)]
+    costs = [CostStream("cost", amount=1000.0)]
     simple(result, costs=costs, n_draws=50)
     pd.testing.assert_frame_equal(result.effects, before)
-    assert costs == [CostStream("cost", 1000.0)]
+    assert costs == [CostStream("cost", amount=1000.0)]
 
 
 # ------------------------------------------------------------------ any estimator
@@ -308,8 +308,8 @@ def test_works_on_a_did_result():
     result = impact.DifferenceInDifferences().fit(panel)
     appraisal = impact.appraise(
         result,
-        costs=[CostStream("programme", 1000.0, duration=3)],
-        benefits=[BenefitStream("saving", 400.0, per="unit", duration=2)],
+        costs=[CostStream("programme", amount=1000.0, duration=3)],
+        benefits=[BenefitStream("saving", value=400.0, per="unit", duration=2)],
         effect_per="unit",
         reach=10,
         effect_periods=3,
@@ -326,11 +326,13 @@ def test_works_on_a_did_result():
 # ------------------------------------------------------------------ errors
 def test_horizon_shorter_than_cost_stream():
     with pytest.raises(DesignError, match=r"horizon .* shorter than cost stream 'cost'"):
-        simple(make_result(), costs=[CostStream("cost", 10.0, start=2, duration=4)], horizon=5)
+        simple(
+            make_result(), costs=[CostStream("cost", amount=10.0, start=2, duration=4)], horizon=5
+        )
 
 
 def test_per_pupil_benefit_with_per_school_effect_needs_sizes():
-    benefit = BenefitStream("attainment", 10.0, per="pupil", count=900, duration=1)
+    benefit = BenefitStream("attainment", value=10.0, per="pupil", count=900, duration=1)
     with pytest.raises(DesignError, match=r"units do not agree.*'pupil'.*'school'"):
         simple(make_result(), benefits=[benefit], effect_per="school", reach=5)
     ok = simple(
@@ -360,14 +362,18 @@ def test_result_without_standard_error_needs_n_draws_zero():
         ({"discount": -0.02}, "negative"),
         ({"discount": 7}, "implausibly high"),
         ({"horizon": 0}, "horizon"),
+        ({"horizon": 5000}, "beyond 1000"),
         ({"n_draws": -1}, "n_draws"),
         ({"effect_periods": 9}, "beyond the horizon"),
         ({"direction": "down"}, "direction"),
         ({"reach": 5}, "effect_per='total'"),
         ({"alpha": 1.5}, "alpha"),
-        ({"costs": [CostStream("x", 1.0)], "benefits": [BenefitStream("x", 1.0)]}, "unique"),
-        ({"costs": [BenefitStream("x", 1.0)]}, "CostStream"),
-        ({"costs": [CostStream("old", 1.0, price_year=2010)]}, "price_index"),
+        (
+            {"costs": [CostStream("x", amount=1.0)], "benefits": [BenefitStream("x", value=1.0)]},
+            "unique",
+        ),
+        ({"costs": [BenefitStream("x", value=1.0)]}, "CostStream"),
+        ({"costs": [CostStream("old", amount=1.0, price_year=2010)]}, "price_index"),
     ],
 )
 def test_bad_arguments_raise_design_errors(kwargs, match):
@@ -378,15 +384,15 @@ def test_bad_arguments_raise_design_errors(kwargs, match):
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda: CostStream("c", 1.0, per="pupil"), "no count"),
-        (lambda: CostStream("c", 1.0, count=3), "per='total'"),
-        (lambda: CostStream("c", "lots"), "must be a number"),
-        (lambda: CostStream("c", 1.0, duration=0), "duration"),
-        (lambda: CostStream("c", 1.0, duration=None), "finite duration"),
-        (lambda: BenefitStream("b", 1.0, start=-1), "start"),
-        (lambda: BenefitStream("b", 1.0, growth=-1.5), "growth"),
-        (lambda: BenefitStream("", 1.0), "label"),
-        (lambda: BenefitStream("b", float("inf")), "finite"),
+        (lambda: CostStream("c", amount=1.0, per="pupil"), "no count"),
+        (lambda: CostStream("c", amount=1.0, count=3), "per='total'"),
+        (lambda: CostStream("c", amount="lots"), "must be a number"),
+        (lambda: CostStream("c", amount=1.0, duration=0), "duration"),
+        (lambda: CostStream("c", amount=1.0, duration=None), "finite duration"),
+        (lambda: BenefitStream("b", value=1.0, start=-1), "start"),
+        (lambda: BenefitStream("b", value=1.0, growth=-1.5), "growth"),
+        (lambda: BenefitStream("", value=1.0), "label"),
+        (lambda: BenefitStream("b", value=float("inf")), "finite"),
     ],
 )
 def test_bad_streams_raise(make, match):
@@ -396,7 +402,7 @@ def test_bad_streams_raise(make, match):
 
 def test_appraise_rejects_non_results():
     with pytest.raises(DesignError, match="ImpactResult"):
-        appraise("not a result", costs=[], benefits=[BenefitStream("b", 1.0)], horizon=2)
+        appraise("not a result", costs=[], benefits=[BenefitStream("b", value=1.0)], horizon=2)
 
 
 def test_icer_has_no_interval_when_the_outcome_can_be_lost():

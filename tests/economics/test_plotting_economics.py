@@ -25,10 +25,10 @@ def appraisal():
     result = ImpactResult(estimator="hand", effects=effects, n_obs=50, n_units=25)
     return appraise(
         result,
-        costs=[CostStream("workers", stats.uniform(30_000, 10_000), duration=3)],
+        costs=[CostStream("workers", amount=stats.uniform(30_000, 10_000), duration=3)],
         benefits=[
-            BenefitStream("provision", 18_000, duration=2, bearer="education authority"),
-            BenefitStream("families", stats.uniform(1_000, 3_000), bearer="families"),
+            BenefitStream("provision", value=18_000, duration=2, bearer="education authority"),
+            BenefitStream("families", value=stats.uniform(1_000, 3_000), bearer="families"),
         ],
         direction="decrease",
         effect_periods=3,
@@ -77,6 +77,6 @@ def test_unknown_kind_and_no_draws(appraisal):
         }
     )
     result = ImpactResult(estimator="hand", effects=effects, n_obs=5, n_units=5)
-    bare = appraise(result, costs=[CostStream("c", 1.0)], benefits=[], horizon=2, n_draws=0)
+    bare = appraise(result, costs=[CostStream("c", amount=1.0)], benefits=[], horizon=2, n_draws=0)
     with pytest.raises(DesignError, match="n_draws"):
         bare.plot("npv")

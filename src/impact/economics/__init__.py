@@ -18,8 +18,8 @@ Examples
 >>> result = ImpactResult(estimator="did", effects=effects, n_obs=100, n_units=25)
 >>> appraisal = appraise(
 ...     result,
-...     costs=[CostStream("support workers", 40_000, per="worker", count=5, duration=3)],
-...     benefits=[BenefitStream("alternative provision avoided", 20_000, per="school",
+...     costs=[CostStream("support workers", amount=40_000, per="worker", count=5, duration=3)],
+...     benefits=[BenefitStream("alternative provision avoided", value=20_000, per="school",
 ...                             count=5, duration=2, bearer="education authority")],
 ...     effect_per="school", effect_periods=3, direction="decrease", horizon=20, seed=0)
 >>> round(appraisal.value("bcr"), 3)

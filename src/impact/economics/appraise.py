@@ -52,7 +52,10 @@ from impact.result import ImpactResult, Summary
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["QUANTITIES", "Appraisal", "appraise"]
+__all__ = ["MAX_HORIZON", "QUANTITIES", "Appraisal", "appraise"]
+
+MAX_HORIZON: int = 1000
+"""Longest horizon accepted, in periods."""
 
 QUANTITIES: tuple[str, ...] = (
     "effect",
@@ -631,8 +634,8 @@ def appraise(
     >>> effects = pd.DataFrame({"term": ["att"], "estimate": [-2.0], "std_error": [0.5],
     ...                         "ci_lower": [-2.98], "ci_upper": [-1.02], "p_value": [6e-5]})
     >>> result = ImpactResult(estimator="did", effects=effects, n_obs=40, n_units=10)
-    >>> appraisal = appraise(result, costs=[CostStream("worker", 10_000)],
-    ...                      benefits=[BenefitStream("provision", 3_000, duration=2)],
+    >>> appraisal = appraise(result, costs=[CostStream("worker", amount=10_000)],
+    ...                      benefits=[BenefitStream("provision", value=3_000, duration=2)],
     ...                      horizon=5, discount=0.035, direction="decrease", seed=1)
     >>> round(appraisal.value("npv"), 2)  # 2 * 3000 * (1 + 1/1.035) - 10000
     1797.1
@@ -646,6 +649,11 @@ def appraise(
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
         raise DesignError(f"horizon={horizon!r} must be a whole number of periods >= 1")
     horizon = int(horizon)
+    if horizon > MAX_HORIZON:
+        raise DesignError(
+            f"horizon={horizon} periods is beyond {MAX_HORIZON}; the Green Book schedule "
+            "itself ends its bands at year 301"
+        )
     if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 0:
         raise DesignError(f"n_draws={n_draws!r} must be a whole number >= 0")
     costs = tuple(costs)

@@ -125,14 +125,14 @@ class CostStream(_Stream):
 
     Examples
     --------
-    >>> workers = CostStream("support workers", 40_000, per="worker", count=5, duration=3)
+    >>> workers = CostStream("support workers", amount=40_000, per="worker", count=5, duration=3)
     >>> workers.total_point()
     200000.0
     """
 
     label: str
-    amount: Any
     _: KW_ONLY
+    amount: Any
     start: int = 0
     duration: int | None = 1
     growth: Any = 0.0
@@ -194,15 +194,15 @@ class BenefitStream(_Stream):
 
     Examples
     --------
-    >>> saving = BenefitStream("alternative provision avoided", 18_000, duration=2,
+    >>> saving = BenefitStream("alternative provision avoided", value=18_000, duration=2,
     ...                        bearer="education authority")
     >>> saving.end()
     2.0
     """
 
     label: str
-    value: Any
     _: KW_ONLY
+    value: Any
     start: int = 0
     duration: int | None = None
     growth: Any = 0.0
