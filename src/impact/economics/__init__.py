@@ -28,7 +28,8 @@ Examples
 
 from __future__ import annotations
 
-from impact.economics.appraise import QUANTITIES, Appraisal, appraise
+from impact.economics.appraisal import QUANTITIES, Appraisal
+from impact.economics.appraise import appraise
 from impact.economics.discounting import (
     GREEN_BOOK,
     GREEN_BOOK_HEALTH,

@@ -30,370 +30,30 @@ the streams, independently. Every quantity is computed draw by draw and summaris
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
+from impact.economics._model import Model, effect_draws, interval, make_rng, parameters_of
+from impact.economics.appraisal import DESCRIPTIONS, QUANTITIES, Appraisal
 from impact.economics.discounting import (
     GREEN_BOOK,
     DiscountSchedule,
     as_schedule,
     price_factor,
 )
-from impact.economics.streams import BenefitStream, CostStream, is_distribution
+from impact.economics.streams import BenefitStream, CostStream
 from impact.estimators._base import check_alpha, check_choice
 from impact.exceptions import DesignError
-from impact.result import ImpactResult, Summary
+from impact.result import ImpactResult
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-__all__ = ["MAX_HORIZON", "QUANTITIES", "Appraisal", "appraise"]
+__all__ = ["MAX_HORIZON", "appraise"]
 
 MAX_HORIZON: int = 1000
 """Longest horizon accepted, in periods."""
-
-QUANTITIES: tuple[str, ...] = (
-    "effect",
-    "pv_costs",
-    "pv_benefits",
-    "npv",
-    "bcr",
-    "pv_outcome",
-    "icer",
-    "break_even_effect",
-    "break_even_horizon",
-)
-"""Quantities reported by an :class:`Appraisal`, one row each in :meth:`Appraisal.to_frame`."""
-
-_DESCRIPTIONS = {
-    "effect": "estimated effect per unit per period (the result's att)",
-    "pv_costs": "present value of costs",
-    "pv_benefits": "present value of benefits",
-    "npv": "net present value (benefits - costs)",
-    "bcr": "benefit-cost ratio",
-    "pv_outcome": "discounted units of outcome gained",
-    "icer": "cost per unit of outcome gained (ICER)",
-    "break_even_effect": "effect at which NPV = 0",
-    "break_even_horizon": "periods until cumulative NPV >= 0 (inf: not within horizon)",
-    "prob_npv_positive": "probability that NPV > 0",
-}
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
-
-
-# --------------------------------------------------------------------------- parameters
-@dataclass(frozen=True)
-class _Parameter:
-    """One input that may be uncertain: a stream's amount/value or growth."""
-
-    name: str
-    stream: int  # index into costs + benefits
-    attribute: str
-    spec: Any
-
-    @property
-    def uncertain(self) -> bool:
-        return is_distribution(self.spec)
-
-    def point(self) -> float:
-        return float(self.spec.mean()) if self.uncertain else float(self.spec)
-
-    def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        if not self.uncertain:
-            return np.full(n, float(self.spec))
-        values = np.asarray(self.spec.rvs(size=n, random_state=rng), dtype=float).ravel()
-        if values.shape != (n,) or not np.all(np.isfinite(values)):
-            raise DesignError(f"the distribution of {self.name!r} gave non-finite draws")
-        return values
-
-    def bounds(self, alpha: float) -> tuple[float, float]:
-        return float(self.spec.ppf(alpha / 2)), float(self.spec.ppf(1 - alpha / 2))
-
-
-def _parameters(streams: Sequence[CostStream | BenefitStream]) -> list[_Parameter]:
-    out = []
-    for i, stream in enumerate(streams):
-        main = "amount" if isinstance(stream, CostStream) else "value"
-        out.append(_Parameter(f"{stream.label}: {main}", i, main, getattr(stream, main)))
-        out.append(_Parameter(f"{stream.label}: growth", i, "growth", stream.growth))
-    return out
-
-
-# --------------------------------------------------------------------------- the model
-@dataclass(frozen=True)
-class _Model:
-    """Everything fixed about an appraisal; evaluates it for arrays of inputs."""
-
-    costs: tuple[CostStream, ...]
-    benefits: tuple[BenefitStream, ...]
-    horizon: int
-    factors: np.ndarray  # discount factors, shape (horizon,)
-    effect_periods: tuple[int, ...]
-    sign: float
-    multipliers: tuple[float, ...]  # per cost stream then per benefit stream
-    prices: tuple[float, ...]  # price-base factor per stream
-    reach: float | None
-    parameters: tuple[_Parameter, ...] = field(default=())
-
-    @property
-    def streams(self) -> tuple[CostStream | BenefitStream, ...]:
-        return (*self.costs, *self.benefits)
-
-    def flows(self, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Undiscounted flows, shape (n_draws, n_streams, horizon).
-
-        Returns the costs, and the benefits per unit of gain (``sign * theta``).
-        ``values`` maps parameter names to arrays of shape (n_draws,).
-        """
-        n = len(next(iter(values.values())))
-        t = np.arange(self.horizon)
-        cost = np.zeros((n, len(self.costs), self.horizon))
-        for i, stream in enumerate(self.costs):
-            amount = values[f"{stream.label}: amount"][:, None]
-            growth = values[f"{stream.label}: growth"][:, None]
-            k = t - stream.start
-            live = (k >= 0) & (k < stream.duration)
-            scale = self.multipliers[i] * self.prices[i]
-            cost[:, i, :] = np.where(live, scale * amount * (1 + growth) ** np.maximum(k, 0), 0.0)
-        benefit = np.zeros((n, len(self.benefits), self.horizon))
-        for j, stream in enumerate(self.benefits):
-            idx = len(self.costs) + j
-            value = values[f"{stream.label}: value"][:, None]
-            growth = values[f"{stream.label}: growth"][:, None]
-            duration = np.inf if stream.duration is None else stream.duration
-            profile = np.zeros((n, self.horizon))
-            for e in self.effect_periods:
-                k = t - e - stream.start
-                live = (k >= 0) & (k < duration)
-                profile += np.where(live, (1 + growth) ** np.maximum(k, 0), 0.0)
-            benefit[:, j, :] = self.multipliers[idx] * self.prices[idx] * value * profile
-        return cost, benefit
-
-    def evaluate(self, theta: np.ndarray, values: Mapping[str, np.ndarray]) -> dict[str, Any]:
-        """All quantities for each draw (arrays of shape (n_draws,))."""
-        theta = np.asarray(theta, dtype=float)
-        gain = self.sign * theta
-        cost, unit_benefit = self.flows(values)
-        benefit = gain[:, None, None] * unit_benefit
-        pv_cost_stream = cost @ self.factors  # (n, n_costs)
-        pv_benefit_stream = benefit @ self.factors
-        pv_costs = pv_cost_stream.sum(axis=1)
-        pv_benefits = pv_benefit_stream.sum(axis=1)
-        # NPV(theta) = sign * theta * per_unit - pv_costs, linear in theta
-        per_unit = (unit_benefit @ self.factors).sum(axis=1)
-        weight = float(sum(self.factors[e] for e in self.effect_periods))
-        pv_outcome = gain * (np.nan if self.reach is None else self.reach) * weight
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            bcr = np.where(pv_costs > 0, pv_benefits / pv_costs, np.nan)
-            break_even = np.where(per_unit != 0, self.sign * pv_costs / per_unit, np.nan)
-            icer = np.where(pv_outcome != 0, pv_costs / pv_outcome, np.nan)
-        net = benefit.sum(axis=1) - cost.sum(axis=1)
-        cumulative = np.cumsum(net * self.factors, axis=1)
-        tolerance = 1e-9 * np.maximum(1.0, np.abs(pv_costs) + np.abs(pv_benefits))
-        reached = cumulative >= -tolerance[:, None]
-        horizon_be = np.where(reached.any(axis=1), reached.argmax(axis=1) + 1.0, np.inf)
-        return {
-            "effect": theta,
-            "pv_costs": pv_costs,
-            "pv_benefits": pv_benefits,
-            "npv": pv_benefits - pv_costs,
-            "bcr": bcr,
-            "pv_outcome": pv_outcome,
-            "icer": icer,
-            "break_even_effect": break_even,
-            "break_even_horizon": horizon_be,
-            "_pv_cost_stream": pv_cost_stream,
-            "_pv_benefit_stream": pv_benefit_stream,
-            "_cost": cost,
-            "_benefit": benefit,
-        }
-
-
-# --------------------------------------------------------------------------- the result
-@dataclass(frozen=True, eq=False)
-class Appraisal:
-    """Value for money of a programme, with uncertainty: the output of :func:`appraise`.
-
-    Use :meth:`to_frame` for the point values and intervals, :meth:`by_perspective`
-    for the split by bearer, :meth:`cash_flows` for the year-by-year flows,
-    :meth:`tornado` for one-way sensitivity, :meth:`ceac` for the cost-effectiveness
-    acceptability curve and :meth:`plot` for the figures. Tables are returned as
-    copies.
-
-    Attributes
-    ----------
-    prob_npv_positive : float
-        Share of draws with NPV > 0 (NaN without draws).
-    alpha : float
-        Intervals have coverage ``1 - alpha``.
-    n_draws : int
-        Number of Monte Carlo draws.
-    settings : mapping
-        How the appraisal was made (discount schedule, horizon, effect source...).
-    """
-
-    _table: pd.DataFrame
-    _draws: pd.DataFrame
-    _flows: pd.DataFrame
-    _perspectives: pd.DataFrame
-    _tornado: pd.DataFrame
-    prob_npv_positive: float
-    alpha: float
-    n_draws: int
-    settings: Mapping[str, Any]
-
-    def __repr__(self) -> str:
-        row = self._table.set_index("quantity").loc["npv"]
-        return (
-            f"Appraisal(NPV {row['estimate']:,.0f} [{row['ci_lower']:,.0f}, "
-            f"{row['ci_upper']:,.0f}]; P(NPV > 0) = {self.prob_npv_positive:.2f})"
-        )
-
-    def to_frame(self) -> pd.DataFrame:
-        """Point value and interval of each quantity: ``quantity, estimate, ci_lower, ci_upper``."""
-        return self._table.copy()
-
-    def value(self, quantity: str) -> float:
-        """The point value of one quantity (``"npv"``, ``"bcr"``, ...)."""
-        table = self._table.set_index("quantity")
-        if quantity not in table.index:
-            raise DesignError(f"no quantity {quantity!r}; choose one of {list(table.index)}")
-        return float(table.loc[quantity, "estimate"])
-
-    @property
-    def draws(self) -> pd.DataFrame:
-        """One row per Monte Carlo draw, one column per quantity (a copy)."""
-        return self._draws.copy()
-
-    def cash_flows(self) -> pd.DataFrame:
-        """Year-by-year flows at the point values, one row per period and stream.
-
-        Columns ``period, stream, kind, bearer, amount, discount_factor,
-        present_value``; costs are positive amounts of kind ``"cost"``.
-        """
-        return self._flows.copy()
-
-    def by_perspective(self) -> pd.DataFrame:
-        """Present values split by bearer: ``bearer, pv_costs, pv_benefits, npv`` with intervals."""
-        return self._perspectives.copy()
-
-    def tornado(self) -> pd.DataFrame:
-        """One-way sensitivity of the NPV to each uncertain input, largest swing first.
-
-        Each input is set to the ``alpha/2`` and ``1 - alpha/2`` quantiles of its
-        distribution (the effect: of its sampling distribution) with every other
-        input at its point value.
-        """
-        return self._tornado.copy()
-
-    def ceac(self, wtp: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
-        """Cost-effectiveness acceptability curve.
-
-        Parameters
-        ----------
-        wtp : array-like, optional
-            Willingness to pay per unit of outcome gained; by default 101 values from
-            0 to three times the point ICER.
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``wtp, probability``: the share of draws in which the outcome gained is
-            worth at least its cost, ``wtp * pv_outcome - pv_costs >= 0`` (the
-            programme's gross cost; monetised benefits are not netted off).
-        """
-        if wtp is None:
-            icer = self.value("icer")
-            top = 3 * icer if np.isfinite(icer) and icer > 0 else 1.0
-            wtp = np.linspace(0.0, top, 101)
-        grid = np.asarray(wtp, dtype=float).ravel()
-        if not np.all(np.isfinite(grid)):
-            raise DesignError("wtp values must be finite")
-        costs = self._draws["pv_costs"].to_numpy()
-        outcome = self._draws["pv_outcome"].to_numpy()
-        if len(costs) == 0 or np.all(np.isnan(outcome)):
-            prob = np.full(len(grid), np.nan)
-        else:
-            prob = (grid[:, None] * outcome[None, :] - costs[None, :] >= 0).mean(axis=1)
-        return pd.DataFrame({"wtp": grid, "probability": prob})
-
-    def summary(self) -> Summary:
-        """Tables of the appraisal (value for money, perspectives, sensitivity, settings).
-
-        Numbers are rounded for reading (money to whole units); use :meth:`to_frame`
-        and the other table methods for the exact values.
-        """
-        table = self.to_frame()
-        prob = pd.DataFrame(
-            {
-                "quantity": ["prob_npv_positive"],
-                "estimate": [self.prob_npv_positive],
-                "ci_lower": [np.nan],
-                "ci_upper": [np.nan],
-                "description": [_DESCRIPTIONS["prob_npv_positive"]],
-            }
-        )
-        settings = pd.DataFrame(
-            {"setting": list(self.settings), "value": [str(v) for v in self.settings.values()]}
-        )
-        tornado = self.tornado().drop(columns=["npv_point"])
-        return Summary(
-            title=f"Economic appraisal ({round(100 * (1 - self.alpha))}% intervals)",
-            tables={
-                "value for money": _readable(pd.concat([table, prob], ignore_index=True)),
-                "by perspective": _readable(self.by_perspective()),
-                "one-way sensitivity of NPV": _readable(tornado),
-                "settings": settings,
-            },
-        )
-
-    def plot(self, kind: str = "cash_flow", *, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Plot the appraisal; delegates to :mod:`impact.plotting_economics`.
-
-        Parameters
-        ----------
-        kind : {"cash_flow", "tornado", "npv", "ceac"}
-            Which figure.
-        ax : matplotlib Axes, optional
-            Axes to draw on; a new figure when omitted.
-        **kwargs
-            Passed to the plotting function.
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-        """
-        from impact import plotting_economics
-
-        return plotting_economics.plot_appraisal(self, kind=kind, ax=ax, **kwargs)
-
-
-def _readable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as short strings: thousands separated, small values to 4 significant digits."""
-
-    def text(x: Any) -> Any:
-        if not isinstance(x, float | np.floating):
-            return x
-        if np.isnan(x):
-            return ""
-        if np.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
-
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_float_dtype(out[column]):
-            out[column] = [text(x) for x in out[column]]
-    return out
 
 
 # --------------------------------------------------------------------------- checks
@@ -463,87 +123,6 @@ def _multiplier(
         )
     ratio = float(unit_sizes[stream.per]) / float(unit_sizes[effect_per])
     return ratio * float(count)
-
-
-def _reference_df(result: ImpactResult) -> float:
-    """Degrees of freedom of the t distribution behind the result's interval (inf: normal).
-
-    Taken from ``settings["df_inference"]`` when the estimator records it; otherwise
-    inferred from the interval's width relative to the standard error at the
-    result's ``alpha`` (0.05 when not recorded).
-    """
-    from scipy import optimize, stats
-
-    df = result.settings.get("df_inference")
-    if isinstance(df, int | float | np.number) and np.isfinite(df) and df > 0:
-        return float(df)
-    att = result.att
-    se = att.std_error
-    if not (np.isfinite(se) and se > 0 and np.isfinite(att.ci_lower) and np.isfinite(att.ci_upper)):
-        return float("inf")
-    level = result.settings.get("alpha", ALPHA)
-    if not isinstance(level, int | float | np.number) or not 0 < level < 1:
-        level = ALPHA
-    crit = (att.ci_upper - att.ci_lower) / (2 * se)
-    z = float(stats.norm.ppf(1 - level / 2))
-    if not crit > z * (1 + 1e-4) or crit > 1e3:
-        return float("inf")
-    return float(
-        optimize.brentq(lambda d: stats.t.ppf(1 - level / 2, d) - crit, 0.05, 1e7, xtol=1e-10)
-    )
-
-
-def _effect_draws(
-    result: ImpactResult, n_draws: int, rng: np.random.Generator
-) -> tuple[float, np.ndarray, str, Any]:
-    """Point effect, its draws, where they came from, and a ppf for the tornado."""
-    from scipy import stats
-
-    att = result.att
-    theta = float(att.estimate)
-    if not np.isfinite(theta):
-        raise DesignError(f"the {result.estimator} result's effect {theta!r} is not finite")
-    stored = result.draws.get(result.overall_term)
-    if stored is not None and len(stored):
-        stored = np.asarray(stored, dtype=float)
-        if not np.all(np.isfinite(stored)):
-            raise DesignError("the result's draws of the effect contain non-finite values")
-
-        def empirical(q: float) -> float:
-            return float(np.quantile(stored, q))
-
-        if n_draws == 0:
-            return theta, np.empty(0), "result draws", empirical
-        draws = rng.choice(stored, size=n_draws, replace=True)
-        return theta, draws, f"result draws ({len(stored)}, resampled)", empirical
-    se = float(att.std_error)
-    if not np.isfinite(se) or se < 0:
-        if n_draws == 0:
-            return theta, np.empty(0), "none", None
-        raise DesignError(
-            f"the {result.estimator} result has no usable standard error ({se!r}) and no "
-            "draws of the effect; pass n_draws=0 for point values only"
-        )
-    df = _reference_df(result)
-    if np.isinf(df):
-        source, standard = "normal(estimate, std_error)", stats.norm()
-    else:
-        source, standard = f"estimate + std_error * t({df:.4g})", stats.t(df)
-
-    def ppf(q: float) -> float:
-        return theta + se * float(standard.ppf(q))
-
-    draws = theta + se * np.asarray(standard.rvs(size=n_draws, random_state=rng), dtype=float)
-    return theta, draws.reshape(n_draws), source, ppf
-
-
-def _interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return float("nan"), float("nan")
-    lo, hi = np.quantile(values, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
-    return float(lo), float(hi)
 
 
 # --------------------------------------------------------------------------- appraise
@@ -716,8 +295,8 @@ def appraise(
         index = dict(price_index.items()) if isinstance(price_index, pd.Series) else price_index
         prices.append(price_factor(index, from_year=stream.price_year, to_year=price_year))
 
-    parameters = tuple(_parameters(streams))
-    model = _Model(
+    parameters = tuple(parameters_of(streams))
+    model = Model(
         costs=costs,
         benefits=benefits,
         horizon=horizon,
@@ -729,8 +308,8 @@ def appraise(
         reach=reach,
         parameters=parameters,
     )
-    rng = _rng(seed)
-    theta, theta_draws, source, effect_ppf = _effect_draws(result, int(n_draws), rng)
+    rng = make_rng(seed)
+    theta, theta_draws, source, effect_ppf = effect_draws(result, int(n_draws), rng)
 
     point_values = {p.name: np.array([p.point()]) for p in parameters}
     point = model.evaluate(np.array([theta]), point_values)
@@ -740,8 +319,8 @@ def appraise(
 
     rows = []
     for quantity in QUANTITIES:
-        lo, hi = _interval(drawn[quantity], alpha) if n else (np.nan, np.nan)
-        description = _DESCRIPTIONS[quantity]
+        lo, hi = interval(drawn[quantity], alpha) if n else (np.nan, np.nan)
+        description = DESCRIPTIONS[quantity]
         outcome = drawn["pv_outcome"]
         if quantity == "icer" and n and not (np.all(outcome > 0) or np.all(outcome < 0)):
             # a ratio whose denominator can be zero or negative has no useful interval
@@ -788,7 +367,7 @@ def appraise(
     )
 
 
-def _flow_table(model: _Model, point: Mapping[str, Any]) -> pd.DataFrame:
+def _flow_table(model: Model, point: Mapping[str, Any]) -> pd.DataFrame:
     frames = []
     kinds = ["cost"] * len(model.costs) + ["benefit"] * len(model.benefits)
     flows = np.concatenate([point["_cost"][0], point["_benefit"][0]], axis=0)
@@ -810,7 +389,7 @@ def _flow_table(model: _Model, point: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _perspective_table(
-    model: _Model, point: Mapping[str, Any], drawn: Mapping[str, Any], alpha: float, n: int
+    model: Model, point: Mapping[str, Any], drawn: Mapping[str, Any], alpha: float, n: int
 ) -> pd.DataFrame:
     bearers = list(dict.fromkeys(s.bearer for s in model.streams))
     rows = []
@@ -823,19 +402,19 @@ def _perspective_table(
             ("pv_benefits", "_pv_benefit_stream", bi),
         ):
             row[name] = float(point[key][0, index].sum())
-            lo, hi = _interval(drawn[key][:, index].sum(axis=1), alpha) if n else (np.nan,) * 2
+            lo, hi = interval(drawn[key][:, index].sum(axis=1), alpha) if n else (np.nan,) * 2
             row[f"{name}_lower"], row[f"{name}_upper"] = lo, hi
         net_draws = drawn["_pv_benefit_stream"][:, bi].sum(axis=1) - drawn["_pv_cost_stream"][
             :, ci
         ].sum(axis=1)
         row["npv"] = row["pv_benefits"] - row["pv_costs"]
-        row["npv_lower"], row["npv_upper"] = _interval(net_draws, alpha) if n else (np.nan,) * 2
+        row["npv_lower"], row["npv_upper"] = interval(net_draws, alpha) if n else (np.nan,) * 2
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def _tornado_table(
-    model: _Model,
+    model: Model,
     theta: float,
     effect_ppf: Any,
     point_values: Mapping[str, np.ndarray],
