@@ -457,3 +457,22 @@ def test_works_on_every_registered_estimator(name):
     expected = 1139.8166 * result.att.estimate - 1000.0
     assert appraisal.value("npv") == pytest.approx(expected, rel=1e-6)
     assert appraisal.to_frame()["ci_lower"].notna().sum() >= 7
+
+
+def test_break_even_horizon_waits_until_the_cumulative_npv_stays_positive():
+    """Undiscounted flows +50 (year 0), -100 (year 1), +80 (year 2): the cumulative NPV
+    is 50, -50, 30, so the programme has paid for itself for good after 3 periods, not 1.
+    """
+    appraisal = appraise(
+        make_result(1.0, 0.0),
+        costs=[CostStream("cost", amount=100.0, start=1)],
+        benefits=[
+            BenefitStream("early", value=50.0, duration=1),
+            BenefitStream("late", value=80.0, start=2, duration=1),
+        ],
+        horizon=4,
+        discount=0.0,
+        n_draws=0,
+    )
+    assert appraisal.value("npv") == pytest.approx(30.0)
+    assert appraisal.value("break_even_horizon") == 3.0

@@ -135,8 +135,10 @@ class Model:
         net = benefit.sum(axis=1) - cost.sum(axis=1)
         cumulative = np.cumsum(net * self.factors, axis=1)
         tolerance = 1e-9 * np.maximum(1.0, np.abs(pv_costs) + np.abs(pv_benefits))
-        reached = cumulative >= -tolerance[:, None]
-        horizon_be = np.where(reached.any(axis=1), reached.argmax(axis=1) + 1.0, np.inf)
+        # from period t on, the cumulative NPV never falls below zero again
+        tail_min = np.minimum.accumulate(cumulative[:, ::-1], axis=1)[:, ::-1]
+        stays = tail_min >= -tolerance[:, None]
+        horizon_be = np.where(stays.any(axis=1), stays.argmax(axis=1) + 1.0, np.inf)
         return {
             "effect": theta,
             "pv_costs": pv_costs,

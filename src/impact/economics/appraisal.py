@@ -39,7 +39,7 @@ DESCRIPTIONS = {
     "pv_outcome": "discounted units of outcome gained",
     "icer": "cost per unit of outcome gained (ICER)",
     "break_even_effect": "effect at which NPV = 0",
-    "break_even_horizon": "periods until cumulative NPV >= 0 (inf: not within horizon)",
+    "break_even_horizon": "periods until cumulative NPV stays >= 0 (inf: not within horizon)",
     "prob_npv_positive": "probability that NPV > 0",
 }
 

@@ -14,7 +14,9 @@ gain and -1 when a decrease is (exclusions)::
     NPV = PV benefits - PV costs;  BCR = PV benefits / PV costs
     ICER = PV costs / PV outcome,  PV outcome = sum over effect periods e of D(e) * G
     break-even effect             theta at which NPV = 0 (NPV is linear in theta)
-    break-even horizon            smallest h with sum over t < h of D(t) (B(t) - C(t)) >= 0
+    break-even horizon            smallest h from which the cumulative NPV
+                                  sum over t < h' of D(t) (B(t) - C(t)) stays >= 0 for
+                                  every h' >= h up to the horizon
 
 where ``m_b`` turns the effect into the stream's unit (``reach`` for ``per="total"``,
 ``count`` otherwise) and ``D`` is the discount factor of
