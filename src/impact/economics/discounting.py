@@ -19,7 +19,7 @@ HM Treasury Green Book
 ----------------------
 :data:`GREEN_BOOK` is the declining schedule of the Green Book (HM Treasury, *The
 Green Book: Central Government Guidance on Appraisal and Evaluation*, 2022 edition,
-Annex A6, Table 8): 3.5% for years 0-30, 3.0% for 31-75, 2.5% for 76-125, 2.0% for
+Annex A6 on discounting): 3.5% for years 0-30, 3.0% for 31-75, 2.5% for 76-125, 2.0% for
 126-200, 1.5% for 201-300 and 1.0% from year 301. :data:`GREEN_BOOK_HEALTH` is its
 schedule for health and life values (1.5% for years 0-30, then 1.29%, 1.07%, 0.86%,
 0.64%, 0.43%), which leaves out the wealth effect. The February 2026 update of the
