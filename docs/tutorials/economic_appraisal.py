@@ -3,8 +3,8 @@
 A pilot places five full-time, social-work-trained support workers in five secondary
 schools for three years to work with pupils at risk of exclusion (the design of the
 Home Office project "Meeting Need and Challenging Crime in Partnership with Schools",
-Webb and Vulliamy 2004, as summarised in the Scottish Executive's evidence review of
-integrated children's services). Twenty comparison schools do not take part.
+Webb and Vulliamy 2004, as summarised in the review "Exploring the evidence base for
+Integrated Children's Services"). Twenty comparison schools do not take part.
 
 1. Simulate the pilot: permanent exclusions per school per year, 2001-2006, with the
    programme running 2004-2006. The true effect follows the pattern reported for the
