@@ -6,11 +6,15 @@ import impact
 from impact import exceptions
 
 EXPECTED_ALL = [
+    "Appraisal",
+    "BenefitStream",
+    "CostStream",
     "DataError",
     "DataWarning",
     "DesignError",
     "DesignWarning",
     "DifferenceInDifferences",
+    "DiscountSchedule",
     "Effect",
     "EstimationError",
     "Estimator",
@@ -22,6 +26,7 @@ EXPECTED_ALL = [
     "Summary",
     "UnknownEstimatorError",
     "__version__",
+    "appraise",
     "available_estimators",
     "compare",
     "estimate",
@@ -85,5 +90,7 @@ def test_modules_import_cleanly():
         "impact.plotting",
         "impact.estimators",
         "impact.inference",
+        "impact.economics",
+        "impact.plotting_economics",
     ]:
         importlib.import_module(module)

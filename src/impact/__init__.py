@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from impact import economics as economics
 from impact import estimators as estimators
 from impact.data import Panel
+from impact.economics import Appraisal, BenefitStream, CostStream, DiscountSchedule, appraise
 from impact.estimators import DifferenceInDifferences, Estimator
 from impact.exceptions import (
     DataError,
@@ -65,11 +67,15 @@ def estimate(panel: Panel, method: str = "did", **params: Any) -> ImpactResult:
 
 
 __all__ = [
+    "Appraisal",
+    "BenefitStream",
+    "CostStream",
     "DataError",
     "DataWarning",
     "DesignError",
     "DesignWarning",
     "DifferenceInDifferences",
+    "DiscountSchedule",
     "Effect",
     "EstimationError",
     "Estimator",
@@ -81,6 +87,7 @@ __all__ = [
     "Summary",
     "UnknownEstimatorError",
     "__version__",
+    "appraise",
     "available_estimators",
     "compare",
     "estimate",

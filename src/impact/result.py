@@ -94,6 +94,10 @@ class ImpactResult:
         Clusters used for standard errors.
     overall_term : str, default "att"
         The term reported by :attr:`att`.
+    draws : mapping of str to array-like, optional
+        Draws from the sampling distribution of some terms (bootstrap replicates,
+        posterior draws), keyed by term. Read by :func:`impact.economics.appraise`
+        in place of a normal approximation; omitted by estimators that have none.
 
     Examples
     --------
@@ -107,6 +111,7 @@ class ImpactResult:
 
     __slots__ = (
         "_diagnostics",
+        "_draws",
         "_effects",
         "_paths",
         "_settings",
@@ -129,6 +134,7 @@ class ImpactResult:
         n_units: int,
         n_clusters: int | None = None,
         overall_term: str = "att",
+        draws: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(effects, pd.DataFrame):
             raise TypeError("effects must be a pandas DataFrame")
@@ -141,6 +147,11 @@ class ImpactResult:
                 raise ValueError(f"paths must start with the columns {PATH_COLUMNS}, got {plead}")
         effects = _frozen_frame(effects)
         effects["term"] = effects["term"].astype(str)
+        frozen_draws = {}
+        for term, values in (draws or {}).items():
+            array = np.array(values, dtype=float).ravel()
+            array.flags.writeable = False
+            frozen_draws[str(term)] = array
         values = {
             "estimator": str(estimator),
             "_effects": effects,
@@ -153,6 +164,7 @@ class ImpactResult:
             "n_units": int(n_units),
             "n_clusters": None if n_clusters is None else int(n_clusters),
             "overall_term": str(overall_term),
+            "_draws": MappingProxyType(frozen_draws),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -185,6 +197,11 @@ class ImpactResult:
     def diagnostics(self) -> Mapping[str, pd.DataFrame]:
         """Named diagnostic tables (copies, in a read-only mapping)."""
         return MappingProxyType({k: v.copy() for k, v in self._diagnostics.items()})
+
+    @property
+    def draws(self) -> Mapping[str, np.ndarray]:
+        """Sampling draws by term (read-only arrays in a read-only mapping; may be empty)."""
+        return self._draws
 
     @property
     def settings(self) -> Mapping[str, Any]:
