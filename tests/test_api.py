@@ -19,6 +19,7 @@ EXPECTED_ALL = [
     "ImpactWarning",
     "InferenceWarning",
     "Panel",
+    "Scenario",
     "Summary",
     "UnknownEstimatorError",
     "__version__",
@@ -27,6 +28,7 @@ EXPECTED_ALL = [
     "estimate",
     "get_estimator",
     "register",
+    "simulate",
 ]
 
 
@@ -85,5 +87,6 @@ def test_modules_import_cleanly():
         "impact.plotting",
         "impact.estimators",
         "impact.inference",
+        "impact.simulations",
     ]:
         importlib.import_module(module)

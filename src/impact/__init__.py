@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from impact import estimators as estimators
+from impact import simulations as simulations
 from impact.data import Panel
 from impact.estimators import DifferenceInDifferences, Estimator
 from impact.exceptions import (
@@ -30,6 +31,7 @@ from impact.exceptions import (
 )
 from impact.registry import available_estimators, get_estimator, register
 from impact.result import Effect, ImpactResult, Summary, compare
+from impact.simulations import Scenario, simulate
 
 __version__ = "0.1.0"
 
@@ -78,6 +80,7 @@ __all__ = [
     "ImpactWarning",
     "InferenceWarning",
     "Panel",
+    "Scenario",
     "Summary",
     "UnknownEstimatorError",
     "__version__",
@@ -86,4 +89,5 @@ __all__ = [
     "estimate",
     "get_estimator",
     "register",
+    "simulate",
 ]
