@@ -4,20 +4,38 @@
   outcome model, the effect and its profile, spillover, attrition), with presets;
 - :func:`simulate` draws a :class:`SimulatedPanel`: the Panel, the full data with the
   potential outcome ``y0`` and effect ``tau``, and the ``truth`` as a tidy table of
-  terms (see :mod:`impact.simulations.terms`).
+  terms (see :mod:`impact.simulations.terms`);
+- :func:`monte_carlo` fits estimators to many draws (serially, in local worker
+  processes or on a Dask cluster, with identical results) and returns a
+  :class:`ValidationReport` of bias, RMSE, coverage and rejection rates;
+- :func:`power_curve` and :func:`minimum_detectable_effect` size a study by simulation.
 """
 
+from impact.simulations.monte_carlo import REPORT_COLUMNS, ValidationReport, monte_carlo
+from impact.simulations.power import (
+    POWER_COLUMNS,
+    MinimumDetectableEffect,
+    minimum_detectable_effect,
+    power_curve,
+)
 from impact.simulations.scenario import Scenario
 from impact.simulations.simulate import TRUTH_COLUMNS, SimulatedPanel, simulate
 from impact.simulations.terms import calendar_term, event_term, group_term, group_time_term
 
 __all__ = [
+    "POWER_COLUMNS",
+    "REPORT_COLUMNS",
     "TRUTH_COLUMNS",
+    "MinimumDetectableEffect",
     "Scenario",
     "SimulatedPanel",
+    "ValidationReport",
     "calendar_term",
     "event_term",
     "group_term",
     "group_time_term",
+    "minimum_detectable_effect",
+    "monte_carlo",
+    "power_curve",
     "simulate",
 ]

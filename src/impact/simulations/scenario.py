@@ -330,6 +330,21 @@ class Scenario:
         """Calendar labels of the periods."""
         return self.first_period + np.arange(self.n_periods)
 
+    def describe(self) -> str:
+        """The fields that differ from the defaults, as ``name=value`` text.
+
+        Examples
+        --------
+        >>> Scenario(n_units=40, effect=2.0).describe()
+        'Scenario(n_units=40, effect=2.0)'
+        """
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+            if getattr(self, f.name) != f.default
+        ]
+        return f"Scenario({', '.join(changed)})"
+
     def replace(self, **changes: Any) -> Scenario:
         """Return a copy with some fields changed (validated again).
 
