@@ -267,3 +267,15 @@ def test_presets_simulate():
 def test_invalid_scenarios_raise_design_errors(changes, match):
     with pytest.raises(DesignError, match=match):
         Scenario(**changes)
+
+
+def test_callable_trend_sets_the_common_path():
+    flat = Scenario(n_units=50, unit_sd=0.0, noise_sd=0.0, trend=lambda t: 3.0 * t**2)
+    paths = simulate(flat, seed=0).paths
+    np.testing.assert_allclose(paths["counterfactual"], 3.0 * np.arange(8) ** 2)
+
+
+def test_default_trend_is_a_steady_rise():
+    sim = simulate(Scenario(n_units=200, noise_sd=0.1), seed=0)
+    means = sim.data.groupby("time")["y0"].mean().to_numpy()
+    np.testing.assert_allclose(np.diff(means), 0.5, atol=0.1)

@@ -83,10 +83,11 @@ class Scenario:
     baseline : float, default 0.0
         Mean outcome index in period 1 (outcome units, log-odds or log rate per unit of
         exposure).
-    trend : float or callable, default 0.0
+    trend : float or callable, default 0.5
         Background change common to all units: a float is a linear rise in outcome
-        units per period; a callable receives the periods since the first (a float
-        array ``0, 1, ...``) and returns the common component for each.
+        units per period (the default mimics a steady national rise); a callable
+        receives the periods since the first (a float array ``0, 1, ...``) and returns
+        the common component for each.
     unit_sd : float, default 1.0
         Standard deviation of the permanent unit effects (outcome units).
     unit_trend_sd : float, default 0.0
@@ -185,7 +186,7 @@ class Scenario:
     # outcome model
     outcome: Literal["continuous", "binary", "count"] = "continuous"
     baseline: float = 0.0
-    trend: TrendLike = 0.0
+    trend: TrendLike = 0.5
     unit_sd: float = 1.0
     unit_trend_sd: float = 0.0
     covariate_effect: float = 0.0
