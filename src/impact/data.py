@@ -63,6 +63,7 @@ class Panel:
     """
 
     __slots__ = (
+        "_cache",
         "_cohort",
         "_frame",
         "_is_rcs",
@@ -400,6 +401,7 @@ class Panel:
         frame = frame.take(order).reset_index(drop=True)
         panel = object.__new__(cls)
         for name, value in {
+            "_cache": {},
             "_frame": frame,
             "_cohort": unit_cohort,
             "_is_rcs": is_rcs,
@@ -438,6 +440,13 @@ class Panel:
         )
 
     # ------------------------------------------------------------------ derived views
+    def _cached(self, key: str, compute: Any) -> Any:
+        """Compute a derived value once (the Panel is immutable) and keep it."""
+        cache = self._cache
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
     @property
     def frame(self) -> pd.DataFrame:
         """A copy of the validated data, sorted by unit and time."""
@@ -451,7 +460,9 @@ class Panel:
     @property
     def periods(self) -> pd.Index:
         """Sorted unique periods."""
-        return pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
+        return self._cached(
+            "periods", lambda: pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
+        ).copy()
 
     @property
     def n_obs(self) -> int:
@@ -466,7 +477,7 @@ class Panel:
     @property
     def n_periods(self) -> int:
         """Number of distinct periods."""
-        return int(self._frame[self.time].nunique())
+        return self._cached("n_periods", lambda: int(self._frame[self.time].nunique()))
 
     @property
     def n_clusters(self) -> int:
@@ -481,17 +492,19 @@ class Panel:
     @property
     def cohorts(self) -> pd.Index:
         """Sorted distinct first-treated periods (treatment cohorts)."""
-        return pd.Index(np.sort(self._cohort.dropna().unique()), name="cohort")
+        return self._cached(
+            "cohorts", lambda: pd.Index(np.sort(self._cohort.dropna().unique()), name="cohort")
+        ).copy()
 
     @property
     def treated_units(self) -> pd.Index:
         """Units treated in at least one period."""
-        return self._cohort.index[self._cohort.notna()]
+        return self._cached("treated", lambda: self._cohort.index[self._cohort.notna()]).copy()
 
     @property
     def never_treated_units(self) -> pd.Index:
         """Units never treated in the observed periods."""
-        return self._cohort.index[self._cohort.isna()]
+        return self._cached("never", lambda: self._cohort.index[self._cohort.isna()]).copy()
 
     @property
     def is_cross_section(self) -> bool:
