@@ -285,14 +285,14 @@ def _paths(
     zeros = np.zeros(len(y), dtype=np.intp)
     pre_treated = weighted_means(is_treated_unit & ~post, zeros, 1)[0]
     pre_control = weighted_means(~is_treated_unit & ~post, zeros, 1)[0]
-    out = pd.DataFrame(
+    counterfactual = pre_treated + (control_means - pre_control)
+    return pd.DataFrame(
         {
             "time": times,
             "observed": treated_means,
-            "counterfactual": pre_treated + (control_means - pre_control),
+            "counterfactual": counterfactual,
+            "effect": treated_means - counterfactual,
+            "control": control_means,
+            "post": np.bincount(codes[~post], minlength=n_times) == 0,
         }
     )
-    out["effect"] = out["observed"] - out["counterfactual"]
-    out["control"] = control_means
-    out["post"] = np.bincount(codes[~post], minlength=n_times) == 0
-    return out
