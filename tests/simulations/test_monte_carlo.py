@@ -124,9 +124,13 @@ def test_dask_local_cluster_gives_the_same_report():
         distributed.Client(cluster) as client,
     ):
         on_dask = monte_carlo(estimators, SMALL, n_reps=12, seed=5, backend=client, chunk_size=4)
-    assert_frame_equal(serial.to_frame(), on_dask.to_frame())
-    assert_frame_equal(serial.replications, on_dask.replications)
-    assert_frame_equal(serial.failures, on_dask.failures)
+        by_address = monte_carlo(
+            estimators, SMALL, n_reps=12, seed=5, backend=cluster.scheduler_address
+        )
+    for other in (on_dask, by_address):
+        assert_frame_equal(serial.to_frame(), other.to_frame())
+        assert_frame_equal(serial.replications, other.replications)
+        assert_frame_equal(serial.failures, other.failures)
 
 
 def test_failures_and_warnings_are_grouped():

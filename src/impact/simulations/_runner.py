@@ -173,12 +173,14 @@ def run_chunks(
     progress: bool,
 ) -> list[Chunk]:
     """Run ``n_reps`` replications on ``backend`` and return the chunks in order."""
+    client, own_client = None, False
     if backend == "serial":
         workers = 1
     elif backend == "processes":
         workers = n_workers or os.cpu_count() or 1
     else:
-        workers = n_workers or 0
+        client, own_client = _dask_client(backend)
+        workers = n_workers or max(1, sum(client.nthreads().values()))
     if chunk_size is None:
         # a few chunks per worker balances the load; serial chunks pace the progress bar
         per = 4 * max(workers, 1) if backend != "serial" else 20
@@ -198,10 +200,12 @@ def run_chunks(
         elif backend == "processes":
             chunks = _run_processes(args, bounds, terms, workers, done)
         else:
-            chunks = _run_dask(backend, args, bounds, terms, done)
+            chunks = _run_dask(client, args, bounds, terms, done)
     finally:
         if bar is not None:
             bar.close()
+        if own_client:
+            client.close()
     return sorted(chunks, key=lambda c: c.start)
 
 
@@ -219,35 +223,33 @@ def _run_processes(
     return [done(chunk) for chunk in results]
 
 
+def _dask_client(backend: Any) -> tuple[Any, bool]:
+    """The Dask client to use, and whether this study opened it (and must close it)."""
+    if not isinstance(backend, str):
+        return backend, False
+    try:
+        from distributed import Client, get_client
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the Dask backend needs dask.distributed: pip install 'impact[dask]'"
+        ) from exc
+    if backend == "dask":
+        return get_client(), False
+    return Client(backend), True
+
+
 def _run_dask(
-    backend: Any,
+    client: Any,
     args: tuple[Any, ...],
     bounds: list[tuple[int, int]],
     terms: Sequence[str] | None,
     done: Callable[[Chunk], Chunk],
 ) -> list[Chunk]:
-    try:
-        from distributed import Client, as_completed, get_client
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the Dask backend needs dask.distributed: pip install 'impact[dask]'"
-        ) from exc
-    own = False
-    if isinstance(backend, str):
-        if backend == "dask":
-            client = get_client()
-        else:
-            client, own = Client(backend), True
-    else:
-        client = backend
+    from distributed import as_completed
+
     study = uuid.uuid4().hex[:12]
-    try:
-        futures = [
-            client.submit(run_chunk, *args, a, b, terms, pure=False, key=f"impact-{study}-{a}")
-            for a, b in bounds
-        ]
-        chunks = [done(future.result()) for future in as_completed(futures)]
-    finally:
-        if own:
-            client.close()
-    return chunks
+    futures = [
+        client.submit(run_chunk, *args, a, b, terms, pure=False, key=f"impact-{study}-{a}")
+        for a, b in bounds
+    ]
+    return [done(future.result()) for future in as_completed(futures)]
