@@ -8,9 +8,12 @@
 - :func:`monte_carlo` fits estimators to many draws (serially, in local worker
   processes or on a Dask cluster, with identical results) and returns a
   :class:`ValidationReport` of bias, RMSE, coverage and rejection rates;
-- :func:`power_curve` and :func:`minimum_detectable_effect` size a study by simulation.
+- :func:`power_curve` and :func:`minimum_detectable_effect` size a study by simulation;
+  :func:`plot_power` and :func:`plot_validation` draw them (from
+  :mod:`impact.plotting_simulations`).
 """
 
+from impact.plotting_simulations import plot_power, plot_validation
 from impact.simulations.monte_carlo import REPORT_COLUMNS, ValidationReport, monte_carlo
 from impact.simulations.power import (
     POWER_COLUMNS,
@@ -36,6 +39,8 @@ __all__ = [
     "group_time_term",
     "minimum_detectable_effect",
     "monte_carlo",
+    "plot_power",
+    "plot_validation",
     "power_curve",
     "simulate",
 ]
