@@ -55,7 +55,8 @@ class ValidationReport:
         ``first_rep``.
     warnings : pandas.DataFrame
         Warnings raised during fits, grouped by ``estimator, category, message`` with
-        their ``count``.
+        their ``count`` (recorded per process: with several threads per Dask worker
+        the counts may be incomplete, since Python's warning filters are global).
     settings : mapping
         ``scenario``, ``n_reps``, ``seed`` (the root entropy), ``alpha``,
         ``estimators`` (label to hyperparameters) and ``terms``.
