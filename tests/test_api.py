@@ -23,6 +23,7 @@ EXPECTED_ALL = [
     "ImpactWarning",
     "InferenceWarning",
     "Panel",
+    "Scenario",
     "Summary",
     "UnknownEstimatorError",
     "__version__",
@@ -32,6 +33,7 @@ EXPECTED_ALL = [
     "estimate",
     "get_estimator",
     "register",
+    "simulate",
 ]
 
 
@@ -92,5 +94,6 @@ def test_modules_import_cleanly():
         "impact.inference",
         "impact.economics",
         "impact.plotting_economics",
+        "impact.simulations",
     ]:
         importlib.import_module(module)

@@ -16,6 +16,7 @@ from typing import Any
 
 from impact import economics as economics
 from impact import estimators as estimators
+from impact import simulations as simulations
 from impact.data import Panel
 from impact.economics import Appraisal, BenefitStream, CostStream, DiscountSchedule, appraise
 from impact.estimators import DifferenceInDifferences, Estimator
@@ -32,6 +33,7 @@ from impact.exceptions import (
 )
 from impact.registry import available_estimators, get_estimator, register
 from impact.result import Effect, ImpactResult, Summary, compare
+from impact.simulations import Scenario, simulate
 
 __version__ = "0.1.0"
 
@@ -84,6 +86,7 @@ __all__ = [
     "ImpactWarning",
     "InferenceWarning",
     "Panel",
+    "Scenario",
     "Summary",
     "UnknownEstimatorError",
     "__version__",
@@ -93,4 +96,5 @@ __all__ = [
     "estimate",
     "get_estimator",
     "register",
+    "simulate",
 ]

@@ -63,6 +63,7 @@ class Panel:
     """
 
     __slots__ = (
+        "_cache",
         "_cohort",
         "_frame",
         "_is_rcs",
@@ -219,7 +220,8 @@ class Panel:
                     f"outcome column {outcome!r} must be numeric, got dtype {ycol.dtype}"
                     + (f" with values such as {_show(bad.unique())}" if len(bad) else "")
                 )
-        frame[outcome] = frame[outcome].astype(float)
+        if frame[outcome].dtype != np.float64:
+            frame[outcome] = frame[outcome].astype(float)
         bad_y = ~np.isfinite(frame[outcome].to_numpy())
         if bad_y.any():
             if not dropna:
@@ -279,14 +281,20 @@ class Panel:
                 "estimate needs at least two units"
             )
 
+        # integer codes of units and periods (sorted): the checks below work on them
+        unit_codes, unit_levels = pd.factorize(frame[unit], sort=True)
+        time_codes, time_levels = pd.factorize(frame[time], sort=True)
+        cell_codes = unit_codes.astype(np.int64) * len(time_levels) + time_codes
         # rows per unit-period cell
-        cell_sizes = frame.groupby([unit, time], sort=False).size()
-        has_dups = bool((cell_sizes > 1).any())
+        cell_counts = np.bincount(cell_codes)
+        multi = cell_counts[cell_counts > 0] > 1
+        has_dups = bool(multi.any())
         if repeated_cross_section is None:
-            is_rcs = has_dups and float((cell_sizes > 1).mean()) >= 0.5
+            is_rcs = has_dups and float(multi.mean()) >= 0.5
         else:
             is_rcs = bool(repeated_cross_section)
         if has_dups and not is_rcs:
+            cell_sizes = frame.groupby([unit, time], sort=False).size()
             dup = cell_sizes[cell_sizes > 1]
             raise DataError(
                 f"{len(dup)} unit-period cell(s) of ({unit!r}, {time!r}) hold more than one "
@@ -311,28 +319,38 @@ class Panel:
                     raise DataError(
                         f"treated column {treated!r} must hold only 0 and 1, found {_show(bad)}"
                     )
-                frame[treated] = dcol.astype(np.int8)
+                if dcol.dtype != np.int8:
+                    frame[treated] = dcol.astype(np.int8)
+            d_rows = frame[treated].to_numpy()
             if is_rcs:
-                spread = frame.groupby([unit, time], sort=False)[treated].agg(["min", "max"])
-                mixed = spread.index[spread["min"] != spread["max"]]
-                if len(mixed):
+                ones = np.bincount(cell_codes, weights=d_rows, minlength=len(cell_counts))
+                if ((ones > 0) & (ones < cell_counts)).any():
+                    spread = frame.groupby([unit, time], sort=False)[treated].agg(["min", "max"])
+                    mixed = spread.index[spread["min"] != spread["max"]]
                     raise DataError(
                         f"treated column {treated!r} differs between rows of the same "
                         f"unit-period {_show(list(mixed))}; assignment must be at the unit "
                         f"level ({unit!r})"
                     )
-            ordered = frame.sort_values([unit, time], kind="stable")
-            d = ordered[treated].to_numpy()
-            same_unit = ordered[unit].to_numpy()[1:] == ordered[unit].to_numpy()[:-1]
+            # in unit-then-period order (a stable sort, as sort_values(kind="stable"))
+            order = np.lexsort((time_codes, unit_codes))
+            d = d_rows[order]
+            ordered_codes = unit_codes[order]
+            same_unit = ordered_codes[1:] == ordered_codes[:-1]
             switch_off = same_unit & (d[:-1] == 1) & (d[1:] == 0)
             if switch_off.any() and absorbing:
-                bad_units = pd.unique(ordered[unit].to_numpy()[1:][switch_off])
+                bad_units = pd.unique(frame[unit].to_numpy()[order][1:][switch_off])
                 raise DataError(
                     f"treated column {treated!r} switches from 1 back to 0 for unit(s) "
                     f"{_show(bad_units)}; treatment must be absorbing, or pass "
                     "absorbing=False"
                 )
-            first = frame.loc[frame[treated] == 1].groupby(unit, sort=False)[time].min()
+            # first treated period per unit: the first treated row in unit-period order
+            on = d == 1
+            first_codes, at = np.unique(ordered_codes[on], return_index=True)
+            first = pd.Series(
+                frame[time].to_numpy()[order][on][at], index=unit_levels.take(first_codes)
+            )
             unit_cohort = pd.Series(first, dtype=frame[time].dtype).reindex(units)
             derived_cohort = None
         else:
@@ -379,9 +397,11 @@ class Panel:
         unit_cohort.name = "cohort"
         unit_cohort = unit_cohort.sort_index()
 
-        frame = frame.sort_values([unit, time], kind="stable").reset_index(drop=True)
+        order = np.lexsort((time_codes, unit_codes))
+        frame = frame.take(order).reset_index(drop=True)
         panel = object.__new__(cls)
         for name, value in {
+            "_cache": {},
             "_frame": frame,
             "_cohort": unit_cohort,
             "_is_rcs": is_rcs,
@@ -420,6 +440,13 @@ class Panel:
         )
 
     # ------------------------------------------------------------------ derived views
+    def _cached(self, key: str, compute: Any) -> Any:
+        """Compute a derived value once (the Panel is immutable) and keep it."""
+        cache = self._cache
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
     @property
     def frame(self) -> pd.DataFrame:
         """A copy of the validated data, sorted by unit and time."""
@@ -433,7 +460,9 @@ class Panel:
     @property
     def periods(self) -> pd.Index:
         """Sorted unique periods."""
-        return pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
+        return self._cached(
+            "periods", lambda: pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
+        ).copy()
 
     @property
     def n_obs(self) -> int:
@@ -448,7 +477,7 @@ class Panel:
     @property
     def n_periods(self) -> int:
         """Number of distinct periods."""
-        return int(self._frame[self.time].nunique())
+        return self._cached("n_periods", lambda: int(self._frame[self.time].nunique()))
 
     @property
     def n_clusters(self) -> int:
@@ -463,17 +492,19 @@ class Panel:
     @property
     def cohorts(self) -> pd.Index:
         """Sorted distinct first-treated periods (treatment cohorts)."""
-        return pd.Index(np.sort(self._cohort.dropna().unique()), name="cohort")
+        return self._cached(
+            "cohorts", lambda: pd.Index(np.sort(self._cohort.dropna().unique()), name="cohort")
+        ).copy()
 
     @property
     def treated_units(self) -> pd.Index:
         """Units treated in at least one period."""
-        return self._cohort.index[self._cohort.notna()]
+        return self._cached("treated", lambda: self._cohort.index[self._cohort.notna()]).copy()
 
     @property
     def never_treated_units(self) -> pd.Index:
         """Units never treated in the observed periods."""
-        return self._cohort.index[self._cohort.isna()]
+        return self._cached("never", lambda: self._cohort.index[self._cohort.isna()]).copy()
 
     @property
     def is_cross_section(self) -> bool:

@@ -266,32 +266,33 @@ def _paths(
     """Observed and counterfactual mean paths of the treated group."""
     y = frame[panel.outcome].to_numpy(dtype=float)
     w = np.ones(len(y)) if weights is None else weights
-    data = pd.DataFrame(
+    wy = w * y
+    codes, times = pd.factorize(frame[panel.time].to_numpy(), sort=True)
+    n_times = len(times)
+
+    def weighted_means(rows: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:
+        """Weighted mean of y per key among ``rows``; NaN for keys without rows."""
+        k = keys[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.bincount(k, weights=wy[rows], minlength=size) / np.bincount(
+                k, weights=w[rows], minlength=size
+            )
+        means[np.bincount(k, minlength=size) == 0] = np.nan
+        return means
+
+    treated_means = weighted_means(is_treated_unit, codes, n_times)
+    control_means = weighted_means(~is_treated_unit, codes, n_times)
+    zeros = np.zeros(len(y), dtype=np.intp)
+    pre_treated = weighted_means(is_treated_unit & ~post, zeros, 1)[0]
+    pre_control = weighted_means(~is_treated_unit & ~post, zeros, 1)[0]
+    counterfactual = pre_treated + (control_means - pre_control)
+    return pd.DataFrame(
         {
-            "time": frame[panel.time].to_numpy(),
-            "group": np.where(is_treated_unit, "treated", "control"),
-            "wy": w * y,
-            "w": w,
+            "time": times,
+            "observed": treated_means,
+            "counterfactual": counterfactual,
+            "effect": treated_means - counterfactual,
+            "control": control_means,
+            "post": np.bincount(codes[~post], minlength=n_times) == 0,
         }
     )
-    sums = data.groupby(["time", "group"], sort=True)[["wy", "w"]].sum()
-    means = (sums["wy"] / sums["w"]).unstack("group")
-    pre_times = np.unique(frame[panel.time].to_numpy()[~post])
-    pre = pd.DataFrame(
-        {"wy": w * y, "w": w, "g": np.where(is_treated_unit, "treated", "control")}
-    ).loc[~post]
-    pre_sums = pre.groupby("g")[["wy", "w"]].sum()
-    pre_means = pre_sums["wy"] / pre_sums["w"]
-    counterfactual = pre_means["treated"] + (means["control"] - pre_means["control"])
-    observed = means["treated"]
-    out = pd.DataFrame(
-        {
-            "time": means.index.to_numpy(),
-            "observed": observed.to_numpy(),
-            "counterfactual": counterfactual.to_numpy(),
-        }
-    )
-    out["effect"] = out["observed"] - out["counterfactual"]
-    out["control"] = means["control"].to_numpy()
-    out["post"] = ~np.isin(out["time"].to_numpy(), pre_times)
-    return out

@@ -254,5 +254,12 @@ def within_regression(
 
 def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
     """True when every ``inner`` group lies within a single ``outer`` group."""
+    inner = np.asarray(inner)
+    outer = np.asarray(outer)
+    if inner.size and np.issubdtype(inner.dtype, np.integer) and inner.min() >= 0:
+        # codes: record one outer label per inner code, then check every row agrees
+        label = np.empty(int(inner.max()) + 1, dtype=outer.dtype)
+        label[inner] = outer
+        return bool(np.array_equal(label[inner], outer))
     pairs = np.unique(np.column_stack([inner, outer]), axis=0)
     return len(pairs) == len(np.unique(inner))

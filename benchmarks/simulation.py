@@ -1,0 +1,146 @@
+"""Replications per second of a Monte Carlo study: impact against hand-written loops.
+
+The study: ``Scenario.scottish_schools(n_units=500)`` (500 schools x 8 years, 60 pilot
+schools from year 4, unit effects, a national rise, AR(1) shocks) fitted with the 2x2
+difference-in-differences and standard errors clustered by school.
+
+Compared, in one run on the same machine:
+
+- impact, ``monte_carlo(..., backend="serial")``: simulate, build and validate a
+  Panel, fit ``DifferenceInDifferences(design="2x2")``, score against the truth;
+- impact with ``backend="processes", n_workers=2``;
+- the parts of one impact replication (simulate with its Panel, fit);
+- a loop that simulates the same design with numpy and fits pyfixest ``feols``
+  (``y ~ treated | unit + post``, CRV1 by unit);
+- a loop that simulates with numpy and fits statsmodels OLS (``y ~ group + post +
+  treated``, cluster-robust by unit).
+
+Timings are medians of ``--repeat`` runs; the machine may be shared, so read the
+ratios rather than the absolute numbers.
+
+Usage::
+
+    python benchmarks/simulation.py --reps 400 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import impact
+from impact.simulations import Scenario, monte_carlo, simulate
+
+N_UNITS, N_PERIODS, ADOPTION, N_TREATED = 500, 8, 3, 86  # 0-based adoption (year 4)
+
+
+def numpy_frame(rng: np.random.Generator) -> pd.DataFrame:
+    """The same design as the scenario, simulated directly with numpy."""
+    unit = np.repeat(np.arange(N_UNITS), N_PERIODS)
+    t = np.tile(np.arange(N_PERIODS), N_UNITS)
+    group = (unit < N_TREATED).astype(float)
+    post = (t >= ADOPTION).astype(float)
+    shocks = rng.standard_normal((N_UNITS, N_PERIODS)) * 2.0
+    for j in range(1, N_PERIODS):  # AR(1), a loop over 8 periods (not units)
+        shocks[:, j] = 0.3 * shocks[:, j - 1] + np.sqrt(1 - 0.09) * shocks[:, j]
+    y = 50 + rng.normal(0, 8, N_UNITS)[unit] + 1.0 * t + shocks.ravel()
+    return pd.DataFrame(
+        {"unit": unit, "post": post, "group": group, "treated": group * post, "y": y}
+    )
+
+
+def rate(run, reps: int, repeat: int) -> float:
+    """Median replications per second of ``run(reps)`` over ``repeat`` runs."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run(reps)
+        times.append(time.perf_counter() - start)
+    return reps / statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    reps, repeat = args.reps, args.repeat
+
+    scenario = Scenario.scottish_schools(n_units=N_UNITS)
+    did = impact.DifferenceInDifferences(design="2x2")
+    rows = []
+
+    def impact_serial(n: int) -> None:
+        monte_carlo([did], scenario, n_reps=n, seed=1, backend="serial", progress=False)
+
+    def impact_two(n: int) -> None:
+        monte_carlo(
+            [did], scenario, n_reps=n, seed=1, backend="processes", n_workers=2, progress=False
+        )
+
+    sims = [simulate(scenario, seed=i) for i in range(20)]
+
+    def simulate_only(n: int) -> None:
+        for i in range(n):
+            simulate(scenario, seed=i)
+
+    def fit_only(n: int) -> None:
+        for i in range(n):
+            did.fit(sims[i % 20].panel)
+
+    impact_serial(20)  # warm up imports
+    impact_two(40)  # start the worker processes once
+    rows.append(("impact monte_carlo, serial", rate(impact_serial, reps, repeat)))
+    rows.append(("impact monte_carlo, 2 worker processes", rate(impact_two, reps, repeat)))
+    rows.append(("  part: simulate (with Panel)", rate(simulate_only, reps, repeat)))
+    rows.append(("  part: DifferenceInDifferences.fit", rate(fit_only, reps, repeat)))
+
+    import statsmodels.api as sm
+
+    def statsmodels_loop(n: int) -> None:
+        rng = np.random.default_rng(1)
+        for _ in range(n):
+            df = numpy_frame(rng)
+            X = sm.add_constant(df[["group", "post", "treated"]].to_numpy())
+            sm.OLS(df["y"].to_numpy(), X).fit(
+                cov_type="cluster", cov_kwds={"groups": df["unit"].to_numpy()}
+            )
+
+    rows.append(("numpy + statsmodels OLS loop", rate(statsmodels_loop, reps, repeat)))
+
+    try:
+        import pyfixest as pf
+    except ImportError:
+        print("pyfixest not installed (pip install 'impact[bench]'): skipping its loop")
+    else:
+
+        def pyfixest_loop(n: int) -> None:
+            rng = np.random.default_rng(1)
+            for _ in range(n):
+                df = numpy_frame(rng)
+                pf.feols("y ~ treated | unit + post", data=df, vcov={"CRV1": "unit"}).tidy()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pyfixest_loop(3)  # compile on first use
+            rows.append(
+                ("numpy + pyfixest feols loop", rate(pyfixest_loop, max(reps // 8, 20), repeat))
+            )
+
+    base = rows[0][1]
+    table = pd.DataFrame(rows, columns=["method", "reps_per_s"])
+    table["ratio_to_impact_serial"] = table["reps_per_s"] / base
+    print(
+        f"{N_UNITS} units x {N_PERIODS} periods, 2x2 DiD with clustered SEs; {reps} reps, "
+        f"median of {repeat}"
+    )
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,519 @@
+"""The :class:`Scenario`: everything the simulator needs to draw one synthetic cohort.
+
+A scenario is a frozen set of numbers with units: how many schools and years, who is
+treated and when, how the outcome is generated, how the programme's effect unfolds, and
+what goes missing. :func:`impact.simulations.simulate` turns it and a seed into data
+whose true effect is known.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from impact.exceptions import DesignError
+
+__all__ = ["OUTCOMES", "PROFILES", "SELECTIONS", "Scenario"]
+
+OUTCOMES: tuple[str, ...] = ("continuous", "binary", "count")
+"""Outcome families: an attainment score, a yes/no event (exclusion), a count with exposure."""
+
+PROFILES: tuple[str, ...] = ("constant", "ramp", "decay")
+"""Named effect profiles over event time (a callable of event time is also accepted)."""
+
+SELECTIONS: tuple[str, ...] = ("random", "covariate", "level", "trend")
+"""How units are selected into treatment."""
+
+ProfileLike = Literal["constant", "ramp", "decay"] | Callable[[np.ndarray], np.ndarray]
+TrendLike = float | Callable[[np.ndarray], np.ndarray]
+
+
+def _fail(message: str) -> None:
+    raise DesignError(message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """A synthetic study design with a known truth.
+
+    Every quantity on the outcome's scale is in outcome units for a continuous
+    outcome, on the log-odds scale for a binary outcome and on the log-rate scale for
+    a count (so ``effect=-0.29`` on counts is a 25% reduction in the rate). Periods are
+    counted from 1 ("year 4 of 8" is ``adoption_period=4, n_periods=8``); the data
+    label them ``first_period, first_period + 1, ...``.
+
+    Structure
+    ---------
+    n_units : int, default 100
+        Number of units of assignment (schools); they are labelled ``1..n_units``.
+    n_periods : int, default 8
+        Number of periods (years).
+    first_period : int, default 2001
+        Calendar label of period 1 (a year).
+    pupils_per_unit : int or None, default None
+        Pupils per unit and period. ``None``: one row per unit and period (school-level
+        outcomes). Otherwise rows are pupils nested in units, and units are the
+        clusters.
+    follow_pupils : bool, default False
+        With pupils: ``False`` draws a new cohort of pupils every period (repeated
+        cross-sections); ``True`` follows the same pupils over all periods (a panel of
+        pupils, whose unit in the Panel is the pupil, clustered by school).
+
+    Adoption
+    --------
+    adoption_period : int, default 5
+        Period (1-based) in which treated units start the programme, when ``cohorts``
+        is empty.
+    treated_share : float, default 0.5
+        Share of units treated (0-1), when ``cohorts`` is empty; the count is
+        ``round(treated_share * n_units)``.
+    cohorts : tuple of (int, float) pairs, default ()
+        Staggered adoption: ``(start period, share of units)`` per cohort. Units not in
+        a cohort are never treated; shares summing to 1 leave no never-treated units.
+
+    Outcome model
+    -------------
+    outcome : {"continuous", "binary", "count"}, default "continuous"
+        Outcome family. Binary outcomes are Bernoulli with a logistic link, counts
+        Poisson with a log link and an exposure.
+    baseline : float, default 0.0
+        Mean outcome index in period 1 (outcome units, log-odds or log rate per unit of
+        exposure).
+    trend : float or callable, default 0.5
+        Background change common to all units: a float is a linear rise in outcome
+        units per period (the default mimics a steady national rise); a callable
+        receives the periods since the first (a float array ``0, 1, ...``) and returns
+        the common component for each.
+    unit_sd : float, default 1.0
+        Standard deviation of the permanent unit effects (outcome units).
+    unit_trend_sd : float, default 0.0
+        Standard deviation of unit-specific linear trends (outcome units per period);
+        non-zero trends with ``selection="trend"`` break parallel trends.
+    covariate_effect : float, default 0.0
+        Effect on the outcome of the unit covariate ``x`` (outcome units per standard
+        deviation of ``x``).
+    covariate_trend : float, default 0.0
+        Extra change per period per standard deviation of ``x`` (outcome units per
+        period per SD): trends then differ with ``x`` and parallel trends hold only
+        conditionally on ``x``.
+    noise_sd : float, default 1.0
+        Standard deviation of the unit-period shock (outcome units), stationary AR(1)
+        over periods with autocorrelation ``rho``.
+    rho : float, default 0.0
+        AR(1) coefficient of the unit-period shock (strictly between -1 and 1).
+    pupil_sd : float, default 0.0
+        With pupils: standard deviation of each pupil's permanent deviation (outcome
+        units).
+    pupil_noise_sd : float, default 1.0
+        With pupils: standard deviation of the pupil-period noise (outcome units).
+    exposure : float, default 1.0
+        Count outcomes: mean exposure per row (pupils on the roll when rows are
+        schools); the expected count is ``exposure * exp(index)``.
+    exposure_cv : float, default 0.0
+        Count outcomes: coefficient of variation of the units' exposure (log-normal
+        around ``exposure``, fixed over periods).
+
+    Selection
+    ---------
+    selection : {"random", "covariate", "level", "trend"}, default "random"
+        What drives selection into treatment: nothing, the covariate ``x``, the unit
+        effect (``level``: e.g. struggling schools chosen), or the unit's own trend
+        (``trend``: improving schools chosen, which breaks parallel trends).
+    selection_strength : float, default 1.0
+        Logistic selection strength: units are ranked by ``strength * z + e`` (``z``
+        the standardised driver, ``e`` standard logistic noise) and the top ranks are
+        treated, earliest cohorts first. Negative values select low ``z``.
+
+    Effect
+    ------
+    effect : float, default 0.0
+        The full effect of the programme (outcome units, log-odds or log rate ratio).
+    profile : {"constant", "ramp", "decay"} or callable, default "constant"
+        Share of ``effect`` reached at each event time ``e`` (0 is the first treated
+        period): ``"constant"`` 1; ``"ramp"`` ``min(e / 2, 1)``, zero in year 1 and full
+        by year 3; ``"decay"`` ``0.5 ** (e / half_life)``; a callable maps an integer
+        array of event times to shares.
+    half_life : float, default 2.0
+        Half-life of a decaying effect (periods).
+    heterogeneity : float, default 0.0
+        Change in the unit's effect per standard deviation of the moderator
+        ``climate`` (an organisational-climate score), in outcome units.
+    anticipation : int, default 0
+        Periods before adoption in which units already respond.
+    anticipation_share : float, default 0.5
+        Share of ``effect`` reached in the anticipation periods.
+    spillover_units : int or tuple of int, default 0
+        Never-treated units reached by the programme: a number (chosen at random among
+        the never-treated) or the labels of the units (kept out of treatment).
+    spillover_share : float, default 0.0
+        Share of the effect they receive from the first adoption period on.
+
+    Missingness
+    -----------
+    attrition : float, default 0.0
+        Probability per period (0-1) that a unit drops out for good (or, with pupils,
+        that a pupil is missing: for good when pupils are followed, in that period for
+        repeated cross-sections). Nobody drops out in period 1.
+    attrition_on_outcome : float, default 0.0
+        Change in the log-odds of dropping out per standard deviation of the observed
+        outcome; 0 is attrition at random.
+    panel_covariates : tuple of str, default ()
+        Columns of the data (``"x"``, ``"climate"``) declared as covariates in the Panel.
+
+    Examples
+    --------
+    >>> scenario = Scenario(n_units=40, n_periods=6, adoption_period=4, effect=2.0)
+    >>> scenario.n_treated
+    20
+    >>> Scenario.scottish_schools().n_units
+    350
+    """
+
+    # structure
+    n_units: int = 100
+    n_periods: int = 8
+    first_period: int = 2001
+    pupils_per_unit: int | None = None
+    follow_pupils: bool = False
+    # adoption
+    adoption_period: int = 5
+    treated_share: float = 0.5
+    cohorts: tuple[tuple[int, float], ...] = ()
+    # outcome model
+    outcome: Literal["continuous", "binary", "count"] = "continuous"
+    baseline: float = 0.0
+    trend: TrendLike = 0.5
+    unit_sd: float = 1.0
+    unit_trend_sd: float = 0.0
+    covariate_effect: float = 0.0
+    covariate_trend: float = 0.0
+    noise_sd: float = 1.0
+    rho: float = 0.0
+    pupil_sd: float = 0.0
+    pupil_noise_sd: float = 1.0
+    exposure: float = 1.0
+    exposure_cv: float = 0.0
+    # selection
+    selection: Literal["random", "covariate", "level", "trend"] = "random"
+    selection_strength: float = 1.0
+    # effect
+    effect: float = 0.0
+    profile: ProfileLike = "constant"
+    half_life: float = 2.0
+    heterogeneity: float = 0.0
+    anticipation: int = 0
+    anticipation_share: float = 0.5
+    spillover_units: int | tuple[int, ...] = 0
+    spillover_share: float = 0.0
+    # missingness
+    attrition: float = 0.0
+    attrition_on_outcome: float = 0.0
+    panel_covariates: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("n_units", "n_periods", "first_period", "adoption_period", "anticipation"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                _fail(f"{name}={value!r} must be an integer")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                _fail(f"{f.name}={value!r} must be finite")
+        if self.n_units < 2:
+            _fail(f"n_units={self.n_units} must be at least 2")
+        if self.n_periods < 1:
+            _fail(f"n_periods={self.n_periods} must be at least 1")
+        if self.pupils_per_unit is not None and (
+            isinstance(self.pupils_per_unit, bool)
+            or not isinstance(self.pupils_per_unit, int | np.integer)
+            or self.pupils_per_unit < 1
+        ):
+            _fail(f"pupils_per_unit={self.pupils_per_unit!r} must be None or a positive integer")
+        if self.follow_pupils and self.pupils_per_unit is None:
+            _fail("follow_pupils=True needs pupils_per_unit (pupils to follow)")
+        if self.outcome not in OUTCOMES:
+            _fail(f"outcome={self.outcome!r} is not valid; choose one of {OUTCOMES}")
+        if self.selection not in SELECTIONS:
+            _fail(f"selection={self.selection!r} is not valid; choose one of {SELECTIONS}")
+        if not (callable(self.profile) or self.profile in PROFILES):
+            _fail(f"profile={self.profile!r} must be one of {PROFILES} or a callable")
+        if not (callable(self.trend) or isinstance(self.trend, int | float)):
+            _fail(f"trend={self.trend!r} must be a number (per period) or a callable of time")
+        for name in (
+            "unit_sd",
+            "unit_trend_sd",
+            "noise_sd",
+            "pupil_sd",
+            "pupil_noise_sd",
+            "exposure_cv",
+        ):
+            if getattr(self, name) < 0:
+                _fail(f"{name}={getattr(self, name)!r} is a standard deviation: it must be >= 0")
+        if not -1 < self.rho < 1:
+            _fail(f"rho={self.rho!r} must lie strictly between -1 and 1")
+        if self.exposure <= 0:
+            _fail(f"exposure={self.exposure!r} must be positive")
+        if self.half_life <= 0:
+            _fail(f"half_life={self.half_life!r} must be positive (periods)")
+        if self.anticipation < 0:
+            _fail(f"anticipation={self.anticipation!r} must be >= 0 periods")
+        if not 0 <= self.attrition < 1:
+            _fail(f"attrition={self.attrition!r} must lie in [0, 1)")
+        if self.selection == "trend" and self.unit_trend_sd == 0:
+            _fail("selection='trend' needs unit-specific trends: set unit_trend_sd > 0")
+        bad_cov = [c for c in self.panel_covariates if c not in ("x", "climate")]
+        if bad_cov:
+            _fail(f"panel_covariates {bad_cov!r} are not simulated; choose from 'x', 'climate'")
+        # adoption
+        if self.cohorts:
+            for pair in self.cohorts:
+                if len(pair) != 2:
+                    _fail(f"cohorts entry {pair!r} must be a (start period, share) pair")
+                start, share = pair
+                if not 1 <= start <= self.n_periods:
+                    _fail(f"cohort start {start!r} must be a period in 1..{self.n_periods}")
+                if not 0 < share <= 1:
+                    _fail(f"cohort share {share!r} must lie in (0, 1]")
+            starts = [p[0] for p in self.cohorts]
+            if len(set(starts)) != len(starts):
+                _fail(f"cohorts {self.cohorts!r} repeat a start period; merge their shares")
+            if sum(p[1] for p in self.cohorts) > 1 + 1e-9:
+                _fail(f"cohort shares {self.cohorts!r} sum to more than 1")
+        else:
+            if not 1 <= self.adoption_period <= self.n_periods:
+                _fail(
+                    f"adoption_period={self.adoption_period} must be a period in "
+                    f"1..{self.n_periods}"
+                )
+            if not 0 < self.treated_share <= 1:
+                _fail(f"treated_share={self.treated_share!r} must lie in (0, 1]")
+        sizes = self.cohort_sizes
+        if sum(sizes.values()) == 0:
+            _fail(
+                f"no unit is treated: the shares give 0 of {self.n_units} units; raise "
+                "treated_share or n_units"
+            )
+        n_never = self.n_units - sum(sizes.values())
+        spill = self.spillover_units
+        if isinstance(spill, tuple | list):
+            labels = list(spill)
+            if any(not 1 <= int(u) <= self.n_units for u in labels):
+                _fail(f"spillover_units {labels!r} must be unit labels in 1..{self.n_units}")
+            n_spill = len(set(labels))
+        elif isinstance(spill, int | np.integer) and not isinstance(spill, bool) and spill >= 0:
+            n_spill = int(spill)
+        else:
+            _fail(f"spillover_units={spill!r} must be a count or a tuple of unit labels")
+        if n_spill > n_never:
+            _fail(
+                f"{n_spill} spillover unit(s) requested but only {n_never} unit(s) are never "
+                "treated"
+            )
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def cohort_sizes(self) -> dict[int, int]:
+        """Units per adoption period (1-based), earliest first."""
+        pairs = self.cohorts or ((self.adoption_period, self.treated_share),)
+        return {int(start): round(share * self.n_units) for start, share in sorted(pairs)}
+
+    @property
+    def n_treated(self) -> int:
+        """Number of units ever treated."""
+        return sum(self.cohort_sizes.values())
+
+    @property
+    def periods(self) -> np.ndarray:
+        """Calendar labels of the periods."""
+        return self.first_period + np.arange(self.n_periods)
+
+    def describe(self) -> str:
+        """The fields that differ from the defaults, as ``name=value`` text.
+
+        Examples
+        --------
+        >>> Scenario(n_units=40, effect=2.0).describe()
+        'Scenario(n_units=40, effect=2.0)'
+        """
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+            if getattr(self, f.name) != f.default
+        ]
+        return f"Scenario({', '.join(changed)})"
+
+    def replace(self, **changes: Any) -> Scenario:
+        """Return a copy with some fields changed (validated again).
+
+        Examples
+        --------
+        >>> Scenario.small_pilot().replace(effect=0.0).effect
+        0.0
+        """
+        return replace(self, **changes)
+
+    # ------------------------------------------------------------------ presets
+    @classmethod
+    def scottish_schools(cls, **changes: Any) -> Scenario:
+        """The founding example: a national rise in attainment and no programme effect.
+
+        About 350 secondary schools over 8 years; 60 pilot schools start in year 4,
+        chosen because they were struggling (selection on a low unit level).
+        Attainment (a score with school SD 8) rises by 1 point a year in every school,
+        as it did in all Scottish schools during the integrated community school
+        pilots, whose evaluation found no significant impact on attainment over three
+        years: the true effect is zero. A before/after comparison in pilot schools
+        credits the programme with the national rise; difference-in-differences does
+        not.
+
+        Parameters
+        ----------
+        **changes
+            Fields to override.
+
+        Returns
+        -------
+        Scenario
+        """
+        base = dict(
+            n_units=350,
+            n_periods=8,
+            first_period=2001,
+            adoption_period=4,
+            treated_share=60 / 350,
+            outcome="continuous",
+            baseline=50.0,
+            trend=1.0,
+            unit_sd=8.0,
+            noise_sd=2.0,
+            rho=0.3,
+            selection="level",
+            selection_strength=-1.0,
+            effect=0.0,
+        )
+        return cls(**{**base, **changes})
+
+    @classmethod
+    def small_pilot(cls, **changes: Any) -> Scenario:
+        """Five pilot schools, twenty comparison schools, exclusions counted per school.
+
+        Modelled on a Home Office project that placed five support workers in
+        secondary schools for three years and reported a 25% fall in permanent
+        exclusions (26 pupils), with no impact until the second and third years: a
+        rate reduced by 25% (``effect=log(0.75)``) reached by a ramp, around 7
+        exclusions per school-year on rolls of about 900 pupils, three years before and
+        three during the programme.
+
+        Parameters
+        ----------
+        **changes
+            Fields to override.
+
+        Returns
+        -------
+        Scenario
+        """
+        base = dict(
+            n_units=25,
+            n_periods=6,
+            first_period=2001,
+            adoption_period=4,
+            treated_share=0.2,
+            outcome="count",
+            baseline=math.log(7 / 900),
+            trend=0.0,
+            unit_sd=0.4,
+            noise_sd=0.15,
+            exposure=900.0,
+            exposure_cv=0.3,
+            effect=math.log(0.75),
+            profile="ramp",
+        )
+        return cls(**{**base, **changes})
+
+    @classmethod
+    def staggered_rollout(cls, **changes: Any) -> Scenario:
+        """A programme rolled out school by school, with effects that build up.
+
+        200 schools over 8 years; four cohorts of 20% start in years 3, 4, 5 and 6
+        (2003-2006) and 20% never start. The effect ramps from zero in year 1 to 2
+        points by year 3, over a national rise of 1 point a year: the setting where a
+        two-way fixed effects regression is biased and group-time estimators are not.
+
+        Parameters
+        ----------
+        **changes
+            Fields to override.
+
+        Returns
+        -------
+        Scenario
+        """
+        base = dict(
+            n_units=200,
+            n_periods=8,
+            first_period=2001,
+            cohorts=((3, 0.2), (4, 0.2), (5, 0.2), (6, 0.2)),
+            baseline=50.0,
+            trend=1.0,
+            unit_sd=5.0,
+            noise_sd=1.0,
+            effect=2.0,
+            profile="ramp",
+        )
+        return cls(**{**base, **changes})
+
+    @classmethod
+    def selected_on_trend(cls, **changes: Any) -> Scenario:
+        """Improving schools chosen for the pilot: parallel trends fail by construction.
+
+        100 schools over 8 years, 30% treated from year 5, chosen on their own
+        improvement (unit trends with SD 0.5 points a year, selection strength 2). The
+        true effect is zero, so any rejection is a false positive; the realised gap in
+        trends is in :attr:`SimulatedPanel.trend_gap`.
+
+        Parameters
+        ----------
+        **changes
+            Fields to override.
+
+        Returns
+        -------
+        Scenario
+        """
+        base = dict(
+            n_units=100,
+            n_periods=8,
+            first_period=2001,
+            adoption_period=5,
+            treated_share=0.3,
+            baseline=50.0,
+            trend=1.0,
+            unit_sd=5.0,
+            unit_trend_sd=0.5,
+            noise_sd=1.0,
+            selection="trend",
+            selection_strength=2.0,
+            effect=0.0,
+        )
+        return cls(**{**base, **changes})
+
+    @classmethod
+    def presets(cls) -> dict[str, Scenario]:
+        """The named preset scenarios.
+
+        Examples
+        --------
+        >>> sorted(Scenario.presets())
+        ['scottish_schools', 'selected_on_trend', 'small_pilot', 'staggered_rollout']
+        """
+        return {
+            "scottish_schools": cls.scottish_schools(),
+            "small_pilot": cls.small_pilot(),
+            "staggered_rollout": cls.staggered_rollout(),
+            "selected_on_trend": cls.selected_on_trend(),
+        }

@@ -1,0 +1,529 @@
+"""Draw synthetic cohorts with a known truth: :func:`simulate` and :class:`SimulatedPanel`.
+
+The simulator works on arrays of shape (units, periods) and expands them to pupils with
+index arrays: there is no Python loop over units or pupils. Each row carries its
+untreated potential outcome ``y0`` and its effect ``tau`` (the expected difference the
+programme makes to that row's outcome), so the observed outcome is ``y0 + tau`` for a
+continuous outcome, and ``y0`` wherever ``tau`` is zero.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+from scipy.special import expit
+
+from impact.data import Panel
+from impact.exceptions import DesignError
+from impact.simulations.scenario import Scenario
+from impact.simulations.terms import calendar_term, event_term, group_term, group_time_term
+
+__all__ = ["TRUTH_COLUMNS", "SimulatedPanel", "simulate"]
+
+TRUTH_COLUMNS: tuple[str, ...] = ("term", "truth", "kind", "group", "time", "event_time", "n_obs")
+"""Columns of :attr:`SimulatedPanel.truth`."""
+
+SeedLike = int | np.random.Generator | np.random.SeedSequence | None
+
+
+class SimulatedPanel:
+    """One draw from a :class:`Scenario`: the Panel, the full data and the truth.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario drawn from.
+    panel : Panel
+        The data as estimators see them (outcome ``y``, treatment ``treated``).
+    data : pandas.DataFrame
+        Every simulated column, one row per observation: ``unit``, (``pupil``),
+        ``time``, ``y``, ``treated``, ``cohort`` (first treated period, 0 if never),
+        ``y0`` (the untreated potential outcome), ``tau`` (the row's true effect on the
+        outcome scale), ``x`` (a unit covariate), ``climate`` (the moderator),
+        (``exposure`` for counts, ``spillover`` when some units receive spillover).
+    trend_gap : float
+        Realised mean unit trend of ever-treated minus never-treated units (outcome
+        index units per period; NaN without never-treated units): the amount by which
+        parallel trends fail.
+
+    Notes
+    -----
+    :attr:`truth` and :attr:`paths` are computed on first access.
+    """
+
+    __slots__ = ("_parts", "_paths", "_truth", "data", "panel", "scenario", "trend_gap")
+
+    def __init__(
+        self,
+        *,
+        scenario: Scenario,
+        panel: Panel,
+        data: pd.DataFrame,
+        trend_gap: float,
+        parts: dict[str, Any],
+    ) -> None:
+        for name, value in {
+            "scenario": scenario,
+            "panel": panel,
+            "data": data,
+            "trend_gap": float(trend_gap),
+            "_parts": parts,
+            "_truth": None,
+            "_paths": None,
+        }.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("SimulatedPanel is immutable")
+
+    def __repr__(self) -> str:
+        return f"SimulatedPanel({self.panel!r}; true att {self.true_att:.4g})"
+
+    # ------------------------------------------------------------------ truth
+    def truth_values(self) -> dict[str, float]:
+        """The true value of every term, as a ``{term: value}`` mapping.
+
+        Examples
+        --------
+        >>> sim = simulate(Scenario(n_units=10, n_periods=4, adoption_period=3,
+        ...                         effect=2.0), seed=0)
+        >>> sim.truth_values()["att"]
+        2.0
+        """
+        terms, values, _ = self._records()
+        return dict(zip(terms, values.tolist(), strict=True))
+
+    @property
+    def true_att(self) -> float:
+        """The true ATT: the mean effect over treated rows."""
+        return float(self._parts["att"])
+
+    @property
+    def truth(self) -> pd.DataFrame:
+        """The true effects, one row per term (see :mod:`impact.simulations.terms`).
+
+        Columns ``term, truth, kind, group, time, event_time, n_obs``: ``kind`` is
+        ``overall``, ``group_time``, ``event_time``, ``group``, ``calendar`` or
+        ``spillover``; ``n_obs`` counts the rows averaged.
+        """
+        if self._truth is None:
+            terms, values, extra = self._records()
+            frame = pd.DataFrame({"term": terms, "truth": values, **extra})
+            for col in ("group", "time", "event_time"):
+                frame[col] = frame[col].astype("Int64")
+            object.__setattr__(self, "_truth", frame)
+        return self._truth.copy()
+
+    @property
+    def paths(self) -> pd.DataFrame:
+        """Per-period means over ever-treated units: ``time, observed, counterfactual, effect``.
+
+        ``counterfactual`` is the mean untreated outcome ``y0`` of the same rows and
+        ``effect`` the realised difference; ``post`` marks periods from the first
+        adoption on.
+        """
+        if self._paths is None:
+            p = self._parts
+            ti, ever, y, y0 = p["ti"], p["gi"] >= 0, p["y"], p["y0"]
+            n_t = p["n_periods"]
+            counts = np.bincount(ti[ever], minlength=n_t)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                observed = np.bincount(ti[ever], weights=y[ever], minlength=n_t) / counts
+                counterfactual = np.bincount(ti[ever], weights=y0[ever], minlength=n_t) / counts
+            periods = p["periods"]
+            frame = pd.DataFrame(
+                {
+                    "time": periods,
+                    "observed": observed,
+                    "counterfactual": counterfactual,
+                    "effect": observed - counterfactual,
+                    "n_obs": counts,
+                    "post": np.arange(n_t) >= p["g_first"],
+                }
+            )
+            object.__setattr__(self, "_paths", frame.loc[counts > 0].reset_index(drop=True))
+        return self._paths.copy()
+
+    def _records(self) -> tuple[list[str], np.ndarray, dict[str, list[Any]]]:
+        """Terms, true values and their group/time/event-time/kind/n_obs columns."""
+        p = self._parts
+        if "records" in p:
+            return p["records"]
+        ti, gi, tau, treated = p["ti"], p["gi"], p["tau"], p["treated"]
+        periods, starts = p["periods"], p["starts"]
+        n_t, n_c = p["n_periods"], len(starts)
+        terms: list[str] = []
+        values: list[np.ndarray] = []
+        extra: dict[str, list[Any]] = {
+            "kind": [],
+            "group": [],
+            "time": [],
+            "event_time": [],
+            "n_obs": [],
+        }
+
+        def add(kind: str, names: list[str], sums, counts, group, time, event) -> None:
+            keep = counts > 0
+            idx = np.flatnonzero(keep)
+            terms.extend(names[i] for i in idx)
+            values.append(sums[keep] / counts[keep])
+            extra["kind"].extend([kind] * len(idx))
+            extra["group"].extend(group[i] for i in idx)
+            extra["time"].extend(time[i] for i in idx)
+            extra["event_time"].extend(event[i] for i in idx)
+            extra["n_obs"].extend(int(c) for c in counts[keep])
+
+        n_treated = np.array([treated.sum()])
+        add("overall", ["att"], np.array([tau[treated].sum()]), n_treated, [None], [None], [None])
+        ever = gi >= 0
+        ci = p["cohort_index"][ever]
+        t_ever, tau_ever = ti[ever], tau[ever]
+        # group-time cells
+        code = ci * n_t + t_ever
+        cg = np.repeat(starts, n_t)
+        ct = np.tile(np.arange(n_t), n_c)
+        add(
+            "group_time",
+            [group_time_term(periods[g], periods[t]) for g, t in zip(cg, ct, strict=True)],
+            np.bincount(code, weights=tau_ever, minlength=n_c * n_t),
+            np.bincount(code, minlength=n_c * n_t),
+            [int(periods[g]) for g in cg],
+            [int(periods[t]) for t in ct],
+            [int(t - g) for g, t in zip(cg, ct, strict=True)],
+        )
+        # event times
+        e = t_ever - gi[ever] + (n_t - 1)
+        events = np.arange(-(n_t - 1), n_t)
+        add(
+            "event_time",
+            [event_term(k) for k in events],
+            np.bincount(e, weights=tau_ever, minlength=2 * n_t - 1),
+            np.bincount(e, minlength=2 * n_t - 1),
+            [None] * len(events),
+            [None] * len(events),
+            [int(k) for k in events],
+        )
+        # groups and calendar periods (treated rows only)
+        tr_ci = p["cohort_index"][treated]
+        add(
+            "group",
+            [group_term(periods[g]) for g in starts],
+            np.bincount(tr_ci, weights=tau[treated], minlength=n_c),
+            np.bincount(tr_ci, minlength=n_c),
+            [int(periods[g]) for g in starts],
+            [None] * n_c,
+            [None] * n_c,
+        )
+        add(
+            "calendar",
+            [calendar_term(t) for t in periods],
+            np.bincount(ti[treated], weights=tau[treated], minlength=n_t),
+            np.bincount(ti[treated], minlength=n_t),
+            [None] * n_t,
+            [int(t) for t in periods],
+            [None] * n_t,
+        )
+        spill = p["spill"] & (ti >= p["g_first"])
+        if spill.any():
+            add(
+                "spillover",
+                ["spillover"],
+                np.array([tau[spill].sum()]),
+                np.array([spill.sum()]),
+                [None],
+                [None],
+                [None],
+            )
+        records = (terms, np.concatenate(values), extra)
+        p["records"] = records
+        return records
+
+
+# ---------------------------------------------------------------------- helpers
+def _profile_share(scenario: Scenario, event: np.ndarray) -> np.ndarray:
+    """Share of the full effect reached at non-negative event times ``event``."""
+    profile = scenario.profile
+    e = event.astype(float)
+    if callable(profile):
+        share = np.asarray(profile(event), dtype=float)
+        if share.shape != event.shape:
+            raise DesignError(
+                f"profile callable returned shape {share.shape} for event times of shape "
+                f"{event.shape}; it must return one share per event time"
+            )
+        return share
+    if profile == "constant":
+        return np.ones_like(e)
+    if profile == "ramp":
+        return np.minimum(e / 2.0, 1.0)
+    return 0.5 ** (e / scenario.half_life)  # decay
+
+
+def _standardise(z: np.ndarray) -> np.ndarray:
+    sd = z.std()
+    return (z - z.mean()) / sd if sd > 0 else np.zeros_like(z)
+
+
+def _assign(
+    scenario: Scenario, rng: np.random.Generator, drivers: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cohort index per unit (-1 never treated) and the spillover mask."""
+    n = scenario.n_units
+    noise = rng.logistic(size=n)
+    if scenario.selection == "random":
+        score = noise
+    else:
+        score = scenario.selection_strength * _standardise(drivers[scenario.selection]) + noise
+    spill = np.zeros(n, dtype=bool)
+    listed = scenario.spillover_units
+    if isinstance(listed, tuple | list) and listed:
+        spill[np.asarray(sorted(set(listed)), dtype=int) - 1] = True
+        score = np.where(spill, -np.inf, score)
+    order = np.argsort(-score, kind="stable")
+    sizes = list(scenario.cohort_sizes.values())
+    gi = np.full(n, -1, dtype=np.int64)
+    starts = np.asarray(list(scenario.cohort_sizes), dtype=np.int64) - 1
+    gi[order[: sum(sizes)]] = np.repeat(starts, sizes)
+    if not (isinstance(listed, tuple | list)) and int(listed) > 0:
+        never = np.flatnonzero(gi < 0)
+        spill[rng.choice(never, size=int(listed), replace=False)] = True
+    return gi, spill
+
+
+def _attrition_keep(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    y: np.ndarray,
+    ti: np.ndarray,
+    panel_shape: tuple[int, int] | None,
+) -> np.ndarray:
+    """Rows kept after attrition (monotone for panels, row-wise for cross-sections)."""
+    base = math.log(scenario.attrition / (1 - scenario.attrition))
+    logit = base + scenario.attrition_on_outcome * _standardise(y)
+    drop = rng.random(len(y)) < expit(logit)
+    drop &= ti > 0
+    if panel_shape is not None:
+        drop = np.logical_or.accumulate(drop.reshape(panel_shape), axis=1).ravel()
+    return ~drop
+
+
+# ---------------------------------------------------------------------- simulate
+def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
+    """Draw one synthetic cohort from ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The design, outcome model, effect and missingness.
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Source of randomness; the same seed gives identical data. ``None`` draws fresh
+        entropy.
+
+    Returns
+    -------
+    SimulatedPanel
+        ``panel`` for the estimators, ``data`` with ``y0`` and ``tau``, and ``truth``
+        in the tidy shape of :attr:`ImpactResult.effects` (a ``term`` column).
+
+    Examples
+    --------
+    >>> from impact.simulations import Scenario, simulate
+    >>> sim = simulate(Scenario(n_units=20, n_periods=6, adoption_period=4,
+    ...                         effect=2.0, profile="ramp"), seed=1)
+    >>> sim.panel.n_units, sim.panel.n_periods
+    (20, 6)
+    >>> truth = sim.truth.set_index("term")["truth"]
+    >>> [float(truth[t]) for t in ("e=0", "e=1", "e=2", "att")]
+    [0.0, 1.0, 2.0, 1.0]
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"expected a Scenario, got {type(scenario).__name__}")
+    s = scenario
+    rng = np.random.default_rng(seed)
+    n_u, n_t = s.n_units, s.n_periods
+    tidx = np.arange(n_t)
+    time_f = tidx.astype(float)
+
+    # unit draws
+    x = rng.standard_normal(n_u)
+    climate = rng.standard_normal(n_u)
+    alpha = s.unit_sd * rng.standard_normal(n_u)
+    slope = s.unit_trend_sd * rng.standard_normal(n_u)
+    gi, spill = _assign(s, rng, {"covariate": x, "level": alpha, "trend": slope})
+
+    # unit-period index (link scale)
+    common = np.asarray(s.trend(time_f), dtype=float) if callable(s.trend) else s.trend * time_f
+    if common.shape != (n_t,):
+        raise DesignError(f"trend callable returned shape {common.shape}; expected ({n_t},)")
+    shocks = rng.standard_normal((n_u, n_t)) * s.noise_sd
+    if s.rho != 0 and n_t > 1:
+        innov = math.sqrt(1 - s.rho**2)
+        shocks[:, 0] /= innov
+        shocks = lfilter([innov], [1.0, -s.rho], shocks, axis=1)
+    unit_slope = slope + s.covariate_trend * x
+    index = (
+        s.baseline
+        + (alpha + s.covariate_effect * x)[:, None]
+        + common[None, :]
+        + unit_slope[:, None] * time_f[None, :]
+        + shocks
+    )
+
+    # effects on the link scale
+    ever_u = gi >= 0
+    event = tidx[None, :] - gi[:, None]
+    treated_ut = ever_u[:, None] & (event >= 0)
+    scale = s.effect + s.heterogeneity * climate
+    share = np.zeros((n_u, n_t))
+    if treated_ut.any():
+        share[treated_ut] = _profile_share(s, event[treated_ut])
+    if s.anticipation:
+        ant = ever_u[:, None] & (event < 0) & (event >= -s.anticipation)
+        share[ant] = s.anticipation_share
+    g_first = int(gi[ever_u].min())
+    if spill.any() and s.spillover_share:
+        since = tidx - g_first
+        reached = since >= 0
+        spill_share = np.zeros(n_t)
+        spill_share[reached] = s.spillover_share * _profile_share(s, since[reached])
+        share[spill] = spill_share[None, :]
+    effect_ut = scale[:, None] * share
+
+    # expand to rows
+    pupils = s.pupils_per_unit
+    if pupils is None:
+        ui = np.repeat(np.arange(n_u), n_t)
+        ti = np.tile(tidx, n_u)
+        lin = index.ravel()
+        panel_shape: tuple[int, int] | None = (n_u, n_t)
+        pupil_id = None
+    elif not s.follow_pupils:
+        ui = np.repeat(np.arange(n_u), n_t * pupils)
+        ti = np.tile(np.repeat(tidx, pupils), n_u)
+        sd = math.hypot(s.pupil_sd, s.pupil_noise_sd)
+        lin = index[ui, ti] + sd * rng.standard_normal(len(ui))
+        panel_shape = None
+        pupil_id = np.arange(1, len(ui) + 1)
+    else:
+        n_pupils = n_u * pupils
+        ui = np.repeat(np.arange(n_u), pupils * n_t)
+        ti = np.tile(tidx, n_pupils)
+        pidx = np.repeat(np.arange(n_pupils), n_t)
+        lin = (
+            index[ui, ti]
+            + s.pupil_sd * rng.standard_normal(n_pupils)[pidx]
+            + s.pupil_noise_sd * rng.standard_normal(len(ui))
+        )
+        panel_shape = (n_pupils, n_t)
+        pupil_id = pidx + 1
+    eff = effect_ut[ui, ti] if pupils is not None else effect_ut.ravel()
+
+    exposure = None
+    if s.outcome == "continuous":
+        y0 = lin
+        tau = eff
+        y = y0 + tau
+    elif s.outcome == "binary":
+        p0 = expit(lin)
+        p1 = expit(lin + eff)
+        u = rng.random(len(lin))
+        y0 = (u < p0).astype(float)
+        y = (u < p1).astype(float)
+        tau = p1 - p0
+    else:  # count
+        unit_exposure = np.full(n_u, float(s.exposure))
+        if s.exposure_cv > 0:
+            sigma = math.sqrt(math.log1p(s.exposure_cv**2))
+            unit_exposure *= np.exp(sigma * rng.standard_normal(n_u) - sigma**2 / 2)
+        exposure = unit_exposure[ui]
+        mu0 = exposure * np.exp(lin)
+        mu1 = exposure * np.exp(lin + eff)
+        y0_int = rng.poisson(mu0)
+        extra = rng.poisson(np.maximum(mu1 - mu0, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keep_p = np.where(mu0 > 0, np.minimum(mu1 / mu0, 1.0), 1.0)
+        thinned = rng.binomial(y0_int, keep_p)
+        y = np.where(mu1 >= mu0, y0_int + extra, thinned).astype(float)
+        y0 = y0_int.astype(float)
+        tau = mu1 - mu0
+
+    treated = treated_ut[ui, ti] if pupils is not None else treated_ut.ravel()
+    if s.attrition > 0:
+        keep = _attrition_keep(s, rng, y, ti, panel_shape)
+        ui, ti, y, y0, tau, treated = (a[keep] for a in (ui, ti, y, y0, tau, treated))
+        if pupil_id is not None:
+            pupil_id = pupil_id[keep]
+        if exposure is not None:
+            exposure = exposure[keep]
+
+    periods = s.periods
+    gi_row = gi[ui]
+    cohort_label = np.where(gi_row >= 0, periods[np.maximum(gi_row, 0)], 0)
+    columns: dict[str, Any] = {"unit": ui + 1}
+    if pupil_id is not None:
+        columns["pupil"] = pupil_id
+    columns.update(
+        time=periods[ti],
+        y=y,
+        treated=treated.astype(np.int8),
+        cohort=cohort_label,
+        y0=y0,
+        tau=tau,
+        x=x[ui],
+        climate=climate[ui],
+    )
+    if exposure is not None:
+        columns["exposure"] = exposure
+    if spill.any():
+        columns["spillover"] = spill[ui].astype(np.int8)
+    data = pd.DataFrame(columns)
+
+    if pupils is not None and s.follow_pupils:
+        panel = Panel.from_frame(
+            data,
+            unit="pupil",
+            time="time",
+            outcome="y",
+            treated="treated",
+            covariates=s.panel_covariates,
+            cluster="unit",
+            repeated_cross_section=False,
+        )
+    else:
+        panel = Panel.from_frame(
+            data,
+            unit="unit",
+            time="time",
+            outcome="y",
+            treated="treated",
+            covariates=s.panel_covariates,
+            repeated_cross_section=pupils is not None,
+        )
+
+    starts = np.asarray(list(s.cohort_sizes), dtype=np.int64) - 1
+    cohort_index = np.full(n_u, -1, dtype=np.int64)
+    cohort_index[ever_u] = np.searchsorted(starts, gi[ever_u])
+    never = ~ever_u
+    trend_gap = (
+        float(unit_slope[ever_u].mean() - unit_slope[never].mean()) if never.any() else math.nan
+    )
+    parts = {
+        "ti": ti,
+        "gi": gi_row,
+        "cohort_index": cohort_index[ui],
+        "tau": tau,
+        "y": y,
+        "y0": y0,
+        "treated": treated,
+        "spill": spill[ui],
+        "periods": periods,
+        "starts": starts,
+        "n_periods": n_t,
+        "g_first": g_first,
+        "att": float(tau[treated].mean()) if treated.any() else math.nan,
+    }
+    return SimulatedPanel(scenario=s, panel=panel, data=data, trend_gap=trend_gap, parts=parts)
