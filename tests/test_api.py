@@ -18,6 +18,7 @@ EXPECTED_ALL = [
     "ImpactResult",
     "ImpactWarning",
     "InferenceWarning",
+    "InterruptedTimeSeries",
     "Panel",
     "Summary",
     "UnknownEstimatorError",
