@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from impact import estimators as estimators
+from impact import plotting_its as _plotting_its  # noqa: F401  (registers ITS plot kinds)
 from impact.data import Panel
 from impact.estimators import DifferenceInDifferences, Estimator, InterruptedTimeSeries
 from impact.exceptions import (

@@ -379,3 +379,22 @@ def test_registered_and_estimate_entry_point():
     result = impact.estimate(panel, method="its")
     assert result.estimator == "its"
     assert "its" in impact.available_estimators()
+
+
+def test_plots_draw_and_are_registered():
+    from impact.plotting_its import plot_its, plot_residuals
+
+    y, t = series()
+    result = InterruptedTimeSeries.from_series(y, t, interruption=2024, errors="ols")
+    ax = plot_its(result, band="prediction")
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert {"observed", "fitted", "counterfactual", "prediction interval"} <= set(labels)
+    assert "Durbin-Watson" in plot_residuals(result).get_title()
+    assert result.plot(kind="its").get_title() == "Interrupted time series"
+    pooled = InterruptedTimeSeries().fit(school_panel())
+    assert pooled.plot(kind="its").get_title() == "Interrupted time series"
+    with pytest.raises(DesignError, match="residual"):
+        plot_residuals(pooled)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
