@@ -100,9 +100,10 @@ def ols_hac_many(
         return BatchFit(params=params, cov=cov, resid=resid, df_resid=n - k)
     # scores u_t x_t of every series: (m, n, k)
     scores = resid[:, :, None] * X[None, :, :]
-    omega = np.einsum("mti,mtj->mij", scores, scores)
+    lead = scores.transpose(0, 2, 1)  # (m, k, n)
+    omega = lead @ scores
     for lag in range(1, int(maxlags) + 1):
-        gamma = np.einsum("mti,mtj->mij", scores[:, lag:], scores[:, :-lag])
+        gamma = lead[:, :, lag:] @ scores[:, :-lag]
         omega += (1.0 - lag / (maxlags + 1.0)) * (gamma + gamma.transpose(0, 2, 1))
     cov = bread[None] @ omega @ bread[None]
     if use_correction:
