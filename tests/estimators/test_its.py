@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import impact
 from impact import DataError, DesignError, InterruptedTimeSeries, Panel
@@ -398,3 +400,64 @@ def test_plots_draw_and_are_registered():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_panel_with_one_treated_unit_uses_the_aggregate_controlled_series():
+    panel = school_panel(effect=2.0, n_schools=30)
+    frame = panel.frame
+    frame = frame[(frame["school"] == 0) | (frame["school"] >= 15)]
+    one = Panel.from_frame(frame, unit="school", time="year", outcome="score", treated="pilot")
+    result = InterruptedTimeSeries(errors="ols").fit(one)
+    assert result.settings["design"] == "controlled"
+    assert result.settings["n_treated_units"] == 1
+    assert result.att.ci_lower > 0
+    wide = one.wide()
+    direct = InterruptedTimeSeries.from_series(
+        wide[0].to_numpy(),
+        wide.index,
+        interruption=2015,
+        comparison_series=wide.drop(columns=0).mean(axis=1).to_numpy(),
+        errors="ols",
+    )
+    cols = ["estimate", "std_error"]
+    np.testing.assert_allclose(result.effects[cols], direct.effects[cols], rtol=1e-10)
+
+
+def test_panel_of_counts_sums_units_and_exposures():
+    rng = np.random.default_rng(4)
+    rows = []
+    for unit in range(6):
+        for i, year in enumerate(range(2000, 2030)):
+            pop = rng.uniform(800, 1200)
+            on = unit < 3 and year >= 2018
+            rate = np.exp(-3 + 0.01 * i - 0.3 * on)
+            rows.append((unit, year, rng.poisson(pop * rate), pop, int(on)))
+    frame = pd.DataFrame(rows, columns=["la", "year", "exclusions", "pupils", "on"])
+    panel = Panel.from_frame(
+        frame, unit="la", time="year", outcome="exclusions", treated="on", covariates=["pupils"]
+    )
+    result = InterruptedTimeSeries(
+        family="poisson", exposure="pupils", comparison=False, errors="ols"
+    ).fit(panel)
+    row = result.effects.set_index("term").loc["level_change"]
+    assert row["rate_ratio"] == pytest.approx(np.exp(-0.3), abs=0.06)
+    treated = frame[frame["la"] < 3].groupby("year")["exclusions"].sum().to_numpy()
+    np.testing.assert_allclose(result.paths["observed"], treated)
+    with pytest.raises(DesignError, match="covariates"):
+        InterruptedTimeSeries(family="poisson", exposure="population").fit(panel)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    shift=st.floats(-1e4, 1e4, allow_nan=False),
+    scale=st.floats(0.01, 100.0),
+    errors=st.sampled_from(["ols", "hac"]),
+)
+def test_series_fit_is_equivariant_in_the_outcome(shift, scale, errors):
+    y, t = series(seed=9, rho=0.4)
+    base = InterruptedTimeSeries.from_series(y, t, interruption=2024, errors=errors).effects
+    moved = InterruptedTimeSeries.from_series(
+        y * scale + shift, t, interruption=2024, errors=errors
+    ).effects
+    np.testing.assert_allclose(moved["estimate"], base["estimate"] * scale, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(moved["std_error"], base["std_error"] * scale, rtol=1e-7)
