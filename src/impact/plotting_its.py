@@ -104,7 +104,7 @@ def plot_its(
         ax.plot(
             time, paths["comparison"], color="grey", marker=".", linestyle=":", label="comparison"
         )
-    for start in result.settings.get("interruptions", ()) or (time[post].min(),):
+    for start in result.settings.get("interruption_periods", ()) or (time[post].min(),):
         ax.axvline(start, color="grey", linestyle=":")
     ax.set_xlabel("time")
     ax.set_ylabel("outcome")

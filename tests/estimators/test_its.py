@@ -57,7 +57,7 @@ def test_gaussian_fit_equals_statsmodels(errors):
     est, se = coefs(result)
     np.testing.assert_allclose(est, ref.params, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(se, ref.bse, rtol=1e-8, atol=1e-12)
-    assert result.settings.get("hac_lags") == (3 if errors == "hac" else None)
+    assert result.settings.get("hac_lags_used") == (3 if errors == "hac" else None)
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_nile_hac_and_ar_standard_errors_equal_statsmodels(nile):
         y, year, interruption=1899, trend=False, slope_change=False, errors="ar", ar_order="aic"
     )
     aic = chosen.settings["ar_aic"]
-    assert chosen.settings["ar_order"] == min(aic, key=aic.get)
+    assert chosen.settings["ar_order_used"] == min(aic, key=aic.get)
 
 
 # --------------------------------------------------------------------- Sicily

@@ -27,7 +27,7 @@ import pandas as pd
 
 from impact.exceptions import DataError, DesignError
 
-__all__ = ["MIN_PRE_PERIODS", "SeriesDesign", "build_design", "check_times", "locate"]
+__all__ = ["MIN_PRE_PERIODS", "SeriesDesign", "build_design", "check_times", "locate", "scalar"]
 
 MIN_PRE_PERIODS = 3
 """Fewest pre-interruption points accepted.
@@ -98,6 +98,11 @@ def check_times(time: pd.Series | np.ndarray, *, name: str = "time") -> pd.Index
             "gaps or aggregate"
         )
     return index
+
+
+def scalar(value: object) -> object:
+    """A numpy scalar as the matching Python scalar (other values unchanged)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def locate(times: pd.Index, interruption: object, *, name: str = "interruption") -> int:

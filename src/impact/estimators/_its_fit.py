@@ -156,7 +156,7 @@ def fit_series_model(
                 res = model.fit(
                     cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True
                 )
-                info["hac_lags"] = lags
+                info["hac_lags_used"] = lags
             else:
                 res = model.fit()
             params = np.asarray(res.params)
@@ -184,11 +184,11 @@ def fit_series_model(
                 scores[p] = float(getattr(fits[p], ar_order))
             p_best = min(scores, key=scores.__getitem__)
             res = fits[p_best]
-            info["ar_order"] = p_best
+            info["ar_order_used"] = p_best
             info[f"ar_{ar_order}"] = scores
         else:
             res = _arima(y, X, int(ar_order))
-            info["ar_order"] = int(ar_order)
+            info["ar_order_used"] = int(ar_order)
         all_params = pd.Series(np.asarray(res.params), index=res.model.param_names)
         exog_names = list(res.model.exog_names)
         cov_all = pd.DataFrame(
@@ -196,7 +196,7 @@ def fit_series_model(
         )
         params = all_params[exog_names].to_numpy()
         cov = cov_all.loc[exog_names, exog_names].to_numpy()
-        ar = [1.0] + [-all_params[f"ar.L{i}"] for i in range(1, info["ar_order"] + 1)]
+        ar = [1.0] + [-all_params[f"ar.L{i}"] for i in range(1, info["ar_order_used"] + 1)]
         from statsmodels.tsa.arima_process import arma_acovf
 
         sigma2 = float(
@@ -236,7 +236,7 @@ def fit_series_model(
     model = sm.GLM(y, X.to_numpy(), family=fam, offset=offset)
     if errors == "hac":
         res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True})
-        info["hac_lags"] = lags
+        info["hac_lags_used"] = lags
         scale = float(res.pearson_chi2 / res.df_resid) if family == "poisson" else 1.0
     elif family == "poisson" and dispersion == "pearson":
         res = model.fit(scale="X2")
@@ -244,7 +244,7 @@ def fit_series_model(
     else:
         res = model.fit()
         scale = 1.0
-    info["dispersion"] = scale
+    info["dispersion_scale"] = scale
     params = np.asarray(res.params)
     return SeriesFit(
         params=pd.Series(params, index=names),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from impact.estimators._its_design import check_times
+from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_fit import newey_west_lags
 from impact.inference.regression import within_regression
 from impact.inference.time_series import ols_hac_many
@@ -141,7 +142,7 @@ def fit_pooled(
         **est.get_params(),
         "design": "pooled controlled" if use_comparison else "pooled",
         "source": "panel",
-        "interruptions": tuple(times[p] for p in design.positions),
+        "interruption_periods": tuple(_scalar(times[p]) for p in design.positions),
         "cluster": (panel.cluster or panel.unit) if est.errors == "hac" else None,
         "df_inference": fit.df_inference,
         "dropped_terms": fit.dropped,

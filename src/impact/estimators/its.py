@@ -13,6 +13,7 @@ from impact._defaults import ALPHA
 from impact.diagnostics_its import autocorrelations, residual_tests
 from impact.estimators._base import Estimator, check_alpha, check_choice
 from impact.estimators._its_design import build_design, check_times, locate
+from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_effects import Contrast, assemble
 from impact.estimators._its_fit import fit_series_model
 from impact.exceptions import DataError, DesignError, DesignWarning, InferenceWarning, warn
@@ -419,6 +420,11 @@ class InterruptedTimeSeries(Estimator):
         terms = {t: t for t in design.effect_terms}
         if comparison is not None and counts:
             # stacked two-series GLM: shared terms plus treated-group interactions
+            if self.errors != "ols":
+                raise DesignError(
+                    "a controlled ITS of counts supports errors='ols' (model-based, with the "
+                    "quasi-Poisson scale or the negative binomial); set errors='ols'"
+                )
             gX = X.add_prefix("treated:")
             stacked = pd.concat(
                 [pd.concat([X, gX], axis=1), pd.concat([X, gX * 0.0], axis=1)], ignore_index=True
@@ -427,11 +433,6 @@ class InterruptedTimeSeries(Estimator):
             expo_t = np.ones(len(y)) if exposure is None else exposure
             expo_c = np.ones(len(y)) if comparison_exposure is None else comparison_exposure
             stacked_expo = np.r_[expo_t, expo_c]
-            if self.errors != "ols":
-                raise DesignError(
-                    "a controlled ITS of counts supports errors='ols' (model-based, with the "
-                    "quasi-Poisson scale or the negative binomial); set errors='ols'"
-                )
             fit = fit_series_model(
                 np.r_[y, comparison][rows],
                 stacked.loc[rows].reset_index(drop=True),
@@ -447,7 +448,7 @@ class InterruptedTimeSeries(Estimator):
             terms = {t: f"treated:{t}" for t in design.effect_terms}
             resid = fit.resid[: int(keep.sum())]
         else:
-            target = y if comparison is None or counts else y - comparison
+            target = y if comparison is None else y - comparison
             fit = fit_series_model(
                 target[keep],
                 X.loc[keep].reset_index(drop=True),
@@ -461,7 +462,7 @@ class InterruptedTimeSeries(Estimator):
             contrast = Contrast(
                 X.to_numpy(),
                 design.counterfactual.to_numpy(),
-                base=comparison if (comparison is not None and not counts) else None,
+                base=comparison,
                 exposure=exposure,
             )
             resid = fit.resid
@@ -506,7 +507,7 @@ class InterruptedTimeSeries(Estimator):
             **self.get_params(),
             "design": "controlled" if comparison is not None else "single",
             "source": origin,
-            "interruptions": tuple(times[p] for p in design.positions),
+            "interruption_periods": tuple(_scalar(times[p]) for p in design.positions),
             "n_treated_units": n_treated,
             "df_inference": fit.df,
             **fit.info,
