@@ -461,3 +461,17 @@ def test_series_fit_is_equivariant_in_the_outcome(shift, scale, errors):
     ).effects
     np.testing.assert_allclose(moved["estimate"], base["estimate"] * scale, rtol=1e-7, atol=1e-7)
     np.testing.assert_allclose(moved["std_error"], base["std_error"] * scale, rtol=1e-7)
+
+
+def test_ar_errors_skip_an_excluded_phase_in_as_missing_periods():
+    from statsmodels.tsa.arima.model import ARIMA
+
+    t = np.arange(40)
+    y = 1 + 0.2 * t + 3 * (t >= 23) + np.random.default_rng(1).normal(0, 0.3, 40)
+    result = InterruptedTimeSeries.from_series(y, t, interruption=20, phase_in=3, errors="ar")
+    design = build_design(40, [20], phase_in=3)
+    ref = ARIMA(np.where(design.keep, y, np.nan), exog=design.X, order=(1, 0, 0), trend="n").fit()
+    est, se = coefs(result)
+    np.testing.assert_allclose(est, ref.params[:4], rtol=1e-8)
+    np.testing.assert_allclose(se, ref.bse[:4], rtol=1e-8)
+    assert result.n_obs == 37

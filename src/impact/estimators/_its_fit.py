@@ -145,6 +145,7 @@ def fit_series_model(
     y = np.asarray(y, dtype=float)
     names = list(X.columns)
     n, k = X.shape
+    n = int(np.isfinite(y).sum())  # missing values only reach the AR likelihood
     info: dict = {}
     if n - k < 1:
         raise EstimationError(f"{n} periods cannot identify {k} coefficients")

@@ -449,9 +449,16 @@ class InterruptedTimeSeries(Estimator):
             resid = fit.resid[: int(keep.sum())]
         else:
             target = y if comparison is None else y - comparison
+            if self.errors == "ar":
+                # the state-space likelihood skips excluded periods as missing values,
+                # keeping the time between the observations around them
+                target = np.where(keep, target, np.nan)
+                rows_in = np.ones(len(target), dtype=bool)
+            else:
+                rows_in = keep
             fit = fit_series_model(
-                target[keep],
-                X.loc[keep].reset_index(drop=True),
+                target[rows_in],
+                X.loc[rows_in].reset_index(drop=True),
                 family=self.family,
                 errors=self.errors,
                 hac_lags=self.hac_lags,
@@ -465,7 +472,7 @@ class InterruptedTimeSeries(Estimator):
                 base=comparison,
                 exposure=exposure,
             )
-            resid = fit.resid
+            resid = fit.resid[keep] if self.errors == "ar" else fit.resid
         if self.errors == "hac" and int(keep.sum()) < SHORT_SERIES:
             warn(
                 f"Newey-West standard errors from {int(keep.sum())} periods are unreliable "
