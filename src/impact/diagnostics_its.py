@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +20,12 @@ import pandas as pd
 from scipy import stats
 
 from impact._defaults import ALPHA
-from impact.exceptions import DesignError
+from impact.exceptions import DesignError, InferenceWarning
 
 if TYPE_CHECKING:
+    from impact.data import Panel
     from impact.estimators.its import InterruptedTimeSeries
+    from impact.result import ImpactResult
 
 __all__ = ["autocorrelations", "placebo_interruptions", "residual_tests"]
 
@@ -115,10 +118,10 @@ def autocorrelations(
 
 def placebo_interruptions(
     estimator: InterruptedTimeSeries,
-    y: Sequence[float] | np.ndarray,
-    time: Sequence[Any] | pd.Index | np.ndarray,
+    data: Panel | Sequence[float] | np.ndarray,
+    time: Sequence[Any] | pd.Index | np.ndarray | None = None,
     *,
-    interruption: Any,
+    interruption: Any = None,
     term: str = "level_change",
     min_pre: int | None = None,
     exposure: Sequence[float] | np.ndarray | None = None,
@@ -133,24 +136,27 @@ def placebo_interruptions(
     ----------
     estimator : InterruptedTimeSeries
         The configured estimator (its hyperparameters are reused).
-    y, time : array-like
-        The series and its periods.
-    interruption : period
-        The real interruption.
+    data : Panel or array-like
+        A Panel (its treated units are moved to each placebo date; the comparison
+        units stay untreated), or a plain series with its periods in ``time``.
+    time : array-like, optional
+        Periods of a plain series.
+    interruption : period, optional
+        The real interruption; the Panel's adoption period by default.
     term : str, default "level_change"
         The term compared (``"slope_change"``, ``"att"``...).
     min_pre : int, optional
         Points required before a placebo date; the design's minimum by default.
     exposure : array-like, optional
-        Exposure for count families.
+        Exposure of a plain series, for count families.
 
     Returns
     -------
     pandas.DataFrame
         One row per placebo date (``placebo_time``, ``estimate``, ``std_error``,
-        ``p_value``), plus a final row ``actual`` for the real interruption and its
-        ``rank_p_value``: the share of all estimates (placebos and actual) at least as
-        large in absolute value as the actual one.
+        ``p_value``, ``kind="placebo"``), then a row ``kind="actual"`` for the real
+        interruption with its ``rank_p_value``: the share of all estimates (placebos
+        and actual) at least as large in absolute value as the actual one.
 
     Examples
     --------
@@ -163,42 +169,81 @@ def placebo_interruptions(
     >>> bool(table["rank_p_value"].iloc[-1] < 0.2)
     True
     """
+    from impact.data import Panel
     from impact.estimators._its_design import MIN_PRE_PERIODS, check_times
 
-    y = np.asarray(y, dtype=float)
-    order = np.argsort(np.asarray(time), kind="stable")
-    times = check_times(pd.Index(np.asarray(time)[order]))
-    y = y[order]
-    expo = None if exposure is None else np.asarray(exposure, dtype=float)[order]
+    if isinstance(data, Panel):
+        times = check_times(data.periods, name=f"time column {data.time!r}")
+        if interruption is None:
+            if len(data.cohorts) != 1:
+                raise DesignError("give interruption=...: the Panel has no single adoption period")
+            interruption = data.cohorts[0]
+        frame = data.frame
+        treated_unit = frame[data.unit].isin(set(data.treated_units)).to_numpy()
+
+        def fit_at(placebo: Any) -> ImpactResult:
+            pre = (frame[data.time] < interruption).to_numpy()
+            part = frame.loc[pre].copy()
+            part[data.treated] = (treated_unit[pre] & (part[data.time] >= placebo)).astype(int)
+            panel = Panel.from_frame(
+                part,
+                unit=data.unit,
+                time=data.time,
+                outcome=data.outcome,
+                treated=data.treated,
+                covariates=data.covariates,
+                cluster=data.cluster,
+                weights=data.weights,
+            )
+            return estimator.fit(panel)
+
+        def fit_actual() -> ImpactResult:
+            return estimator.fit(data)
+    else:
+        if time is None or interruption is None:
+            raise DesignError("a plain series needs time=... and interruption=...")
+        y = np.asarray(data, dtype=float)
+        order = np.argsort(np.asarray(time), kind="stable")
+        times = check_times(pd.Index(np.asarray(time)[order]))
+        y = y[order]
+        expo = None if exposure is None else np.asarray(exposure, dtype=float)[order]
+        cut_series = int(times.searchsorted(interruption))
+
+        def fit_at(placebo: Any) -> ImpactResult:
+            return estimator.fit_series(
+                y[:cut_series],
+                times[:cut_series],
+                interruption=placebo,
+                exposure=None if expo is None else expo[:cut_series],
+            )
+
+        def fit_actual() -> ImpactResult:
+            return estimator.fit_series(y, times, interruption=interruption, exposure=expo)
+
     cut = int(times.searchsorted(interruption))
     need = MIN_PRE_PERIODS if min_pre is None else int(min_pre)
-    candidates = range(need, cut - 1)
     rows = []
-    for pos in candidates:
-        try:
-            res = estimator.fit_series(
-                y[:cut],
-                times[:cut],
-                interruption=times[pos],
-                exposure=None if expo is None else expo[:cut],
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        for pos in range(need, cut - 1):
+            try:
+                eff = fit_at(times[pos]).effect(term)
+            except DesignError:
+                continue
+            rows.append(
+                {
+                    "placebo_time": times[pos],
+                    "estimate": eff.estimate,
+                    "std_error": eff.std_error,
+                    "p_value": eff.p_value,
+                }
             )
-        except DesignError:
-            continue
-        eff = res.effect(term)
-        rows.append(
-            {
-                "placebo_time": times[pos],
-                "estimate": eff.estimate,
-                "std_error": eff.std_error,
-                "p_value": eff.p_value,
-            }
-        )
     if not rows:
         raise DesignError(
             f"the pre-period ({cut} points) is too short for placebo interruptions; it "
             f"needs at least {need + 2}"
         )
-    actual = estimator.fit_series(y, times, interruption=interruption, exposure=expo).effect(term)
+    actual = fit_actual().effect(term)
     table = pd.DataFrame(rows)
     values = np.abs(np.append(table["estimate"].to_numpy(), actual.estimate))
     rank_p = float(np.mean(values >= abs(actual.estimate) - 1e-12))

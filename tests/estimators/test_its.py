@@ -475,3 +475,17 @@ def test_ar_errors_skip_an_excluded_phase_in_as_missing_periods():
     np.testing.assert_allclose(est, ref.params[:4], rtol=1e-8)
     np.testing.assert_allclose(se, ref.bse[:4], rtol=1e-8)
     assert result.n_obs == 37
+
+
+def test_placebo_interruptions_on_a_panel():
+    from impact.diagnostics_its import placebo_interruptions
+
+    panel = school_panel(effect=2.0)
+    table = placebo_interruptions(InterruptedTimeSeries(), panel)
+    placebos = table[table["kind"] == "placebo"]
+    assert list(placebos["placebo_time"]) == [2011, 2012, 2013]
+    assert placebos["estimate"].abs().max() < 0.5
+    assert table["estimate"].iloc[-1] == pytest.approx(
+        InterruptedTimeSeries().fit(panel).effect("level_change").estimate
+    )
+    assert table["rank_p_value"].iloc[-1] == pytest.approx(0.25)
