@@ -17,7 +17,9 @@ Part 2, panels like the conformance suite's (40 units, 8 periods, half treated f
 period 5, no effect): coverage of ``att`` for the default pooled fit (clustered by
 unit) against the aggregate series with OLS and with HAC errors.
 
-Run: ``python validation/its_coverage.py [--reps 2000] [--ar-reps 200] [--panel-reps 300]``.
+Run: ``python validation/its_coverage.py [--reps 2000] [--ar-reps 200] [--panel-reps 300]
+[--part all|series|panels]`` from the repository root (the panels come from the test
+suite's simulator).
 """
 
 from __future__ import annotations
@@ -114,14 +116,17 @@ def main():
     parser.add_argument("--ar-reps", type=int, default=200)
     parser.add_argument("--panel-reps", type=int, default=300)
     parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--part", choices=["all", "series", "panels"], default="all")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     pd.set_option("display.width", 120)
-    print("Coverage of nominal 95% intervals, single series with AR(1) errors")
-    print(single_series(args.reps, args.ar_reps, args.seed).round(3).to_string(index=False))
-    print()
-    print("Coverage of att (truth 0), 40 units x 8 periods, half treated from period 5")
-    print(panels(args.panel_reps, args.seed).round(3).to_string(index=False))
+    if args.part in ("all", "series"):
+        print("Coverage of nominal 95% intervals, single series with AR(1) errors")
+        print(single_series(args.reps, args.ar_reps, args.seed).round(3).to_string(index=False))
+        print()
+    if args.part in ("all", "panels"):
+        print("Coverage of att (truth 0), 40 units x 8 periods, half treated from period 5")
+        print(panels(args.panel_reps, args.seed).round(3).to_string(index=False))
 
 
 if __name__ == "__main__":

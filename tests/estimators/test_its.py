@@ -278,10 +278,23 @@ def test_single_series_its_is_fooled_by_a_common_rise_and_controlled_its_is_not(
     assert abs(controlled.att.estimate) < 0.3
 
 
+def test_default_errors_follow_the_design():
+    y, t = series(n=30, cut=15)
+    assert (
+        InterruptedTimeSeries.from_series(y, t, interruption=2015).settings["errors_used"] == "ar"
+    )
+    counts = np.round(np.abs(y) * 10)
+    poisson = InterruptedTimeSeries.from_series(counts, t, interruption=2015, family="poisson")
+    assert poisson.settings["errors_used"] == "ols"
+    with pytest.raises(DesignError, match="'ar', 'hac', 'ols'"):
+        InterruptedTimeSeries(errors="newey")
+
+
 def test_default_on_a_panel_is_pooled_and_controlled():
     panel = school_panel(effect=1.5)
     result = InterruptedTimeSeries().fit(panel)
     assert result.settings["design"] == "pooled controlled"
+    assert result.settings["errors_used"] == "clustered"
     assert result.n_clusters == 30
     assert result.att.ci_lower <= 1.5 <= result.att.ci_upper
     aggregate = InterruptedTimeSeries(pooled=False, errors="ols").fit(panel)
@@ -321,7 +334,7 @@ def test_controlled_counts_use_a_joint_glm():
 def test_short_series_hac_warns():
     y, t = series(n=12, cut=6)
     with pytest.warns(InferenceWarning, match="Newey-West"):
-        InterruptedTimeSeries.from_series(y, t, interruption=2006)
+        InterruptedTimeSeries.from_series(y, t, interruption=2006, errors="hac")
 
 
 def test_diagnostics_tables_equal_statsmodels():

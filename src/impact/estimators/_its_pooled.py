@@ -6,7 +6,8 @@ within-unit demeaning and the standard errors are clustered by unit (CR1, throug
 treated units' interruption terms are interactions with the treated indicator, next to
 a trend and interruption terms shared by all units (the background), so the effects are
 differences in level and slope change. Each treated unit's own effects are fitted in
-one batch (:func:`impact.inference.time_series.ols_hac_many`).
+one batch (:func:`impact.inference.time_series.ols_hac_many`), with Newey-West
+standard errors (conventional ones with ``errors="ols"``).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def fit_pooled(
         unit_codes=unit_codes,
         cluster_codes=cluster_codes,
         weights=frame[panel.weights].to_numpy(dtype=float) if panel.weights else None,
-        inference="cr1" if est.errors == "hac" else "iid",
+        inference="iid" if est.errors == "ols" else "cr1",
         keep_first=len(eff_cols),
     )
     beta = fit.params[eff_cols].to_numpy()
@@ -143,7 +144,8 @@ def fit_pooled(
         "design": "pooled controlled" if use_comparison else "pooled",
         "source": "panel",
         "interruption_periods": tuple(_scalar(times[p]) for p in design.positions),
-        "cluster": (panel.cluster or panel.unit) if est.errors == "hac" else None,
+        "errors_used": "ols" if est.errors == "ols" else "clustered",
+        "cluster": None if est.errors == "ols" else (panel.cluster or panel.unit),
         "df_inference": fit.df_inference,
         "dropped_terms": fit.dropped,
     }
@@ -168,7 +170,7 @@ def _unit_effects(est, wide, treated_units, use_comparison, design, in_att) -> p
     keep = design.keep
     X = design.X.to_numpy()[keep]
     lags = est.hac_lags if est.hac_lags is not None else newey_west_lags(int(keep.sum()))
-    batch = ols_hac_many(Y[:, keep], X, maxlags=lags if est.errors == "hac" else None)
+    batch = ols_hac_many(Y[:, keep], X, maxlags=None if est.errors == "ols" else lags)
     names = list(design.X.columns)
     out = pd.DataFrame({"unit": cols})
     se = batch.std_errors
