@@ -502,3 +502,26 @@ def test_placebo_interruptions_on_a_panel():
         InterruptedTimeSeries().fit(panel).effect("level_change").estimate
     )
     assert table["rank_p_value"].iloc[-1] == pytest.approx(0.25)
+
+
+def test_aggregate_series_adjusts_for_time_varying_covariates():
+    from tests.conftest import make_did_frame
+
+    frame = make_did_frame(n_units=40, n_periods=12, adoption=6, effect=1.0, noise=0.1, seed=3)
+    frame["x"] = frame["x"] + 0.5 * (frame["unit"] < 20) * (frame["time"] >= 2007)
+    frame["y"] = frame["y"] + 0.3 * 0.5 * (frame["unit"] < 20) * (frame["time"] >= 2007)
+    panel = Panel.from_frame(
+        frame, unit="unit", time="time", outcome="y", treated="d", covariates=["x"]
+    )
+    result = InterruptedTimeSeries(pooled=False, errors="ols").fit(panel)
+    wide_y, wide_x = panel.wide(), panel.wide("x")
+    treated = wide_y.columns < 20
+    dy = wide_y.loc[:, treated].mean(axis=1) - wide_y.loc[:, ~treated].mean(axis=1)
+    dx = wide_x.loc[:, treated].mean(axis=1) - wide_x.loc[:, ~treated].mean(axis=1)
+    X = build_design(12, [6], covariates=pd.DataFrame({"x": dx.to_numpy()})).X
+    ref = sm.OLS(dy.to_numpy(), X.to_numpy()).fit()
+    est, se = coefs(result)
+    np.testing.assert_allclose(est, ref.params, rtol=1e-8)
+    np.testing.assert_allclose(se, ref.bse, rtol=1e-8)
+    assert "x" in result.diagnostics["coefficients"]["term"].tolist()
+    assert result.att.ci_lower <= 1.0 <= result.att.ci_upper

@@ -43,6 +43,32 @@ def _check_counts(y: np.ndarray, exposure: np.ndarray | None, what: str) -> None
         )
 
 
+def _aggregate_covariates(
+    panel: Panel, treated: pd.Index, controls: pd.Index | None, *, exclude: str | None
+) -> pd.DataFrame | None:
+    """Per-period means of the covariates over the treated units (minus the controls')."""
+    matrix = panel.covariate_matrix()
+    if exclude is not None:
+        matrix = matrix.drop(columns=[c for c in matrix.columns if c == exclude])
+    if matrix.shape[1] == 0:
+        return None
+    frame = panel.frame
+    keys = [frame[panel.time], frame[panel.unit].isin(set(treated)).map({True: "t", False: "c"})]
+    means = matrix.groupby(keys).mean()
+    out = means.xs("t", level=1)
+    if controls is not None:
+        out = out - means.xs("c", level=1)
+    varying = [c for c in out.columns if out[c].nunique() > 1]
+    dropped = [c for c in out.columns if c not in varying]
+    if dropped:
+        warn(
+            f"dropped covariate(s) {dropped}: constant over time once aggregated, so "
+            "absorbed by the intercept",
+            DesignWarning,
+        )
+    return out[varying].sort_index() if varying else None
+
+
 @register("its")
 @dataclass(frozen=True, kw_only=True)
 class InterruptedTimeSeries(Estimator):
@@ -132,6 +158,12 @@ class InterruptedTimeSeries(Estimator):
     level and slope change, exactly the coefficients of the jointly fitted,
     fully interacted two-series model, with inference that allows the two series'
     shocks to be correlated. Set ``comparison=False`` for the single-series design.
+
+    The Panel's covariates (but the exposure column) enter as regressors: in the
+    aggregate series as their per-period means over the treated units (minus the
+    comparison units' means in a controlled design), in the pooled fit row by row.
+    The aggregate is the unweighted mean (or sum) of the units' outcomes; Panel
+    weights are used by the pooled fit.
 
     ``effects`` holds ``level_change`` and ``slope_change`` (log rate ratios for
     counts, with ``rate_ratio`` columns; a suffix ``[2]``, ``[3]`` for later
@@ -366,6 +398,14 @@ class InterruptedTimeSeries(Estimator):
             return (part.mean(axis=1) if how == "mean" else part.sum(axis=1)).to_numpy()
 
         expo_wide = panel.wide(self.exposure) if self.exposure else None
+        covariates = _aggregate_covariates(
+            panel, treated, controls if use_comparison else None, exclude=self.exposure
+        )
+        if covariates is not None and use_comparison and self.family != "gaussian":
+            raise DesignError(
+                "covariates are not supported in a controlled ITS of counts; drop them from "
+                "the Panel or set comparison=False"
+            )
         return self._fit_aggregate(
             times,
             agg(y_wide, treated),
@@ -378,6 +418,7 @@ class InterruptedTimeSeries(Estimator):
             n_units=len(treated) + (len(controls) if use_comparison else 0),
             origin="panel",
             n_treated=len(treated),
+            covariates=covariates,
         )
 
     # ------------------------------------------------------------------ engine
@@ -412,8 +453,9 @@ class InterruptedTimeSeries(Estimator):
         n_units: int,
         origin: str,
         n_treated: int = 1,
+        covariates: pd.DataFrame | None = None,
     ) -> ImpactResult:
-        design = self.design_for(times, breaks)
+        design = self.design_for(times, breaks, covariates)
         counts = self.family != "gaussian"
         errors = self.errors or ("ols" if counts else "ar")
         if counts:
