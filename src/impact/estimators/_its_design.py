@@ -27,7 +27,15 @@ import pandas as pd
 
 from impact.exceptions import DataError, DesignError
 
-__all__ = ["MIN_PRE_PERIODS", "SeriesDesign", "build_design", "check_times", "locate", "scalar"]
+__all__ = [
+    "MIN_PRE_PERIODS",
+    "SeriesDesign",
+    "build_design",
+    "check_times",
+    "locate",
+    "period_label",
+    "scalar",
+]
 
 MIN_PRE_PERIODS = 3
 """Fewest pre-interruption points accepted.
@@ -103,6 +111,20 @@ def check_times(time: pd.Series | np.ndarray, *, name: str = "time") -> pd.Index
 def scalar(value: object) -> object:
     """A numpy scalar as the matching Python scalar (other values unchanged)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def period_label(value: object) -> str:
+    """Label of a period in effect terms: dates without their midnight time.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> period_label(pd.Timestamp("2005-01-01")), period_label(np.int64(2005))
+    ('2005-01-01', '2005')
+    """
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.strftime("%Y-%m-%d")
+    return str(scalar(value))
 
 
 def locate(times: pd.Index, interruption: object, *, name: str = "interruption") -> int:

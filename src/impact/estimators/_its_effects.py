@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from impact.estimators._its_design import period_label
 from impact.estimators._its_fit import SeriesFit
 from impact.result import effect_row
 
@@ -136,7 +137,7 @@ def assemble(
     for i in np.flatnonzero(post):
         rows.append(
             effect_row(
-                f"period[{times[i]}]",
+                f"period[{period_label(times[i])}]",
                 float(effect[i]),
                 float(se_effect[i]),
                 df=fit.df,

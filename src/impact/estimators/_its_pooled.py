@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from impact.estimators._its_design import check_times
+from impact.estimators._its_design import check_times, period_label
 from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_fit import newey_west_lags
 from impact.inference.regression import within_regression
@@ -105,7 +105,7 @@ def fit_pooled(
     for i in np.flatnonzero(design.post):
         rows.append(
             effect_row(
-                f"period[{times[i]}]",
+                f"period[{period_label(times[i])}]",
                 float(effect[i]),
                 float(se_t[i]),
                 df=fit.df_inference,
