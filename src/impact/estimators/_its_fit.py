@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from impact.exceptions import EstimationError
+from impact.exceptions import EstimationError, InferenceWarning, warn
 
 __all__ = ["MAX_AR_ORDER", "SeriesFit", "fit_series_model", "newey_west_lags"]
 
@@ -96,7 +96,20 @@ def _arima(y: np.ndarray, X: pd.DataFrame, p: int):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ARIMA(y, exog=X, order=(p, 0, 0), trend="n").fit()
+        try:
+            res = ARIMA(y, exog=X, order=(p, 0, 0), trend="n").fit()
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            raise EstimationError(
+                f"the regression with AR({p}) errors could not be fitted ({exc}); try "
+                "errors='ols' or 'hac', or a lower ar_order"
+            ) from exc
+    if not res.mle_retvals.get("converged", True):
+        warn(
+            f"the maximum likelihood fit with AR({p}) errors did not converge; its "
+            "standard errors may be unreliable",
+            InferenceWarning,
+        )
+    return res
 
 
 def fit_series_model(
