@@ -28,10 +28,13 @@ data = pd.DataFrame({"school": school, "year": year, "score": score, "pilot": pi
 
 pilots = data[pilot_school]
 naive = (
-    pilots.loc[pilots.year >= 2005, "score"].mean() - pilots.loc[pilots.year < 2005, "score"].mean()
+    pilots.loc[pilots.year >= 2005, "score"].mean()
+    - pilots.loc[pilots.year < 2005, "score"].mean()
 )
 
-panel = impact.Panel.from_frame(data, unit="school", time="year", outcome="score", treated="pilot")
+panel = impact.Panel.from_frame(
+    data, unit="school", time="year", outcome="score", treated="pilot"
+)
 result = impact.DifferenceInDifferences().fit(panel)
 att = result.att
 
