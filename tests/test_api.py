@@ -22,6 +22,7 @@ EXPECTED_ALL = [
     "ImpactResult",
     "ImpactWarning",
     "InferenceWarning",
+    "InterruptedTimeSeries",
     "Panel",
     "Scenario",
     "Summary",

@@ -16,10 +16,11 @@ from typing import Any
 
 from impact import economics as economics
 from impact import estimators as estimators
+from impact import plotting_its as _plotting_its  # noqa: F401  (registers ITS plot kinds)
 from impact import simulations as simulations
 from impact.data import Panel
 from impact.economics import Appraisal, BenefitStream, CostStream, DiscountSchedule, appraise
-from impact.estimators import DifferenceInDifferences, Estimator
+from impact.estimators import DifferenceInDifferences, Estimator, InterruptedTimeSeries
 from impact.exceptions import (
     DataError,
     DataWarning,
@@ -85,6 +86,7 @@ __all__ = [
     "ImpactResult",
     "ImpactWarning",
     "InferenceWarning",
+    "InterruptedTimeSeries",
     "Panel",
     "Scenario",
     "Summary",
