@@ -79,7 +79,7 @@ def simulate_scottish_schools(*, seed: int | np.random.Generator | None = 2026) 
     >>> df = simulate_scottish_schools(seed=1)
     >>> len(df), int(df["year"].min()), int(df["year"].max())
     (2800, 2001, 2008)
-    >>> round(df.loc[df.pilot == 1, "true_effect"].mean(), 2)
+    >>> round(float(df.loc[df.pilot == 1, "true_effect"].mean()), 2)
     1.9
     """
     rng = np.random.default_rng(seed)
