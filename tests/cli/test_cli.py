@@ -304,3 +304,30 @@ def test_python_m_impact_exit_codes(tmp_path, schools_frame):
     )
     assert usage.returncode == 2
     assert "Usage: impact estimate" in usage.stderr
+
+
+# ----------------------------------------------------------------------------- data
+def test_data_lists_and_writes_the_bundled_data(runner, tmp_path):
+    listing = runner.invoke(main, ["data"])
+    assert listing.exit_code == 0
+    assert "mpdta" in listing.output and "scottish_schools" in listing.output
+    out = tmp_path / "schools.csv"
+    result = runner.invoke(main, ["data", "scottish_schools", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(main, ["estimate", str(out), *ROLES, "--format", "csv"])
+    assert again.exit_code == 0, again.output
+    bad = runner.invoke(main, ["data", "nope"])
+    assert bad.exit_code == 2 and "not a data set" in bad.output
+
+
+def test_every_command_runs_on_bundled_mpdta(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(main, ["data", "mpdta"]).exit_code == 0
+    roles = ["--unit", "countyreal", "--time", "year", "--outcome", "lemp"]
+    # a single-adoption subset (2004 adopters and never treated) fits plain DiD
+    frame = pd.read_csv("mpdta.csv")
+    frame[frame["first_treat"].isin([0, 2004])].to_csv("early.csv", index=False)
+    for command in (["estimate"], ["report", "--out", "r.html"]):
+        result = runner.invoke(main, [*command, "early.csv", *roles, "--cohort", "first_treat"])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.html").stat().st_size > 10_000

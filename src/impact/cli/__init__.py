@@ -19,6 +19,7 @@ from impact import __version__
 from impact._optional import MissingDependencyError
 from impact.exceptions import ImpactError, ImpactWarning
 
+from ._data import data
 from ._demo import demo
 from ._estimate import estimate
 from ._report import report
@@ -60,6 +61,7 @@ Examples:
       --outcome score --treated pilot
   impact report data.csv --unit school --time year --outcome score \\
       --treated pilot --out report.html
+  impact data mpdta --out mpdta.csv
 Run 'impact COMMAND --help' for the options of each command.
 """,
 )
@@ -72,7 +74,7 @@ def main() -> None:
         matplotlib.use("Agg")  # figures go to files; never open a window
 
 
-COMMANDS: tuple[click.Command, ...] = (demo, estimate, report)
+COMMANDS: tuple[click.Command, ...] = (demo, estimate, report, data)
 """The subcommands, in help order."""
 
 for _command in COMMANDS:

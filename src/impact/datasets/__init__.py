@@ -17,10 +17,25 @@ Public data sets that live in other packages, loaded through the ``datasets`` ex
 - :func:`load_nile`: annual flow of the Nile at Aswan, 1871-1970.
 """
 
+from collections.abc import Callable
+
+import pandas as pd
+
 from impact.datasets._bundled import load_mpdta, load_scottish_schools
 from impact.datasets._external import load_kielmc, load_lalonde, load_nile, load_nsw
 
+DATASETS: dict[str, Callable[[], pd.DataFrame]] = {
+    "kielmc": load_kielmc,
+    "lalonde": load_lalonde,
+    "mpdta": load_mpdta,
+    "nile": load_nile,
+    "nsw": load_nsw,
+    "scottish_schools": load_scottish_schools,
+}
+"""Every data set by name (as ``impact data NAME`` on the command line knows them)."""
+
 __all__ = [
+    "DATASETS",
     "load_kielmc",
     "load_lalonde",
     "load_mpdta",
