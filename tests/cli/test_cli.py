@@ -331,3 +331,15 @@ def test_every_command_runs_on_bundled_mpdta(runner, tmp_path, monkeypatch):
         result = runner.invoke(main, [*command, "early.csv", *roles, "--cohort", "first_treat"])
         assert result.exit_code == 0, result.output
     assert (tmp_path / "r.html").stat().st_size > 10_000
+
+
+def test_dropna_flag_drops_missing_outcomes_with_a_warning(runner, tmp_path, schools_frame):
+    frame = schools_frame.copy()
+    frame.loc[[4, 9], "attainment"] = float("nan")
+    path = _write(tmp_path, frame)
+    failed = runner.invoke(main, ["estimate", str(path), *ROLES])
+    assert failed.exit_code == 3 and "missing or infinite" in failed.output
+    result = runner.invoke(main, ["estimate", str(path), *ROLES, "--dropna", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n_obs"] == len(frame) - 2
+    assert "Warning: dropped 2 row(s)" in result.stderr

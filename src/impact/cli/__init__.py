@@ -34,21 +34,26 @@ class _Group(click.Group):
     """A group that turns the package's errors into a message and exit status 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        error: Exception | None = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ImpactWarning)
             try:
                 return super().invoke(ctx)
             except (ImpactError, MissingDependencyError) as exc:
-                click.echo(f"Error: {exc}", err=True)
-                ctx.exit(EXIT_DATA_ERROR)
+                error = exc
             finally:
-                for item in caught:
-                    if issubclass(item.category, ImpactWarning):
-                        click.echo(f"Warning: {item.message}", err=True)
-                    else:
-                        warnings.showwarning(
-                            item.message, item.category, item.filename, item.lineno
-                        )
+                _replay(caught)
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_DATA_ERROR)
+
+
+def _replay(caught: list[warnings.WarningMessage]) -> None:
+    """Print the package's warnings as one line each; pass others on unchanged."""
+    for item in caught:
+        if issubclass(item.category, ImpactWarning):
+            click.echo(f"Warning: {item.message}", err=True)
+        else:
+            warnings.showwarning(item.message, item.category, item.filename, item.lineno)
 
 
 @click.group(

@@ -105,6 +105,18 @@ _OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--cluster", help="Column of clusters for standard errors (default: unit)."),
     click.option("--weights", help="Column of non-negative sampling weights."),
     click.option(
+        "--dropna",
+        is_flag=True,
+        help="Drop rows whose outcome is missing (with a warning) instead of failing.",
+    ),
+    click.option(
+        "--repeated-cross-section",
+        "repeated_cross_section",
+        is_flag=True,
+        default=None,
+        help="Rows are individuals nested in units (pupils in schools), several per period.",
+    ),
+    click.option(
         "--param",
         "params",
         multiple=True,
@@ -134,6 +146,8 @@ def fit_from_options(
     cluster: str | None,
     weights: str | None,
     params: tuple[str, ...],
+    dropna: bool = False,
+    repeated_cross_section: bool | None = None,
 ) -> ImpactResult:
     """Read the file, build the Panel, configure the estimator and fit it."""
     if (treated is None) == (cohort is None):
@@ -161,5 +175,7 @@ def fit_from_options(
         covariates=_split(covariates),
         cluster=cluster,
         weights=weights,
+        dropna=dropna,
+        repeated_cross_section=repeated_cross_section,
     )
     return estimator.fit(panel)
