@@ -13,9 +13,10 @@ __all__ = ["data"]
     epilog="""\b
 Examples:
   impact data                              # list the data sets
+  impact data scottish_schools --out schools.csv
+  impact estimate schools.csv --unit school --time year \\
+      --outcome attainment --treated pilot
   impact data mpdta --out mpdta.csv
-  impact estimate mpdta.csv --unit countyreal --time year --outcome lemp \\
-      --cohort first_treat --design staggered_did
   impact data kielmc --out kielmc.parquet  # needs impact[datasets] and impact[parquet]
 """
 )
