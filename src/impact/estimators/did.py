@@ -11,7 +11,12 @@ import pandas as pd
 from impact._defaults import ALPHA
 from impact.estimators._base import Estimator, check_alpha, check_choice
 from impact.exceptions import DesignError
-from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS, infer_coefficient
+from impact.inference.coefficient import (
+    INFERENCE_METHODS,
+    MIN_CLUSTERS,
+    RegressionDesign,
+    infer_coefficient,
+)
 from impact.registry import register
 from impact.result import ImpactResult, effect_row
 
@@ -189,61 +194,22 @@ default "auto"
             For staggered adoption, no pre-period, no comparison units, a
             cross-section, or ``periods`` not in the data.
         """
-        adoption = require_single_adoption(panel, "difference-in-differences")
-        frame = panel.frame
-        if self.periods is not None:
-            before, after = self.periods
-            observed = set(panel.periods)
-            missing = [p for p in (before, after) if p not in observed]
-            if missing:
-                raise DesignError(
-                    f"periods {missing!r} are not observed in {panel.time!r}; observed periods "
-                    f"are {list(panel.periods)[:10]}"
-                )
-            if not (before < adoption <= after):
-                raise DesignError(
-                    f"periods=({before!r}, {after!r}) must straddle the adoption period "
-                    f"{adoption!r}: one before it, one from it on"
-                )
-            keep = frame[panel.time].isin([before, after]).to_numpy()
-            frame = frame.loc[keep].reset_index(drop=True)
-        else:
-            keep = np.ones(panel.n_obs, dtype=bool)
-        time = frame[panel.time]
-        post = (time >= adoption).to_numpy()
-        period_key = post.astype(int) if self.design == "2x2" else time
-        period_codes, period_levels = pd.factorize(period_key, sort=True)
-        unit_codes, unit_levels = pd.factorize(frame[panel.unit], sort=True)
-        d = frame[panel.treated].to_numpy(dtype=float)
-        covariates = panel.covariate_matrix().loc[keep].reset_index(drop=True)
-        dummies = np.zeros((len(frame), len(period_levels) - 1))
-        if dummies.shape[1]:
-            rows = period_codes > 0
-            dummies[np.flatnonzero(rows), period_codes[rows] - 1] = 1.0
-        names = [
-            "att",
-            *covariates.columns,
-            *(f"period[{level}]" for level in period_levels[1:]),
-        ]
-        X = np.column_stack([d, covariates.to_numpy(dtype=float), dummies])
-        weights = frame[panel.weights].to_numpy(dtype=float) if panel.weights else None
-        cluster_codes = (
-            pd.factorize(frame[panel.cluster], sort=True)[0] if panel.cluster else unit_codes
-        )
+        design, (frame, adoption, post, unit_levels, weights) = self._prepare(panel)
+        unit_codes = design.unit_codes
         inference = infer_coefficient(
-            frame[panel.outcome].to_numpy(dtype=float),
-            X,
-            names,
+            design.y,
+            design.X,
+            design.names,
             unit_codes=unit_codes,
-            cluster_codes=cluster_codes,
-            weights=weights,
-            term="att",
+            cluster_codes=design.cluster_codes,
+            weights=design.weights,
+            term=design.term,
             method=self.inference,
             alpha=self.alpha,
             seed=self.seed,
             draws=self.draws,
             bootstrap_weights=self.bootstrap_weights,
-            exposure=post.astype(float),
+            exposure=design.exposure,
             small_sample=self.small_sample,
             min_clusters=self.min_clusters,
         )
@@ -294,6 +260,67 @@ default "auto"
             n_units=len(unit_levels),
             n_clusters=fit.n_clusters,
         )
+
+    def regression_design(self, panel: Panel) -> RegressionDesign:
+        """The regression this estimator fits on ``panel`` (outcome, regressors, codes).
+
+        Used to bootstrap several outcomes jointly (:func:`impact.estimate_many`).
+        """
+        return self._prepare(panel)[0]
+
+    def _prepare(self, panel: Panel) -> tuple[RegressionDesign, tuple]:
+        adoption = require_single_adoption(panel, "difference-in-differences")
+        frame = panel.frame
+        if self.periods is not None:
+            before, after = self.periods
+            observed = set(panel.periods)
+            missing = [p for p in (before, after) if p not in observed]
+            if missing:
+                raise DesignError(
+                    f"periods {missing!r} are not observed in {panel.time!r}; observed periods "
+                    f"are {list(panel.periods)[:10]}"
+                )
+            if not (before < adoption <= after):
+                raise DesignError(
+                    f"periods=({before!r}, {after!r}) must straddle the adoption period "
+                    f"{adoption!r}: one before it, one from it on"
+                )
+            keep = frame[panel.time].isin([before, after]).to_numpy()
+            frame = frame.loc[keep].reset_index(drop=True)
+        else:
+            keep = np.ones(panel.n_obs, dtype=bool)
+        time = frame[panel.time]
+        post = (time >= adoption).to_numpy()
+        period_key = post.astype(int) if self.design == "2x2" else time
+        period_codes, period_levels = pd.factorize(period_key, sort=True)
+        unit_codes, unit_levels = pd.factorize(frame[panel.unit], sort=True)
+        d = frame[panel.treated].to_numpy(dtype=float)
+        covariates = panel.covariate_matrix().loc[keep].reset_index(drop=True)
+        dummies = np.zeros((len(frame), len(period_levels) - 1))
+        if dummies.shape[1]:
+            rows = period_codes > 0
+            dummies[np.flatnonzero(rows), period_codes[rows] - 1] = 1.0
+        names = [
+            "att",
+            *covariates.columns,
+            *(f"period[{level}]" for level in period_levels[1:]),
+        ]
+        X = np.column_stack([d, covariates.to_numpy(dtype=float), dummies])
+        weights = frame[panel.weights].to_numpy(dtype=float) if panel.weights else None
+        cluster_codes = (
+            pd.factorize(frame[panel.cluster], sort=True)[0] if panel.cluster else unit_codes
+        )
+        design = RegressionDesign(
+            y=frame[panel.outcome].to_numpy(dtype=float),
+            X=X,
+            names=tuple(names),
+            unit_codes=unit_codes,
+            cluster_codes=cluster_codes,
+            weights=weights,
+            exposure=post.astype(float),
+            term="att",
+        )
+        return design, (frame, adoption, post, unit_levels, weights)
 
 
 def _term_df(inference, name: str, default: float) -> float:

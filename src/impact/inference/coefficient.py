@@ -51,7 +51,9 @@ __all__ = [
     "INFERENCE_METHODS",
     "MIN_CLUSTERS",
     "CoefficientInference",
+    "RegressionDesign",
     "infer_coefficient",
+    "transform_design",
 ]
 
 Method = Literal["auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid"]
@@ -66,6 +68,70 @@ INFERENCE_METHODS: tuple[str, ...] = (
     "iid",
 )
 MIN_CLUSTERS = 12
+
+
+@dataclass(frozen=True)
+class RegressionDesign:
+    """The inputs of :func:`infer_coefficient`, as an estimator builds them.
+
+    Attributes
+    ----------
+    y : ndarray, shape (n,)
+        Outcome.
+    X : ndarray, shape (n, k)
+        Regressors, the coefficient of interest included.
+    names : tuple of str
+        Names of the columns of ``X``.
+    unit_codes : ndarray
+        Unit of each row (effects absorbed).
+    cluster_codes : ndarray
+        Cluster of each row.
+    weights : ndarray or None
+        Regression weights.
+    exposure : ndarray or None
+        Value of the regressor of interest in each row if its cluster were treated
+        (for randomization inference).
+    term : str
+        Name of the coefficient of interest.
+    """
+
+    y: np.ndarray
+    X: np.ndarray
+    names: tuple[str, ...]
+    unit_codes: np.ndarray
+    cluster_codes: np.ndarray
+    weights: np.ndarray | None = None
+    exposure: np.ndarray | None = None
+    term: str = "att"
+
+
+def transform_design(
+    design: RegressionDesign, kept: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Absorb the unit effects and apply the weights: ``(y, X, sqrt(weights))``.
+
+    Parameters
+    ----------
+    design : RegressionDesign
+        The regression.
+    kept : sequence of str, optional
+        Columns to keep (e.g. those a fit did not drop as collinear), in order.
+
+    Returns
+    -------
+    tuple
+        Transformed outcome, regressors and the row scale (``None`` without weights).
+    """
+    names = list(design.names)
+    cols = range(len(names)) if kept is None else [names.index(k) for k in kept]
+    X = np.asarray(design.X, dtype=float).reshape(len(design.y), -1)[:, list(cols)]
+    weights = design.weights
+    scale = None if weights is None else np.sqrt(np.asarray(weights, dtype=float))
+    Xd = demean(X, design.unit_codes, weights)
+    yd = demean(np.asarray(design.y, dtype=float), design.unit_codes, weights)
+    if scale is not None:
+        Xd, yd = Xd * scale[:, None], yd * scale
+    return yd, Xd, scale
 
 
 @dataclass(frozen=True)
@@ -260,12 +326,9 @@ def infer_coefficient(
             n_treated, n_control, fit, base, details,
         )  # fmt: skip
 
-    kept = [names.index(name) for name in fit.params.index]
-    scale = None if weights is None else np.sqrt(np.asarray(weights, dtype=float))
-    Xd = demean(X[:, kept], unit_codes, weights)
-    yd = demean(y, unit_codes, weights)
-    if scale is not None:
-        Xd, yd = Xd * scale[:, None], yd * scale
+    design = RegressionDesign(y, X, tuple(names), unit_codes, clusters, weights, exposure, term)
+    yd, Xd, scale = transform_design(design, list(fit.params.index))
+    kept = list(fit.params.index)
     if used in ("cr2", "cr3"):
         resid = yd - Xd @ fit.params.to_numpy()
         robust = cluster_robust(
