@@ -127,3 +127,20 @@ def test_bad_inference_options_raise():
         DifferenceInDifferences(bootstrap_weights="mammen")
     with pytest.raises(DesignError, match="draws"):
         DifferenceInDifferences(draws=10)
+
+
+def test_few_control_clusters_also_trigger_the_bootstrap():
+    panel = panel_of(few_treated(share=0.75))
+    with pytest.warns(InferenceWarning, match="15 treated and 5 control clusters"):
+        result = DifferenceInDifferences().fit(panel)
+    assert result.settings["inference_used"] == "wild"
+
+
+@pytest.mark.parametrize("method", ["cr2", "wild", "randomization"])
+def test_weighted_regressions_keep_the_weighted_estimate(method):
+    frame = few_treated(seed=8).assign(w=lambda f: 1.0 + (f["unit"] % 3))
+    panel = Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d", weights="w")
+    base = DifferenceInDifferences(inference="cr1").fit(panel).att
+    att = DifferenceInDifferences(inference=method).fit(panel).att
+    assert att.estimate == pytest.approx(base.estimate, rel=1e-10)
+    assert att.ci_lower < att.estimate < att.ci_upper
