@@ -144,3 +144,16 @@ def test_weighted_regressions_keep_the_weighted_estimate(method):
     att = DifferenceInDifferences(inference=method).fit(panel).att
     assert att.estimate == pytest.approx(base.estimate, rel=1e-10)
     assert att.ci_lower < att.estimate < att.ci_upper
+
+
+def test_clusters_that_split_units_are_refused_by_the_small_sample_methods():
+    frame = few_treated(seed=9).assign(block=lambda f: f["time"] % 2 + 2 * (f["unit"] % 5))
+    panel = Panel.from_frame(
+        frame, unit="unit", time="time", outcome="y", treated="d", cluster="block"
+    )
+    with pytest.raises(DesignError, match="every unit inside one cluster"):
+        DifferenceInDifferences(inference="cr2").fit(panel)
+    assert np.isfinite(DifferenceInDifferences(inference="cr1").fit(panel).att.std_error)
+    with pytest.warns(InferenceWarning, match="wild bootstrap is unavailable"):
+        auto = DifferenceInDifferences().fit(panel)
+    assert auto.settings["inference_used"] == "cr1"

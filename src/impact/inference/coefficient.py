@@ -41,10 +41,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impact.exceptions import InferenceWarning, warn
+from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.cluster import cluster_robust
 from impact.inference.randomization import randomization_test
-from impact.inference.regression import RegressionFit, demean, within_regression
+from impact.inference.regression import RegressionFit, _nested, demean, within_regression
 from impact.inference.wild import wild_cluster_bootstrap
 
 __all__ = [
@@ -296,6 +296,21 @@ def infer_coefficient(
     clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
     n_treated, n_control = _treated_clusters(X[:, 0], clusters)
     used, reason = choose_method(method, n_treated, n_control, min_clusters)
+    nested = _nested(unit_codes, clusters)
+    if method == "auto" and used == "wild" and not nested:
+        used, reason = (
+            "cr1",
+            reason.replace(
+                "wild cluster restricted bootstrap",
+                "CR1, because units span several clusters and the bootstrap needs them nested",
+            ),
+        )
+        warn(
+            f"only {n_treated} treated and {n_control} control clusters: CR1 standard "
+            "errors may be too small, and the wild bootstrap is unavailable because some "
+            "units span several clusters",
+            InferenceWarning,
+        )
     if method == "auto" and used == "wild" and warn_few_clusters:
         warn(
             f"only {n_treated} treated and {n_control} control clusters: cluster-robust "
@@ -303,6 +318,12 @@ def infer_coefficient(
             "side, so p-values and intervals come from the wild cluster restricted "
             "bootstrap (pass inference='cr1' to override)",
             InferenceWarning,
+        )
+    if used in ("cr2", "cr3", "wild", "randomization") and not nested:
+        raise DesignError(
+            f"inference={used!r} needs every unit inside one cluster (the unit effects are "
+            "absorbed within clusters), but some units span several clusters; cluster by "
+            "unit or by a coarser grouping, or use inference='cr1'"
         )
     base = used if used in ("cr1", "hc1", "iid") else "cr1"
     fit = within_regression(
