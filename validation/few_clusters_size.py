@@ -65,13 +65,13 @@ def small_pilot(rng: np.random.Generator, *, n_treated: int = 5, n_control: int 
     )
 
 
-def run(reps: int, seed: int, draws: int) -> pd.DataFrame:
+def run(reps: int, seed: int, draws: int, n_treated: int = 5, n_control: int = 20) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rejections = {m: 0 for m in METHODS}
     used = []
     start = time.perf_counter()
     for rep in range(reps):
-        panel = small_pilot(rng)
+        panel = small_pilot(rng, n_treated=n_treated, n_control=n_control)
         for method in METHODS:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", InferenceWarning)
@@ -103,9 +103,14 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--draws", type=int, default=999, help="bootstrap/permutation draws")
+    parser.add_argument("--treated", type=int, default=5, help="treated schools")
+    parser.add_argument("--control", type=int, default=20, help="comparison schools")
     args = parser.parse_args()
-    table = run(args.reps, args.seed, args.draws)
-    print(f"\nSmall pilot (5 treated, 20 comparison schools), true effect 0, {args.reps} reps")
+    table = run(args.reps, args.seed, args.draws, args.treated, args.control)
+    print(
+        f"\nSmall pilot ({args.treated} treated, {args.control} comparison schools), "
+        f"true effect 0, {args.reps} reps"
+    )
     print(f"auto resolved to: {table.attrs['auto_used']}\n")
     print("| method | rejection rate at 5% | MC s.e. |")
     print("|---|---|---|")

@@ -28,6 +28,7 @@ from typing import Literal
 import numpy as np
 
 from impact.exceptions import EstimationError
+from impact.inference.cluster import _groups
 
 __all__ = ["WildBootstrap", "bootstrap_weights", "wild_cluster_bootstrap"]
 
@@ -201,10 +202,9 @@ def wild_cluster_bootstrap(
     s0 = _cluster_sums(X * u0[:, None], codes, n_clusters)  # G x k
     s1 = _cluster_sums(X * z[:, None], codes, n_clusters)
     a0, a1 = s0 @ c, s1 @ c
-    xtx_g = np.stack([X[codes == g].T @ X[codes == g] for g in range(n_clusters)])
-    d = (xtx_g @ c) @ bread  # G x k, row h = c' M X_h'X_h M
-    c0 = np.diag(a0) - d @ s0.T
-    c1 = np.diag(a1) - d @ s1.T
+    groups = _groups(codes)
+    # row h of d is c' M X_h'X_h M; a bootstrap score is a_h v_h - d_h S' v
+    d = np.stack([(X[idx].T @ (X[idx] @ c)) for idx in groups]) @ bread
 
     if weight_matrix is None:
         v, enumerated = bootstrap_weights(n_clusters, kind=weights, draws=draws, seed=seed)
@@ -212,11 +212,17 @@ def wild_cluster_bootstrap(
         v, enumerated = np.asarray(weight_matrix, dtype=float), False
         if v.shape[0] != n_clusters:
             raise ValueError(f"weight_matrix has {v.shape[0]} rows for {n_clusters} clusters")
-    m0, m1 = c0 @ v, c1 @ v
+    n_draws = v.shape[1]
     num0, num1 = a0 @ v, a1 @ v
-    q00 = np.einsum("gb,gb->b", m0, m0)
-    q01 = np.einsum("gb,gb->b", m0, m1)
-    q11 = np.einsum("gb,gb->b", m1, m1)
+    q00, q01, q11 = np.empty(n_draws), np.empty(n_draws), np.empty(n_draws)
+    chunk = max(1, 4_000_000 // max(n_clusters, 1))
+    for start in range(0, n_draws, chunk):
+        vb = v[:, start : start + chunk]
+        m0 = a0[:, None] * vb - d @ (s0.T @ vb)
+        m1 = a1[:, None] * vb - d @ (s1.T @ vb)
+        q00[start : start + chunk] = np.einsum("gb,gb->b", m0, m0)
+        q01[start : start + chunk] = np.einsum("gb,gb->b", m0, m1)
+        q11[start : start + chunk] = np.einsum("gb,gb->b", m1, m1)
     b_j = float(beta[coef])
 
     def t_draws(r: float) -> np.ndarray:
@@ -249,9 +255,12 @@ def wild_cluster_bootstrap(
 
 
 def _cluster_sums(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
-    out = np.zeros((n_clusters, values.shape[1]))
-    np.add.at(out, codes, values)
-    return out
+    return np.column_stack(
+        [
+            np.bincount(codes, weights=values[:, j], minlength=n_clusters)
+            for j in range(values.shape[1])
+        ]
+    )
 
 
 def _invert(p_value, estimate: float, scale: float, alpha: float) -> tuple[float, float]:
