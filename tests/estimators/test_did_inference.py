@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -157,3 +158,21 @@ def test_clusters_that_split_units_are_refused_by_the_small_sample_methods():
     with pytest.warns(InferenceWarning, match="wild bootstrap is unavailable"):
         auto = DifferenceInDifferences().fit(panel)
     assert auto.settings["inference_used"] == "cr1"
+
+
+def test_very_unequal_cluster_sizes_trigger_the_bootstrap():
+    # pupils in 30 schools of very different sizes: CR1 over-rejects even with 15 treated
+    rng = np.random.default_rng(10)
+    sizes = np.where(np.arange(30) % 3 == 0, 40, 3)
+    school = np.repeat(np.arange(30), sizes * 2)
+    year = np.concatenate([np.repeat([1, 2], s) for s in sizes])
+    frame = pd.DataFrame({"school": school, "year": year})
+    frame["d"] = ((frame.school % 2 == 0) & (frame.year == 2)).astype(int)
+    frame["y"] = rng.normal(size=len(frame))
+    panel = Panel.from_frame(
+        frame, unit="school", time="year", outcome="y", treated="d", repeated_cross_section=True
+    )
+    with pytest.warns(InferenceWarning, match="very unequal sizes"):
+        result = DifferenceInDifferences().fit(panel)
+    assert result.settings["inference_used"] == "wild"
+    assert "coefficient of variation" in result.settings["inference_reason"]

@@ -103,7 +103,8 @@ default "auto"
         CR1). ``"randomization"``: re-assignment of treatment across clusters under
         the sharp null. ``"hc1"``: heteroskedasticity-robust. ``"iid"``: conventional.
         ``"auto"``: CR1 when at least ``min_clusters`` clusters are treated and at
-        least as many are not, else the wild bootstrap with an
+        least as many are not, and cluster sizes are similar (or there are at least 50
+        clusters on each side); otherwise the wild bootstrap with an
         :class:`~impact.exceptions.InferenceWarning`. ``settings["inference_used"]``
         and ``settings["inference_reason"]`` record the choice. See
         :mod:`impact.inference.coefficient`.
@@ -113,7 +114,7 @@ default "auto"
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
     min_clusters : int, default 12
-        Threshold of ``inference="auto"``.
+        Fewest treated (and control) clusters for which ``inference="auto"`` uses CR1.
     draws : int, default 9999
         Wild bootstrap samples or randomization re-assignments (all of them are
         enumerated instead when they are fewer).
