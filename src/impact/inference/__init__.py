@@ -17,8 +17,10 @@ from impact.inference.coefficient import (
     INFERENCE_METHODS,
     MIN_CLUSTERS,
     CoefficientInference,
+    RegressionDesign,
     infer_coefficient,
 )
+from impact.inference.multiple import adjust_p_values, joint_wild_bootstrap, romano_wolf
 from impact.inference.randomization import RandomizationTest, randomization_test
 from impact.inference.regression import RegressionFit, demean, within_regression
 from impact.inference.wild import WildBootstrap, bootstrap_weights, wild_cluster_bootstrap
@@ -29,13 +31,17 @@ __all__ = [
     "ClusterRobust",
     "CoefficientInference",
     "RandomizationTest",
+    "RegressionDesign",
     "RegressionFit",
     "WildBootstrap",
+    "adjust_p_values",
     "bootstrap_weights",
     "cluster_robust",
     "demean",
     "infer_coefficient",
+    "joint_wild_bootstrap",
     "randomization_test",
+    "romano_wolf",
     "wild_cluster_bootstrap",
     "within_regression",
 ]
