@@ -176,3 +176,12 @@ def test_very_unequal_cluster_sizes_trigger_the_bootstrap():
         result = DifferenceInDifferences().fit(panel)
     assert result.settings["inference_used"] == "wild"
     assert "coefficient of variation" in result.settings["inference_reason"]
+
+
+def test_imbens_kolesar_df_option_is_passed_on():
+    panel = panel_of(few_treated(seed=12))
+    bm = DifferenceInDifferences(inference="cr2").fit(panel)
+    ik = DifferenceInDifferences(inference="cr2", df_method="imbens-kolesar").fit(panel)
+    assert ik.att.std_error == bm.att.std_error
+    assert ik.settings["inference_df_method"] == "imbens-kolesar"
+    assert 1 < ik.settings["df_inference"] <= 19

@@ -120,6 +120,9 @@ default "auto"
         enumerated instead when they are fewer).
     bootstrap_weights : {"rademacher", "webb"}, default "rademacher"
         Wild bootstrap weights; Webb's six-point weights suit fewer than ~10 clusters.
+    df_method : {"satterthwaite", "imbens-kolesar"}, default "satterthwaite"
+        Degrees of freedom for ``"cr2"``/``"cr3"``: Bell-McCaffrey with an iid working
+        model (R ``clubSandwich``), or Imbens-Kolesar's random-effects working model.
     seed : int, Generator or None, default 0
         Randomness of the bootstrap and randomization draws; the fixed default makes
         results reproducible, ``None`` draws fresh entropy.
@@ -159,12 +162,14 @@ default "auto"
     min_clusters: int = MIN_CLUSTERS
     draws: int = 9999
     bootstrap_weights: Literal["rademacher", "webb"] = "rademacher"
+    df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite"
     seed: int | np.random.Generator | None = 0
 
     def __post_init__(self) -> None:
         check_choice("design", self.design, ("twfe", "2x2"))
         check_choice("inference", self.inference, INFERENCE_METHODS)
         check_choice("bootstrap_weights", self.bootstrap_weights, ("rademacher", "webb"))
+        check_choice("df_method", self.df_method, ("satterthwaite", "imbens-kolesar"))
         if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
             raise DesignError(f"min_clusters={self.min_clusters!r} must be an integer >= 2")
         if not (isinstance(self.draws, int) and self.draws >= 99):
@@ -210,6 +215,7 @@ default "auto"
             seed=self.seed,
             draws=self.draws,
             bootstrap_weights=self.bootstrap_weights,
+            df_method=self.df_method,
             exposure=design.exposure,
             small_sample=self.small_sample,
             min_clusters=self.min_clusters,

@@ -33,7 +33,8 @@ Methods
     size from about five treated clusters on. Our size study
     (validation/few_clusters_size.py, pupil-level data, school sizes 5-150) found CR1
     rejecting a true null 12.8% of the time with 5 treated of 25 schools, 9.0% with 12
-    of 25 and 7.5% with 20 of 40, the wild bootstrap 3.7%, 5.9% and 5.2%.
+    of 25, 7.5% with 20 of 40 and 30 of 60, but 5.0% with 50 of 100; the wild
+    bootstrap 3.7%, 5.9% and 5.2% in the first three.
 """
 
 from __future__ import annotations
