@@ -32,6 +32,7 @@ EXPECTED_ALL = [
     "available_estimators",
     "compare",
     "estimate",
+    "estimate_many",
     "get_estimator",
     "register",
     "simulate",

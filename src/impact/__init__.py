@@ -32,6 +32,7 @@ from impact.exceptions import (
     InferenceWarning,
     UnknownEstimatorError,
 )
+from impact.many import estimate_many
 from impact.registry import available_estimators, get_estimator, register
 from impact.result import Effect, ImpactResult, Summary, compare
 from impact.simulations import Scenario, simulate
@@ -96,6 +97,7 @@ __all__ = [
     "available_estimators",
     "compare",
     "estimate",
+    "estimate_many",
     "get_estimator",
     "register",
     "simulate",

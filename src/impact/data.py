@@ -71,6 +71,7 @@ class Panel:
         "cluster",
         "cohort_column",
         "covariates",
+        "extra_outcomes",
         "outcome",
         "time",
         "treated",
@@ -98,6 +99,7 @@ class Panel:
         absorbing: bool = True,
         dropna: bool = False,
         repeated_cross_section: bool | None = None,
+        extra_outcomes: Sequence[str] = (),
     ) -> Panel:
         """Validate a long DataFrame and build a Panel from a copy of it.
 
@@ -137,6 +139,10 @@ class Panel:
             in units). ``None`` decides from the data: when most unit-period cells hold
             several rows the data are a repeated cross-section; when only a few do,
             those rows are reported as duplicates.
+        extra_outcomes : sequence of str, optional
+            Further numeric outcome columns to carry along (without missing values),
+            so that :meth:`with_outcome` and :func:`impact.estimate_many` can analyse
+            several outcomes of the same design.
 
         Returns
         -------
@@ -167,6 +173,7 @@ class Panel:
                 "cohort= (the first treated period per unit)"
             )
         covariates = tuple(covariates)
+        extra_outcomes = tuple(dict.fromkeys(extra_outcomes))
         roles = {"unit": unit, "time": time, "outcome": outcome}
         if treated is not None:
             roles["treated"] = treated
@@ -176,10 +183,12 @@ class Panel:
             roles["cluster"] = cluster
         if weights is not None:
             roles["weights"] = weights
-        for name in (*roles.values(), *covariates):
+        for name in (*roles.values(), *covariates, *extra_outcomes):
             if not isinstance(name, str):
                 raise DataError(f"column names must be strings, got {name!r}")
-        missing = [c for c in (*roles.values(), *covariates) if c not in df.columns]
+        missing = [
+            c for c in (*roles.values(), *covariates, *extra_outcomes) if c not in df.columns
+        ]
         if missing:
             raise DataError(
                 f"column(s) {_show(missing)} not found in the frame; "
@@ -189,7 +198,12 @@ class Panel:
             raise DataError("the frame is empty: no rows to estimate from")
         if outcome in covariates:
             raise DataError(f"column {outcome!r} is the outcome and cannot also be a covariate")
-        used = list(dict.fromkeys([*roles.values(), *covariates]))
+        clash = [c for c in extra_outcomes if c in (*roles.values(), *covariates)]
+        if clash:
+            raise DataError(
+                f"extra outcome(s) {_show(clash)} already have another role in the Panel"
+            )
+        used = list(dict.fromkeys([*roles.values(), *covariates, *extra_outcomes]))
         frame = df.loc[:, used].copy(deep=True)
         frame.index = pd.RangeIndex(len(frame))
 
@@ -255,6 +269,21 @@ class Panel:
                     f"covariate {cov!r} is constant ({col.iloc[0]!r} in every row); it "
                     "carries no information, drop it"
                 )
+        # extra outcomes
+        for extra in extra_outcomes:
+            col = frame[extra]
+            if pd.api.types.is_bool_dtype(col):
+                col = col.astype(float)
+            if not pd.api.types.is_numeric_dtype(col):
+                raise DataError(f"outcome column {extra!r} must be numeric, got dtype {col.dtype}")
+            values = col.to_numpy(dtype=float)
+            if not np.isfinite(values).all():
+                rows = frame.index[~np.isfinite(values)]
+                raise DataError(
+                    f"outcome column {extra!r} has missing or infinite values in rows "
+                    f"{_show(rows)}; every outcome of a Panel must be observed in every row"
+                )
+            frame[extra] = values
         # cluster and weights
         if cluster is not None and frame[cluster].isna().any():
             rows = frame.index[frame[cluster].isna()]
@@ -412,6 +441,7 @@ class Panel:
             "treated": treated,
             "cohort_column": derived_cohort,
             "covariates": covariates,
+            "extra_outcomes": extra_outcomes,
             "cluster": cluster,
             "weights": weights,
         }.items():
@@ -423,6 +453,54 @@ class Panel:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Panel is immutable")
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        """The outcome followed by the extra outcomes."""
+        return (self.outcome, *self.extra_outcomes)
+
+    def with_outcome(self, outcome: str) -> Panel:
+        """The same Panel with another of its outcome columns as the outcome.
+
+        Parameters
+        ----------
+        outcome : str
+            One of :attr:`outcomes` (given to :meth:`from_frame` as ``outcome`` or in
+            ``extra_outcomes``).
+
+        Returns
+        -------
+        Panel
+            Shares the validated data; the previous outcome becomes an extra outcome.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "d": [0, 1, 0, 0],
+        ...                    "maths": [1.0, 2.0, 3.0, 4.0], "reading": [0.0, 1.0, 1.0, 0.0]})
+        >>> panel = Panel.from_frame(df, unit="u", time="t", outcome="maths", treated="d",
+        ...                          extra_outcomes=["reading"])
+        >>> panel.with_outcome("reading").outcomes
+        ('reading', 'maths')
+        """
+        if outcome not in self.outcomes:
+            raise DataError(
+                f"{outcome!r} is not an outcome of this Panel; its outcomes are "
+                f"{_show(self.outcomes)} (carry more with Panel.from_frame(..., "
+                "extra_outcomes=[...]))"
+            )
+        if outcome == self.outcome:
+            return self
+        new = object.__new__(type(self))
+        for name in self.__slots__:
+            object.__setattr__(new, name, getattr(self, name))
+        object.__setattr__(new, "outcome", outcome)
+        object.__setattr__(
+            new,
+            "extra_outcomes",
+            tuple(o for o in self.outcomes if o != outcome),
+        )
+        return new
 
     def __repr__(self) -> str:
         kind = (

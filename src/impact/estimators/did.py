@@ -11,7 +11,12 @@ import pandas as pd
 from impact._defaults import ALPHA
 from impact.estimators._base import Estimator, check_alpha, check_choice
 from impact.exceptions import DesignError
-from impact.inference.regression import within_regression
+from impact.inference.coefficient import (
+    INFERENCE_METHODS,
+    MIN_CLUSTERS,
+    RegressionDesign,
+    infer_coefficient,
+)
 from impact.registry import register
 from impact.result import ImpactResult, effect_row
 
@@ -88,16 +93,39 @@ class DifferenceInDifferences(Estimator):
     periods : tuple of two periods, optional
         Restrict the estimate to these periods (one before, one from adoption on),
         e.g. ``(1978, 1981)``.
-    inference : {"cr1", "hc1", "iid"}, default "cr1"
+    inference : {"auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid"}, \
+default "auto"
         ``"cr1"``: cluster-robust by the Panel's cluster (units by default) with the
         ``G/(G-1) (N-1)/(N-K)`` correction and t(G-1) intervals, as R ``fixest`` and
-        Stata. ``"hc1"``: heteroskedasticity-robust. ``"iid"``: conventional.
-        See :mod:`impact.inference.regression` for the exact conventions.
+        Stata. ``"cr2"``/``"cr3"``: bias-reduced cluster-robust errors with
+        Satterthwaite degrees of freedom (R ``clubSandwich``). ``"wild"``: wild cluster
+        restricted bootstrap p-value and interval (the standard error reported is
+        CR1). ``"randomization"``: re-assignment of treatment across clusters under
+        the sharp null. ``"hc1"``: heteroskedasticity-robust. ``"iid"``: conventional.
+        ``"auto"``: CR1 when at least ``min_clusters`` clusters are treated and at
+        least as many are not, and cluster sizes are similar (or there are at least 50
+        clusters on each side); otherwise the wild bootstrap with an
+        :class:`~impact.exceptions.InferenceWarning`. ``settings["inference_used"]``
+        and ``settings["inference_reason"]`` record the choice. See
+        :mod:`impact.inference.coefficient`.
     small_sample : {"nested", "full"}, default "nested"
         For ``"cr1"``: leave unit effects nested in clusters out of ``K`` (``fixest``,
         ``xtreg``), or count them (regression with unit dummies, e.g. statsmodels).
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
+    min_clusters : int, default 12
+        Fewest treated (and control) clusters for which ``inference="auto"`` uses CR1.
+    draws : int, default 9999
+        Wild bootstrap samples or randomization re-assignments (all of them are
+        enumerated instead when they are fewer).
+    bootstrap_weights : {"rademacher", "webb"}, default "rademacher"
+        Wild bootstrap weights; Webb's six-point weights suit fewer than ~10 clusters.
+    df_method : {"satterthwaite", "imbens-kolesar"}, default "satterthwaite"
+        Degrees of freedom for ``"cr2"``/``"cr3"``: Bell-McCaffrey with an iid working
+        model (R ``clubSandwich``), or Imbens-Kolesar's random-effects working model.
+    seed : int, Generator or None, default 0
+        Randomness of the bootstrap and randomization draws; the fixed default makes
+        results reproducible, ``None`` draws fresh entropy.
 
     Notes
     -----
@@ -117,7 +145,7 @@ class DifferenceInDifferences(Estimator):
     >>> rng = np.random.default_rng(1)
     >>> df = pd.DataFrame({"school": np.repeat(np.arange(40), 4),
     ...                    "year": np.tile([2001, 2002, 2003, 2004], 40)})
-    >>> df["pilot"] = ((df.school < 10) & (df.year >= 2003)).astype(int)
+    >>> df["pilot"] = ((df.school < 20) & (df.year >= 2003)).astype(int)
     >>> df["score"] = df.school + 0.5 * df.year + 2.0 * df.pilot + rng.normal(0, 0.05, 160)
     >>> panel = impact.Panel.from_frame(df, unit="school", time="year", outcome="score",
     ...                                 treated="pilot")
@@ -128,13 +156,24 @@ class DifferenceInDifferences(Estimator):
 
     design: Literal["twfe", "2x2"] = "twfe"
     periods: tuple[object, object] | None = None
-    inference: Literal["cr1", "hc1", "iid"] = "cr1"
+    inference: Literal["auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid"] = "auto"
     small_sample: Literal["nested", "full"] = "nested"
     alpha: float = ALPHA
+    min_clusters: int = MIN_CLUSTERS
+    draws: int = 9999
+    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher"
+    df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite"
+    seed: int | np.random.Generator | None = 0
 
     def __post_init__(self) -> None:
         check_choice("design", self.design, ("twfe", "2x2"))
-        check_choice("inference", self.inference, ("cr1", "hc1", "iid"))
+        check_choice("inference", self.inference, INFERENCE_METHODS)
+        check_choice("bootstrap_weights", self.bootstrap_weights, ("rademacher", "webb"))
+        check_choice("df_method", self.df_method, ("satterthwaite", "imbens-kolesar"))
+        if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
+            raise DesignError(f"min_clusters={self.min_clusters!r} must be an integer >= 2")
+        if not (isinstance(self.draws, int) and self.draws >= 99):
+            raise DesignError(f"draws={self.draws!r} must be an integer >= 99 (e.g. 9999)")
         check_choice("small_sample", self.small_sample, ("nested", "full"))
         check_alpha(self.alpha)
         if self.periods is not None and len(self.periods) != 2:
@@ -161,6 +200,82 @@ class DifferenceInDifferences(Estimator):
             For staggered adoption, no pre-period, no comparison units, a
             cross-section, or ``periods`` not in the data.
         """
+        design, (frame, adoption, post, unit_levels, weights) = self._prepare(panel)
+        unit_codes = design.unit_codes
+        inference = infer_coefficient(
+            design.y,
+            design.X,
+            design.names,
+            unit_codes=unit_codes,
+            cluster_codes=design.cluster_codes,
+            weights=design.weights,
+            term=design.term,
+            method=self.inference,
+            alpha=self.alpha,
+            seed=self.seed,
+            draws=self.draws,
+            bootstrap_weights=self.bootstrap_weights,
+            df_method=self.df_method,
+            exposure=design.exposure,
+            small_sample=self.small_sample,
+            min_clusters=self.min_clusters,
+        )
+        fit = inference.fit
+        treated_units = set(panel.treated_units)
+        is_treated_unit = frame[panel.unit].isin(treated_units).to_numpy()
+        row = {
+            "term": "att",
+            "estimate": inference.estimate,
+            "std_error": inference.std_error,
+            "ci_lower": inference.ci_lower,
+            "ci_upper": inference.ci_upper,
+            "p_value": inference.p_value,
+            "n_treated_units": len(np.unique(unit_codes[is_treated_unit])),
+            "n_control_units": len(np.unique(unit_codes[~is_treated_unit])),
+        }
+        coefficients = pd.DataFrame(
+            [
+                effect_row(
+                    name,
+                    fit.params[name],
+                    fit.std_error(name),
+                    df=_term_df(inference, name, fit.df_inference),
+                    alpha=self.alpha,
+                )
+                for name in fit.params.index
+            ]
+        )
+        paths = _paths(frame, panel, is_treated_unit, post, weights)
+        settings = {
+            **self.get_params(),
+            "adoption_period": adoption,
+            "cluster": (
+                (panel.cluster or panel.unit) if inference.method not in ("hc1", "iid") else None
+            ),
+            "df_inference": inference.df,
+            **inference.to_settings(),
+            "n_params_correction": fit.n_params,
+            "dropped_terms": fit.dropped,
+        }
+        return ImpactResult(
+            estimator=self.name,
+            effects=pd.DataFrame([row]),
+            settings=settings,
+            paths=paths,
+            diagnostics={"coefficients": coefficients},
+            n_obs=fit.n_obs,
+            n_units=len(unit_levels),
+            n_clusters=fit.n_clusters,
+        )
+
+    def regression_design(self, panel: Panel) -> RegressionDesign:
+        """The regression this estimator fits on ``panel`` (outcome, regressors, codes).
+
+        Used to bootstrap several outcomes jointly (:func:`impact.estimate_many`).
+        """
+        return self._prepare(panel)[0]
+
+    def _prepare(self, panel: Panel) -> tuple[RegressionDesign, tuple]:
         adoption = require_single_adoption(panel, "difference-in-differences")
         frame = panel.frame
         if self.periods is not None:
@@ -202,58 +317,23 @@ class DifferenceInDifferences(Estimator):
         cluster_codes = (
             pd.factorize(frame[panel.cluster], sort=True)[0] if panel.cluster else unit_codes
         )
-        fit = within_regression(
-            frame[panel.outcome].to_numpy(dtype=float),
-            X,
-            names,
+        design = RegressionDesign(
+            y=frame[panel.outcome].to_numpy(dtype=float),
+            X=X,
+            names=tuple(names),
             unit_codes=unit_codes,
             cluster_codes=cluster_codes,
             weights=weights,
-            inference=self.inference,
-            small_sample=self.small_sample,
+            exposure=post.astype(float),
+            term="att",
         )
-        treated_units = set(panel.treated_units)
-        is_treated_unit = frame[panel.unit].isin(treated_units).to_numpy()
-        row = effect_row(
-            "att",
-            fit.params["att"],
-            fit.std_error("att"),
-            df=fit.df_inference,
-            alpha=self.alpha,
-            n_treated_units=len(np.unique(unit_codes[is_treated_unit])),
-            n_control_units=len(np.unique(unit_codes[~is_treated_unit])),
-        )
-        coefficients = pd.DataFrame(
-            [
-                effect_row(
-                    name,
-                    fit.params[name],
-                    fit.std_error(name),
-                    df=fit.df_inference,
-                    alpha=self.alpha,
-                )
-                for name in fit.params.index
-            ]
-        )
-        paths = _paths(frame, panel, is_treated_unit, post, weights)
-        settings = {
-            **self.get_params(),
-            "adoption_period": adoption,
-            "cluster": (panel.cluster or panel.unit) if self.inference == "cr1" else None,
-            "df_inference": fit.df_inference,
-            "n_params_correction": fit.n_params,
-            "dropped_terms": fit.dropped,
-        }
-        return ImpactResult(
-            estimator=self.name,
-            effects=pd.DataFrame([row]),
-            settings=settings,
-            paths=paths,
-            diagnostics={"coefficients": coefficients},
-            n_obs=fit.n_obs,
-            n_units=len(unit_levels),
-            n_clusters=fit.n_clusters,
-        )
+        return design, (frame, adoption, post, unit_levels, weights)
+
+
+def _term_df(inference, name: str, default: float) -> float:
+    """Degrees of freedom of one coefficient (CR2/CR3 give one per coefficient)."""
+    by_term = inference.details.get("df_by_term")
+    return float(by_term[name]) if by_term else default
 
 
 def _paths(

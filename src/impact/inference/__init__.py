@@ -1,8 +1,47 @@
-"""Shared inference machinery: fixed-effects regression with robust covariances.
+"""Shared inference machinery, used by every regression-based estimator.
+
+- :mod:`~impact.inference.regression`: fixed-effects regression (CR1/HC1/iid).
+- :mod:`~impact.inference.cluster`: CR1, CR2 (Bell-McCaffrey) and CR3 covariances with
+  Satterthwaite / Imbens-Kolesar degrees of freedom.
+- :mod:`~impact.inference.wild`: the wild cluster restricted bootstrap.
+- :mod:`~impact.inference.randomization`: randomization inference across clusters.
+- :mod:`~impact.inference.coefficient`: :func:`infer_coefficient`, one call that runs
+  the regression and any of these methods (or ``"auto"``) on one coefficient.
+- :mod:`~impact.inference.multiple`: p-values adjusted for many outcomes.
 
 Estimators call these functions; none re-implements them.
 """
 
+from impact.inference.cluster import ClusterRobust, cluster_robust
+from impact.inference.coefficient import (
+    INFERENCE_METHODS,
+    MIN_CLUSTERS,
+    CoefficientInference,
+    RegressionDesign,
+    infer_coefficient,
+)
+from impact.inference.multiple import adjust_p_values, joint_wild_bootstrap, romano_wolf
+from impact.inference.randomization import RandomizationTest, randomization_test
 from impact.inference.regression import RegressionFit, demean, within_regression
+from impact.inference.wild import WildBootstrap, bootstrap_weights, wild_cluster_bootstrap
 
-__all__ = ["RegressionFit", "demean", "within_regression"]
+__all__ = [
+    "INFERENCE_METHODS",
+    "MIN_CLUSTERS",
+    "ClusterRobust",
+    "CoefficientInference",
+    "RandomizationTest",
+    "RegressionDesign",
+    "RegressionFit",
+    "WildBootstrap",
+    "adjust_p_values",
+    "bootstrap_weights",
+    "cluster_robust",
+    "demean",
+    "infer_coefficient",
+    "joint_wild_bootstrap",
+    "randomization_test",
+    "romano_wolf",
+    "wild_cluster_bootstrap",
+    "within_regression",
+]
