@@ -18,6 +18,7 @@ EXPECTED_ALL = [
     "ImpactResult",
     "ImpactWarning",
     "InferenceWarning",
+    "MatchedComparison",
     "Panel",
     "Summary",
     "UnknownEstimatorError",

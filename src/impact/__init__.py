@@ -16,7 +16,7 @@ from typing import Any
 
 from impact import estimators as estimators
 from impact.data import Panel
-from impact.estimators import DifferenceInDifferences, Estimator
+from impact.estimators import DifferenceInDifferences, Estimator, MatchedComparison
 from impact.exceptions import (
     DataError,
     DataWarning,
@@ -77,6 +77,7 @@ __all__ = [
     "ImpactResult",
     "ImpactWarning",
     "InferenceWarning",
+    "MatchedComparison",
     "Panel",
     "Summary",
     "UnknownEstimatorError",

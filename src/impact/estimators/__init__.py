@@ -5,5 +5,6 @@ Importing this package registers every built-in estimator.
 
 from impact.estimators._base import Estimator
 from impact.estimators.did import DifferenceInDifferences
+from impact.estimators.matching import MatchedComparison
 
-__all__ = ["DifferenceInDifferences", "Estimator"]
+__all__ = ["DifferenceInDifferences", "Estimator", "MatchedComparison"]

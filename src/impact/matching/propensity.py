@@ -1,0 +1,144 @@
+"""The propensity score: a logistic regression of treatment on covariates.
+
+The model is fitted by maximum likelihood with statsmodels (Newton-Raphson, as R
+``glm(family = binomial)``), on covariates centred and scaled to unit variance, so the
+fitted probabilities do not depend on the units of the covariates (the coefficients are
+those of the standardised columns).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import statsmodels.api as sm
+
+from impact.exceptions import DesignError, EstimationError
+
+__all__ = ["PropensityFit", "fit_propensity", "standardize"]
+
+
+def standardize(X: np.ndarray) -> np.ndarray:
+    """Centre each column at its mean and scale it to unit standard deviation.
+
+    Constant columns are centred only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> standardize(np.array([[1.0], [3.0]])).ravel().tolist()
+    [-0.7071067811865475, 0.7071067811865475]
+    """
+    X = np.asarray(X, dtype=float)
+    centred = X - X.mean(axis=0)
+    sd = centred.std(axis=0, ddof=1) if len(X) > 1 else np.ones(X.shape[1])
+    sd[~(sd > 0)] = 1.0
+    return centred / sd
+
+
+@dataclass(frozen=True)
+class PropensityFit:
+    """A fitted propensity model.
+
+    Attributes
+    ----------
+    probability : ndarray
+        Fitted probability of treatment per unit.
+    linear_predictor : ndarray
+        The logit of :attr:`probability`.
+    params : ndarray
+        Coefficients (intercept first) on the standardised covariates.
+    design : ndarray
+        The design matrix used (intercept and standardised covariates).
+    """
+
+    probability: np.ndarray
+    linear_predictor: np.ndarray
+    params: np.ndarray
+    design: np.ndarray
+
+
+def fit_propensity(X: np.ndarray, treated: np.ndarray, names: list[str]) -> PropensityFit:
+    """Fit a logistic propensity score model.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, k)
+        Covariates (categoricals already one-hot encoded, one level dropped).
+    treated : ndarray of bool, shape (n,)
+        Treatment indicator.
+    names : list of str
+        Covariate names, for error messages.
+
+    Returns
+    -------
+    PropensityFit
+
+    Raises
+    ------
+    DesignError
+        When the covariates separate the treated from the control units perfectly
+        (the maximum likelihood estimate does not exist).
+    EstimationError
+        When the fit fails to converge for another reason.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 1))
+    >>> d = rng.random(200) < 1 / (1 + np.exp(-x[:, 0]))
+    >>> fit = fit_propensity(x, d, ["x"])
+    >>> bool(0 < fit.probability.min() and fit.probability.max() < 1)
+    True
+    """
+    d = np.asarray(treated, dtype=float)
+    Z = np.column_stack([np.ones(len(d)), standardize(X)])
+    separation = _separating(Z, d)
+    if separation:
+        raise DesignError(_separation_message(names))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = sm.Logit(d, Z).fit(method="newton", maxiter=100, disp=False, tol=1e-10)
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(
+                "the propensity model could not be fitted: its covariates are collinear "
+                f"({', '.join(names)}); drop redundant covariates"
+            ) from exc
+        except Exception as exc:  # statsmodels raises its own separation errors
+            if "separation" in str(exc).lower():
+                raise DesignError(_separation_message(names)) from exc
+            raise EstimationError(f"the propensity model failed to fit: {exc}") from exc
+    params = np.asarray(res.params, dtype=float)
+    eta = Z @ params
+    p = 1.0 / (1.0 + np.exp(-eta))
+    converged = bool(res.mle_retvals.get("converged", True))
+    if not np.all(np.isfinite(params)) or (not converged and np.abs(eta).max() > 30):
+        raise DesignError(_separation_message(names))
+    if not converged:
+        raise EstimationError(
+            "the propensity model did not converge in 100 Newton steps; check the "
+            f"covariates {', '.join(names)} for extreme values or near-separation"
+        )
+    return PropensityFit(probability=p, linear_predictor=eta, params=params, design=Z)
+
+
+def _separating(Z: np.ndarray, d: np.ndarray) -> bool:
+    """Cheap check for complete separation along one covariate."""
+    t = d == 1
+    for j in range(1, Z.shape[1]):
+        z = Z[:, j]
+        if z[t].min() > z[~t].max() or z[t].max() < z[~t].min():
+            return True
+    return False
+
+
+def _separation_message(names: list[str]) -> str:
+    return (
+        "the covariates perfectly separate the treated from the control units "
+        f"({', '.join(names)}): no control unit resembles the treated ones on some "
+        "combination of them, so the propensity score is 0 or 1. Use coarsened exact "
+        "matching (method='cem'), trim to common support, or drop the separating covariate"
+    )
