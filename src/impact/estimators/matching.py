@@ -83,7 +83,7 @@ class MatchedComparison(Estimator):
         Largest allowed distance: in standard deviations of the score (over all units)
         for a scalar distance, in units of the distance itself for Mahalanobis and
         Euclidean distances. Treated units with no control within the caliper are
-        dropped and counted in ``settings["n_caliper_dropped"]`` (with a warning).
+        dropped and counted in ``settings["n_treated_unmatched"]`` (with a warning).
     exact : sequence of str, default ()
         Covariates to match exactly on, combined with nearest-neighbour matching.
     cutpoints : mapping, optional
@@ -333,7 +333,14 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
         )
     n_unmatched_t = int((treated & eligible & (weights <= 0)).sum())
     if n_unmatched_t and est.method != "weighting":
-        why = "the caliper" if est.method == "nearest" else "strata without controls"
+        if est.method != "nearest":
+            why = "strata without controls"
+        elif est.exact and est.caliper is None:
+            why = f"no control with the same {', '.join(est.exact)}"
+        else:
+            why = "no control within the caliper" + (
+                f" and the same {', '.join(est.exact)}" if est.exact else ""
+            )
         warn(
             f"{n_unmatched_t} of {int(treated.sum())} treated units have no match ({why}); "
             "the estimate is the effect on the matched treated units only",
@@ -536,7 +543,7 @@ def build_result(
         **est.get_params(),
         "design": design,
         "order_used": matched.order,
-        "n_caliper_dropped": matched.n_caliper_dropped,
+        "n_treated_unmatched": matched.n_caliper_dropped,
         "adoption_period": data.adoption,
         "matching_covariates": list(data.raw.columns),
         "inference": _inference_label(est),

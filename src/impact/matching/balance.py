@@ -64,9 +64,13 @@ def _wvar(x: np.ndarray, w: np.ndarray, binary: bool) -> float:
         return m * (1 - m)
     w = w / w.sum()
     denom = 1.0 - float((w**2).sum())
-    if denom <= 0:
+    if denom <= 1e-12:
         return float("nan")
     return float(np.dot(w, (x - m) ** 2) / denom)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else float("nan")
 
 
 def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -136,10 +140,10 @@ def balance_table(
         if binary:
             vr_before = vr_after = float("nan")
         else:
-            vr_before = _wvar(x[t], w_before[t], False) / _wvar(x[~t], w_before[~t], False)
+            vr_before = _ratio(_wvar(x[t], w_before[t], False), _wvar(x[~t], w_before[~t], False))
+            mt, mc = t & (w_after > 0), ~t & (w_after > 0)
             vr_after = (
-                _wvar(x[t & (w_after > 0)], w_after[t & (w_after > 0)], False)
-                / _wvar(x[~t & (w_after > 0)], w_after[~t & (w_after > 0)], False)
+                _ratio(_wvar(x[mt], w_after[mt], False), _wvar(x[mc], w_after[mc], False))
                 if has_after
                 else float("nan")
             )
