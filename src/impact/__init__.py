@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from impact import estimators as estimators
-from impact import plotting_matching as _plotting_matching  # registers its plot kinds
+from impact import plotting_matching as plotting_matching  # registers its plot kinds
 from impact.data import Panel
 from impact.estimators import DifferenceInDifferences, Estimator, MatchedComparison
 from impact.exceptions import (
