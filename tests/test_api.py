@@ -19,6 +19,7 @@ EXPECTED_ALL = [
     "ImpactWarning",
     "InferenceWarning",
     "MatchedComparison",
+    "MatchedDiD",
     "Panel",
     "Summary",
     "UnknownEstimatorError",

@@ -17,7 +17,12 @@ from typing import Any
 from impact import estimators as estimators
 from impact import plotting_matching as plotting_matching  # registers its plot kinds
 from impact.data import Panel
-from impact.estimators import DifferenceInDifferences, Estimator, MatchedComparison
+from impact.estimators import (
+    DifferenceInDifferences,
+    Estimator,
+    MatchedComparison,
+    MatchedDiD,
+)
 from impact.exceptions import (
     DataError,
     DataWarning,
@@ -79,6 +84,7 @@ __all__ = [
     "ImpactWarning",
     "InferenceWarning",
     "MatchedComparison",
+    "MatchedDiD",
     "Panel",
     "Summary",
     "UnknownEstimatorError",

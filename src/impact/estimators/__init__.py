@@ -5,6 +5,7 @@ Importing this package registers every built-in estimator.
 
 from impact.estimators._base import Estimator
 from impact.estimators.did import DifferenceInDifferences
+from impact.estimators.matched_did import MatchedDiD
 from impact.estimators.matching import MatchedComparison
 
-__all__ = ["DifferenceInDifferences", "Estimator", "MatchedComparison"]
+__all__ = ["DifferenceInDifferences", "Estimator", "MatchedComparison", "MatchedDiD"]

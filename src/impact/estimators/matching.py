@@ -221,7 +221,7 @@ class MatchedComparison(Estimator):
         """
         data = unit_data(panel, pre_outcomes=self.pre_period_outcomes, design="matching")
         matched = match_units(self, data)
-        return build_result(self, panel, matched, data.outcome, design="matching")
+        return build_result(self, panel, matched, data.outcome, design="matching", name=self.name)
 
 
 def match_units(est: MatchedComparison, data: UnitData) -> Matched:
@@ -496,7 +496,8 @@ def build_result(
     y: np.ndarray,
     *,
     design: str,
-    paths: pd.DataFrame | None = None,
+    name: str,
+    difference: bool = False,
 ) -> ImpactResult:
     """Effects, balance, sensitivity and per-unit matches for a matched design."""
     data = matched.data
@@ -552,10 +553,10 @@ def build_result(
     if head.df is not None:
         n_clusters = int(head.df) + 1
     return ImpactResult(
-        estimator=est.name if hasattr(est, "name") else design,
+        estimator=name,
         effects=effects,
         settings=settings,
-        paths=paths if paths is not None else _paths(panel, matched),
+        paths=_paths(panel, matched, difference=difference),
         diagnostics={
             "balance": balance,
             "sample_sizes": sizes,
@@ -577,8 +578,12 @@ def _inference_label(est: MatchedComparison) -> str:
     return "CR1 clustered by matched set"
 
 
-def _paths(panel: Panel, matched: Matched, shift: np.ndarray | None = None) -> pd.DataFrame | None:
-    """Per-period means of the matched treated units and their weighted comparison."""
+def _paths(panel: Panel, matched: Matched, *, difference: bool) -> pd.DataFrame | None:
+    """Per-period means of the matched treated units and their weighted comparison.
+
+    With ``difference`` the counterfactual is the comparison path shifted by the
+    pre-programme gap between the groups (difference-in-differences).
+    """
     if panel.is_cross_section:
         return None
     frame = panel.frame
@@ -593,7 +598,9 @@ def _paths(panel: Panel, matched: Matched, shift: np.ndarray | None = None) -> p
     means = (sums["wy"] / sums["w"]).unstack("t")
     observed = means[True].to_numpy()
     control = means[False].to_numpy()
-    counterfactual = control if shift is None else control + shift
+    pre = means.index.to_numpy() < data.adoption
+    shift = (observed[pre].mean() - control[pre].mean()) if difference else 0.0
+    counterfactual = control + shift
     out = pd.DataFrame(
         {"time": means.index.to_numpy(), "observed": observed, "counterfactual": counterfactual}
     )
