@@ -43,14 +43,19 @@ class MatchedDiD(Estimator):
         fewer when the panel has fewer pre-periods.
     method : {"nearest", "cem", "weighting"}, default "nearest"
         How the comparison group is built (see :class:`MatchedComparison`).
-    distance : str, default "mahalanobis"
-        Distance for nearest-neighbour matching: ``"mahalanobis"`` (robust when the
-        outcome lags are strongly correlated), ``"euclidean"``, ``"propensity"`` or a
-        covariate name.
+    distance : str, default "euclidean"
+        Distance for nearest-neighbour matching: ``"euclidean"`` (on covariates and
+        lags scaled to unit variance), ``"propensity"``, ``"mahalanobis"`` or a
+        covariate name. Outcome lags are strongly correlated; the Euclidean distance
+        weighs their common level fully, while the Mahalanobis distance down-weights
+        it in favour of period-to-period noise, and in our Monte Carlo study
+        (``validation/matching_monte_carlo.py``) left more bias.
     ratio : int, default 1
         Controls per treated unit.
-    replace : bool, default False
-        Match with replacement.
+    replace : bool, default True
+        Match with replacement. Treated units selected for high (or low) scores sit in
+        the tail of the controls' distribution; matching without replacement then
+        runs out of close controls and leaves bias (see the validation study).
     order : {"largest", "smallest", "data", "closest"}, optional
         Greedy order (default: ``"closest"`` for multivariate distances, ``"largest"``
         for a scalar score).
@@ -66,12 +71,20 @@ class MatchedDiD(Estimator):
     Notes
     -----
     **Inference.** The matching is taken as given, and the standard error accounts for
-    the matched structure: without replacement (and for CEM) the matched-sample DiD is
-    a regression of the unit's change on treatment with standard errors clustered by
-    matched set (CR1, t with ``G - 1`` degrees of freedom); with replacement the
-    Abadie-Imbens (2006) variance of the matched mean change; with weighting the
-    sandwich variance of the weighted means. Single adoption only: with staggered
-    adoption a :class:`~impact.exceptions.DesignError` is raised.
+    the matched structure: with replacement (the default) the Abadie-Imbens (2006)
+    variance of the matched mean change, whose second term counts how often each
+    control is reused; without replacement (and for CEM) a regression of the unit's
+    change on treatment in the matched sample with standard errors clustered by
+    matched set (CR1, t with ``G - 1`` degrees of freedom); with weighting the sandwich
+    variance of the weighted means. Single adoption only: with staggered adoption a
+    :class:`~impact.exceptions.DesignError` is raised.
+
+    **Regression to the mean.** Matching on pre-programme outcomes removes bias when
+    the programme selected units on those observed outcomes (and covariates). When it
+    selected them on a latent level that the outcomes measure with noise, matched
+    controls regress towards their own group's mean after matching, and some bias
+    remains (Daw and Hatfield 2018, *Health Services Research* 53:4138); the validation
+    study shows both cases.
 
     Examples
     --------
@@ -81,7 +94,7 @@ class MatchedDiD(Estimator):
     >>> level = rng.normal(size=60)
     >>> df = pd.DataFrame({"school": np.repeat(np.arange(60), 6),
     ...                    "year": np.tile(np.arange(2015, 2021), 60)})
-    >>> treated_school = df.school.map(pd.Series(level > 0.3))
+    >>> treated_school = df.school.map(pd.Series(level + rng.normal(size=60) > 0.5))
     >>> df["pilot"] = (treated_school & (df.year >= 2018)).astype(int)
     >>> df["score"] = (df.school.map(pd.Series(level)) + 0.2 * (df.year - 2015)
     ...                + 1.5 * df.pilot + rng.normal(0, 0.1, len(df)))
@@ -94,9 +107,9 @@ class MatchedDiD(Estimator):
 
     pre_periods: int = 3
     method: Literal["nearest", "cem", "weighting"] = "nearest"
-    distance: str = "mahalanobis"
+    distance: str = "euclidean"
     ratio: int = 1
-    replace: bool = False
+    replace: bool = True
     order: Literal["largest", "smallest", "data", "closest"] | None = None
     caliper: float | None = None
     exact: Sequence[str] = ()
