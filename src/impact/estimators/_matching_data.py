@@ -97,6 +97,19 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
         post = (frame[time] >= adoption).to_numpy()
         pre = ~post
         treated_units = set(panel.treated_units)
+    if panel.is_cross_section and not panel.is_repeated_cross_section:
+        # one row per unit, already sorted by unit: no aggregation needed
+        units = pd.Index(frame[unit].to_numpy(), name=unit)
+        treated = frame[panel.treated].to_numpy() == 1
+        if treated.all():
+            raise DesignError(f"every unit of {unit!r} is treated: {design} needs control units")
+        if not treated.any():
+            raise DesignError(f"no unit of {unit!r} is treated: there is nothing to estimate")
+        raw_frame = pd.DataFrame(
+            {cov: frame[cov].to_numpy() for cov in panel.covariates}, index=units
+        )
+        return _finish(units, treated, frame[y].to_numpy(dtype=float), None, raw_frame, None,
+                       design)  # fmt: skip
     units = pd.Index(np.sort(pd.unique(frame[unit])), name=unit)
     treated = units.isin(treated_units)
     if treated.all():
@@ -131,7 +144,19 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
                 )
             for period in periods:
                 raw[f"{y}[{period}]"] = wide[period]
-    raw_frame = pd.DataFrame(raw, index=units)
+    return _finish(units, treated, outcome, pre_outcome, pd.DataFrame(raw, index=units),
+                   adoption, design)  # fmt: skip
+
+
+def _finish(
+    units: pd.Index,
+    treated: np.ndarray,
+    outcome: np.ndarray,
+    pre_outcome: np.ndarray | None,
+    raw_frame: pd.DataFrame,
+    adoption: object,
+    design: str,
+) -> UnitData:
     if raw_frame.shape[1] == 0:
         raise DesignError(
             f"{design} needs covariates to match on: build the Panel with covariates=[...]"

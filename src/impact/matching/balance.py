@@ -55,34 +55,39 @@ def _is_binary(x: np.ndarray) -> bool:
 
 
 def _wmean(x: np.ndarray, w: np.ndarray) -> float:
-    return float(np.dot(w, x) / w.sum())
+    # elementwise sums: faster than BLAS dot products on a busy machine, same result
+    total = w.sum()
+    return float((w * x).sum() / total) if total > 0 else float("nan")
 
 
-def _wvar(x: np.ndarray, w: np.ndarray, binary: bool) -> float:
-    m = _wmean(x, w)
+def _wvar(x: np.ndarray, w: np.ndarray, binary: bool, mean: float | None = None) -> float:
+    """Weighted variance (``w`` zero outside the group), unbiased correction."""
+    m = _wmean(x, w) if mean is None else mean
     if binary:
         return m * (1 - m)
-    w = w / w.sum()
-    denom = 1.0 - float((w**2).sum())
+    total = w.sum()
+    if not total > 0:
+        return float("nan")
+    denom = 1.0 - float((w * w).sum()) / total**2
     if denom <= 1e-12:
         return float("nan")
-    return float(np.dot(w, (x - m) ** 2) / denom)
+    return float((w * (x - m) ** 2).sum() / total / denom)
 
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else float("nan")
 
 
-def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+def _ecdf_stats(x: np.ndarray, wt: np.ndarray, wc: np.ndarray) -> tuple[float, float]:
     # evaluated at every distinct value among all units, matched or not (as MatchIt)
     if _is_binary(x):
-        diff = abs(_wmean(x[t], w[t]) - _wmean(x[~t], w[~t]))
+        diff = abs(_wmean(x, wt) - _wmean(x, wc))
         return diff, diff
-    signed = np.where(t, w / w[t].sum(), -w / w[~t].sum())
-    order = np.argsort(x, kind="stable")
+    signed = wt / wt.sum() - wc / wc.sum()
+    order = np.argsort(x)
     xs = x[order]
     cum = np.abs(np.cumsum(signed[order]))
-    last_of_value = np.append(np.diff(xs) != 0, True)
+    last_of_value = np.append(xs[1:] != xs[:-1], True)
     gaps = cum[last_of_value]
     return float(gaps.mean()), float(gaps.max())
 
@@ -126,28 +131,29 @@ def balance_table(
     w_after = np.asarray(weights, dtype=float)
     w_before = np.ones(len(t)) if base_weights is None else np.asarray(base_weights, float)
     w_after = w_after * w_before
+    # group weights, zero outside the group: statistics are dot products, no copies
+    bt, bc = w_before * t, w_before * ~t
+    at, ac = w_after * t, w_after * ~t
+    has_after = at.sum() > 0 and ac.sum() > 0
     rows = []
     for name in covariates.columns:
         x = covariates[name].to_numpy(dtype=float)
         binary = _is_binary(x)
-        sd_t = np.sqrt(_wvar(x[t], w_before[t], binary))
-        mt_before = _wmean(x[t], w_before[t])
-        mc_before = _wmean(x[~t], w_before[~t])
-        has_after = w_after[t].sum() > 0 and w_after[~t].sum() > 0
-        mt_after = _wmean(x[t], w_after[t]) if has_after else float("nan")
-        mc_after = _wmean(x[~t], w_after[~t]) if has_after else float("nan")
+        mt_before, mc_before = _wmean(x, bt), _wmean(x, bc)
+        sd_t = np.sqrt(_wvar(x, bt, binary, mt_before))
+        mt_after = _wmean(x, at) if has_after else float("nan")
+        mc_after = _wmean(x, ac) if has_after else float("nan")
         scale = sd_t if sd_t > np.sqrt(np.finfo(float).eps) else float("nan")
         if binary:
             vr_before = vr_after = float("nan")
         else:
-            vr_before = _ratio(_wvar(x[t], w_before[t], False), _wvar(x[~t], w_before[~t], False))
-            mt, mc = t & (w_after > 0), ~t & (w_after > 0)
+            vr_before = _ratio(_wvar(x, bt, False, mt_before), _wvar(x, bc, False, mc_before))
             vr_after = (
-                _ratio(_wvar(x[mt], w_after[mt], False), _wvar(x[mc], w_after[mc], False))
+                _ratio(_wvar(x, at, False, mt_after), _wvar(x, ac, False, mc_after))
                 if has_after
                 else float("nan")
             )
-        e_mean, e_max = _ecdf_stats(x, t, w_after) if has_after else (np.nan, np.nan)
+        e_mean, e_max = _ecdf_stats(x, at, ac) if has_after else (np.nan, np.nan)
         rows.append(
             {
                 "covariate": str(name),
