@@ -320,3 +320,37 @@ def test_registered_and_caller_frame_untouched():
     before = frame.copy()
     MatchedComparison(method="cem").fit(to_cross_section(frame))
     pd.testing.assert_frame_equal(frame, before)
+
+
+@pytest.mark.parametrize("params", [{}, {"replace": True}, {"distance": "mahalanobis"}])
+def test_shuffling_rows_and_relabelling_units_in_a_cross_section(params):
+    frame = selection_on_observables(n=300, seed=8)
+    base = MatchedComparison(**params).fit(to_cross_section(frame)).effects
+    rng = np.random.default_rng(0)
+    shuffled = frame.sample(frac=1.0, random_state=1).assign(
+        pupil=lambda f: f["pupil"].map(dict(enumerate(rng.permutation(10_000)[:300])))
+    )
+    other = MatchedComparison(**params).fit(to_cross_section(shuffled)).effects
+    pd.testing.assert_frame_equal(base, other, check_exact=False, rtol=1e-9)
+
+
+def test_pupils_nested_in_schools_are_averaged_per_school():
+    rng = np.random.default_rng(4)
+    schools = np.repeat(np.arange(80), 5)
+    level = rng.normal(size=80)
+    treated = (rng.random(80) < 1 / (1 + np.exp(-level))).astype(int)
+    frame = pd.DataFrame(
+        {
+            "school": schools,
+            "year": 2024,
+            "x": level[schools] + rng.normal(0, 0.1, len(schools)),
+            "d": treated[schools],
+        }
+    )
+    frame["y"] = 2 * level[schools] + 1.0 * frame["d"] + rng.normal(0, 0.5, len(frame))
+    panel = Panel.from_frame(
+        frame, unit="school", time="year", outcome="y", treated="d", covariates=["x"]
+    )
+    result = MatchedComparison(replace=True).fit(panel)
+    assert result.n_units == 80
+    assert abs(result.att.estimate - 1.0) < 4 * result.att.std_error
