@@ -372,12 +372,12 @@ def estimate_effects(
     if est.method == "nearest" and est.replace:
         t_index = np.flatnonzero(treated)
         controls = ~treated & ~matched.discarded
-        plain = abadie_imbens(y, t_index, matched.match_matrix, matched.points, controls)
+        # conditional variances: controls matched to controls on the covariates
+        metric = algorithms.whiten(X, "mahalanobis")
+        plain = abadie_imbens(y, t_index, matched.match_matrix, metric, controls)
         if est.adjustment == "regression":
             mu0 = _control_regression(y, X, w, treated)
-            adjusted = abadie_imbens(
-                y, t_index, matched.match_matrix, matched.points, controls, mu0=mu0
-            )
+            adjusted = abadie_imbens(y, t_index, matched.match_matrix, metric, controls, mu0=mu0)
     elif est.method == "weighting":
         ps = matched.propensity
         if matched.discarded.any():  # trimmed: the score equations no longer hold, use HC1

@@ -7,7 +7,10 @@ Matching with replacement: Abadie and Imbens (2006)
     the sum of the matching weights control ``i`` receives (times used divided by
     ``M``), ``K2_i`` the sum of their squares (so ``K_i^2 - K2_i = K(K - 1) / M^2``),
     and ``s2_i`` the conditional variance of control ``i``'s outcome, estimated by
-    matching it to its ``J = 2`` nearest other controls:
+    matching it to its ``J = 2`` nearest other controls on the covariates (Mahalanobis
+    metric, whatever distance the matching itself used: neighbours on the propensity
+    score alone can differ in covariates that move the outcome, which inflates the
+    estimate):
     ``J / (J + 1) (Y_i - mean of their Y)^2`` (Abadie and Imbens 2006, section 4;
     Stata ``teffects nnmatch``'s default ``vce(robust, nn(2))``). The bias-corrected
     estimator (Abadie and Imbens 2011) adjusts each match by a regression of the outcome
@@ -75,8 +78,8 @@ def abadie_imbens(
         Matched control positions per treated unit (``-1`` = none); treated units
         without any match are left out.
     points : ndarray, shape (n,) or (n, k)
-        The matching metric (score or whitened covariates), used to estimate the
-        conditional variance of control outcomes.
+        Whitened covariates (or a score), used to estimate the conditional variance of
+        control outcomes by matching controls to controls.
     controls : ndarray of bool
         Control units that may serve as neighbours for the variance estimate.
     mu0 : ndarray, optional
