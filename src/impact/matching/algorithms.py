@@ -167,10 +167,12 @@ def _with_replacement(
     controls: np.ndarray, targets: np.ndarray, ratio: int, caliper: float | None
 ) -> np.ndarray:
     """Positions (into ``controls``) of each target's ``ratio`` nearest controls."""
+    if controls.ndim == 1 and ratio == 1:
+        return _nearest_sorted(controls, targets, caliper)[:, None]
     c = controls.reshape(len(controls), -1)
     t = targets.reshape(len(targets), -1)
     k = min(ratio, len(c))
-    tree = cKDTree(c)
+    tree = cKDTree(c, balanced_tree=False, compact_nodes=False)
     bound = np.inf if caliper is None else caliper * (1 + 1e-12)
     dist, idx = tree.query(t, k=k, distance_upper_bound=bound, workers=-1)
     idx = np.asarray(idx).reshape(len(t), k)
@@ -179,6 +181,23 @@ def _with_replacement(
     if k < ratio:
         idx = np.column_stack([idx, np.full((len(t), ratio - k), -1)])
     return idx
+
+
+def _nearest_sorted(controls: np.ndarray, targets: np.ndarray, caliper: float | None) -> np.ndarray:
+    """Nearest control of each target on a scalar score by binary search (ties: left)."""
+    order = np.argsort(controls, kind="stable")
+    sc = controls[order]
+    pos = np.searchsorted(sc, targets)
+    left = np.clip(pos - 1, 0, len(sc) - 1)
+    right = np.clip(pos, 0, len(sc) - 1)
+    dl = np.abs(targets - sc[left])
+    dr = np.abs(sc[right] - targets)
+    pick = np.where(dl <= dr, left, right)
+    dist = np.minimum(dl, dr)
+    out = order[pick]
+    if caliper is not None:
+        out = np.where(dist <= caliper, out, -1)
+    return out
 
 
 def _treated_order(score: np.ndarray, tb: np.ndarray, order: str) -> np.ndarray:

@@ -116,12 +116,14 @@ def _newton_logit(
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Newton-Raphson for the logistic likelihood; stops when the deviance settles."""
     beta = np.zeros(Z.shape[1])
-    eta = np.zeros(len(d))
+    share = float(np.clip(d.mean(), 1e-6, 1 - 1e-6))
+    beta[0] = np.log(share / (1 - share))  # start at the intercept-only fit
+    eta = np.full(len(d), beta[0])
     deviance = np.inf
     for _ in range(max_iter):
         p = 1.0 / (1.0 + np.exp(-eta))
-        w = p * (1.0 - p)
-        hessian = (Z.T * w) @ Z
+        zw = Z * np.sqrt(p * (1.0 - p))[:, None]
+        hessian = zw.T @ zw
         try:
             step = np.linalg.solve(hessian, Z.T @ (d - p))
         except np.linalg.LinAlgError as exc:

@@ -137,7 +137,7 @@ def _conditional_variance(
     j = min(j, len(pool_idx) - 1)
     if j < 1:
         return np.zeros(len(targets))
-    tree = cKDTree(pts[pool_idx])
+    tree = cKDTree(pts[pool_idx], balanced_tree=False, compact_nodes=False)
     _, nb = tree.query(pts[targets], k=j + 1, workers=-1)
     nb = pool_idx[np.asarray(nb).reshape(len(targets), j + 1)]
     not_self = nb != targets[:, None]
