@@ -354,3 +354,12 @@ def test_pupils_nested_in_schools_are_averaged_per_school():
     result = MatchedComparison(replace=True).fit(panel)
     assert result.n_units == 80
     assert abs(result.att.estimate - 1.0) < 4 * result.att.std_error
+
+
+def test_exact_method_on_listed_covariates_balances_them_exactly():
+    panel = to_cross_section(selection_on_observables())
+    result = MatchedComparison(method="exact", exact=("group",)).fit(panel)
+    balance = result.diagnostics["balance"].set_index("covariate")
+    for level in ("groupa", "groupb", "groupc"):
+        assert balance.loc[level, "smd_after"] == pytest.approx(0.0, abs=1e-12)
+    assert result.effects.loc[0, "n_treated"] == (panel.frame["d"] == 1).sum()

@@ -60,7 +60,8 @@ class MatchedComparison(Estimator):
     ----------
     method : {"nearest", "exact", "cem", "weighting"}, default "nearest"
         ``"nearest"``: each treated unit gets its ``ratio`` nearest controls.
-        ``"exact"``: strata of identical covariate values. ``"cem"``: coarsened exact
+        ``"exact"``: strata of identical values of the ``exact`` covariates (all
+        matching covariates when ``exact`` is empty). ``"cem"``: coarsened exact
         matching, strata of binned covariates (``cutpoints``). ``"weighting"``:
         controls weighted by their odds of treatment ``p / (1 - p)`` (ATT weights).
     distance : {"propensity", "mahalanobis", "euclidean"} or str, default "propensity"
@@ -85,7 +86,8 @@ class MatchedComparison(Estimator):
         Euclidean distances. Treated units with no control within the caliper are
         dropped and counted in ``settings["n_treated_unmatched"]`` (with a warning).
     exact : sequence of str, default ()
-        Covariates to match exactly on, combined with nearest-neighbour matching.
+        Covariates to match exactly on: with ``"nearest"``, matches are restricted to
+        identical values of them; with ``"exact"``, they define the strata.
     cutpoints : mapping, optional
         For ``"cem"``: per covariate, a number of equal-width bins or the cut points.
         Default: Sturges' rule for numeric covariates, binary and categorical exact.
@@ -308,6 +310,8 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
                 subclass[col[ok]] = sets[ok]
     elif est.method in ("exact", "cem"):
         columns = data.raw
+        if est.method == "exact" and est.exact:
+            columns = data.raw.loc[:, list(est.exact)]
         if est.method == "exact":
             strata = columns.groupby(list(columns.columns), sort=True).ngroup().to_numpy()
         else:
