@@ -102,11 +102,17 @@ CROSS_SECTION = {
 }
 PANEL = {
     "plain DiD (TWFE)": impact.DifferenceInDifferences(),
-    "matched DiD (default: Euclidean, replace)": MatchedDiD(),
-    "matched DiD, propensity, replace": MatchedDiD(distance="propensity"),
-    "matched DiD, Mahalanobis, replace": MatchedDiD(distance="mahalanobis"),
-    "matched DiD, Euclidean 1:1 no replacement": MatchedDiD(replace=False),
-    "matched DiD, weighting": MatchedDiD(method="weighting"),
+    "matched DiD (default: Euclidean 1:1, regression-adjusted)": MatchedDiD(),
+    "matched DiD 1:1, unadjusted": MatchedDiD(adjustment="none"),
+    "matched DiD, Euclidean, replace, bias-corrected": MatchedDiD(replace=True),
+    "matched DiD, Euclidean, replace, unadjusted": MatchedDiD(replace=True, adjustment="none"),
+    "matched DiD, propensity, replace, bias-corrected": MatchedDiD(
+        distance="propensity", replace=True
+    ),
+    "matched DiD, Mahalanobis, replace, bias-corrected": MatchedDiD(
+        distance="mahalanobis", replace=True
+    ),
+    "matched DiD, weighting": MatchedDiD(method="weighting", adjustment="none"),
 }
 
 

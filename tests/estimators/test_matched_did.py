@@ -39,11 +39,11 @@ def test_plain_did_is_biased_and_matched_did_is_not():
     panel = to_panel(diverging_trends())
     plain = impact.DifferenceInDifferences().fit(panel).att
     assert plain.estimate - 1.0 > 0.5
-    without = MatchedDiD(replace=False).fit(panel)
+    unadjusted = MatchedDiD(adjustment="none").fit(panel)
     # greedy 1:1 matching without replacement removes most of the bias...
-    assert abs(without.att.estimate - 1.0) < abs(plain.estimate - 1.0) / 3
-    assert without.n_clusters == without.effects.loc[0, "n_treated"]  # matched pairs
-    # ...and matching with replacement (closer matches, the default) removes it
+    assert abs(unadjusted.att.estimate - 1.0) < abs(plain.estimate - 1.0) / 3
+    assert unadjusted.n_clusters == unadjusted.effects.loc[0, "n_treated"]  # matched pairs
+    # ...and the regression adjustment on the matched sample (default) removes the rest
     matched = MatchedDiD().fit(panel)
     att = matched.att
     assert abs(att.estimate - 1.0) < 0.05 + 3 * att.std_error
@@ -54,7 +54,9 @@ def test_plain_did_is_biased_and_matched_did_is_not():
 @pytest.mark.parametrize(
     "params",
     [
-        {"replace": False, "distance": "mahalanobis"},
+        {"replace": True},
+        {"replace": True, "adjustment": "none"},
+        {"distance": "mahalanobis"},
         {"distance": "propensity", "pre_periods": 2},
         {"method": "weighting", "pre_periods": 2},
         {"ratio": 2, "replace": True, "distance": "euclidean"},
@@ -72,7 +74,8 @@ def test_paths_shift_comparison_by_pre_programme_gap():
     paths = result.paths
     pre = paths.loc[~paths["post"]]
     assert pre["effect"].mean() == pytest.approx(0.0, abs=1e-9)
-    assert paths.loc[paths["post"], "effect"].mean() == pytest.approx(result.att.estimate, rel=1e-9)
+    plain = result.effect("att_unadjusted").estimate  # the paths are not regression-adjusted
+    assert paths.loc[paths["post"], "effect"].mean() == pytest.approx(plain, rel=1e-9)
 
 
 def test_uses_fewer_pre_periods_when_the_panel_has_fewer():
