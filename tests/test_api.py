@@ -23,6 +23,8 @@ EXPECTED_ALL = [
     "ImpactWarning",
     "InferenceWarning",
     "InterruptedTimeSeries",
+    "MatchedComparison",
+    "MatchedDiD",
     "Panel",
     "Scenario",
     "Summary",

@@ -17,10 +17,17 @@ from typing import Any
 from impact import economics as economics
 from impact import estimators as estimators
 from impact import plotting_its as _plotting_its  # noqa: F401  (registers ITS plot kinds)
+from impact import plotting_matching as plotting_matching  # registers its plot kinds
 from impact import simulations as simulations
 from impact.data import Panel
 from impact.economics import Appraisal, BenefitStream, CostStream, DiscountSchedule, appraise
-from impact.estimators import DifferenceInDifferences, Estimator, InterruptedTimeSeries
+from impact.estimators import (
+    DifferenceInDifferences,
+    Estimator,
+    InterruptedTimeSeries,
+    MatchedComparison,
+    MatchedDiD,
+)
 from impact.exceptions import (
     DataError,
     DataWarning,
@@ -88,6 +95,8 @@ __all__ = [
     "ImpactWarning",
     "InferenceWarning",
     "InterruptedTimeSeries",
+    "MatchedComparison",
+    "MatchedDiD",
     "Panel",
     "Scenario",
     "Summary",

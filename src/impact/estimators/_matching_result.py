@@ -1,0 +1,274 @@
+"""Effects, sensitivity, diagnostics and paths of a matched design.
+
+Shared by :class:`~impact.estimators.matching.MatchedComparison` and
+:class:`~impact.estimators.matched_did.MatchedDiD`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from impact.matching import algorithms
+from impact.matching.balance import balance_table, sample_sizes
+from impact.matching.sensitivity import critical_gamma, e_value, rosenbaum_bounds
+from impact.matching.variance import PointEstimate, abadie_imbens, ipw_att, weighted_regression
+from impact.result import ImpactResult, effect_row
+
+if TYPE_CHECKING:
+    from impact.data import Panel
+    from impact.estimators.matching import Matched, MatchedComparison
+
+__all__ = ["build_result", "estimate_effects", "sensitivity_tables", "set_differences"]
+
+
+def estimate_effects(
+    est: MatchedComparison, matched: Matched, y: np.ndarray
+) -> tuple[PointEstimate, PointEstimate | None]:
+    """The unadjusted and (when asked) regression-adjusted ATT with valid SEs."""
+    data = matched.data
+    treated = data.treated
+    X = data.model.to_numpy(dtype=float)
+    w = matched.weights
+    adjusted = None
+    if est.method == "nearest" and est.replace:
+        t_index = np.flatnonzero(treated)
+        controls = ~treated & ~matched.discarded
+        # conditional variances: controls matched to controls on the covariates
+        metric = algorithms.whiten(X, "mahalanobis")
+        plain = abadie_imbens(y, t_index, matched.match_matrix, metric, controls)
+        if est.adjustment == "regression":
+            mu0 = _control_regression(y, X, w, treated)
+            adjusted = abadie_imbens(y, t_index, matched.match_matrix, metric, controls, mu0=mu0)
+    elif est.method == "weighting":
+        ps = matched.propensity
+        if matched.discarded.any():  # trimmed: the score equations no longer hold, use HC1
+            plain = weighted_regression(y, treated, None, w, clusters=None)
+        else:
+            plain = ipw_att(y, treated, ps.design, ps.linear_predictor)  # type: ignore[union-attr]
+        if est.adjustment == "regression":
+            adjusted = weighted_regression(y, treated, X, w, clusters=None)
+    else:
+        clusters = matched.subclass
+        plain = weighted_regression(y, treated, None, w, clusters=clusters)
+        if est.adjustment == "regression":
+            adjusted = weighted_regression(y, treated, X, w, clusters=clusters)
+    return plain, adjusted
+
+
+def _control_regression(
+    y: np.ndarray, X: np.ndarray, w: np.ndarray, treated: np.ndarray
+) -> np.ndarray:
+    """Fitted values of a weighted regression of ``y`` on ``X`` among matched controls."""
+    use = ~treated & (w > 0)
+    Z = np.column_stack([np.ones(len(y)), X - X[use].mean(axis=0)])
+    sw = np.sqrt(w[use])
+    coef, *_ = np.linalg.lstsq(Z[use] * sw[:, None], y[use] * sw, rcond=None)
+    return Z @ coef
+
+
+def set_differences(matched: Matched, y: np.ndarray) -> np.ndarray | None:
+    """Each matched treated unit's outcome minus the weighted mean of its matched set."""
+    treated = matched.data.treated
+    if matched.match_matrix is not None:
+        mm = matched.match_matrix
+        valid = mm >= 0
+        has = valid.any(axis=1)
+        safe = np.where(valid, mm, 0)
+        y0 = (y[safe] * valid).sum(axis=1)[has] / valid.sum(axis=1)[has]
+        return y[np.flatnonzero(treated)][has] - y0
+    sub = matched.subclass
+    if (sub >= 0).any():
+        w = matched.weights
+        ctrl = ~treated & (sub >= 0)
+        n_s = sub.max() + 1
+        num = np.bincount(sub[ctrl], weights=w[ctrl] * y[ctrl], minlength=n_s)
+        den = np.bincount(sub[ctrl], weights=w[ctrl], minlength=n_s)
+        t = treated & (sub >= 0)
+        return y[t] - num[sub[t]] / den[sub[t]]
+    return None
+
+
+def sensitivity_tables(
+    est: MatchedComparison,
+    matched: Matched,
+    y: np.ndarray,
+    att: dict[str, float],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rosenbaum bounds over ``est.gammas`` and a summary with critical Gamma and E-values."""
+    diffs = set_differences(matched, y)
+    direction = 1.0 if att["estimate"] >= 0 else -1.0
+    rows = []
+    if diffs is not None and len(diffs):
+        bounds = rosenbaum_bounds(direction * diffs, est.gammas)
+        gamma_star = critical_gamma(direction * diffs, alpha=est.alpha)
+        note = (
+            "signed-rank test on matched pairs"
+            if est.method == "nearest" and est.ratio == 1
+            else "signed-rank test on treated minus matched-set means (approximation)"
+        )
+    else:
+        bounds = pd.DataFrame(
+            {
+                "gamma": list(map(float, est.gammas)),
+                "p_value_lower": np.nan,
+                "p_value_upper": np.nan,
+            }
+        )
+        gamma_star = float("nan")
+        note = "Rosenbaum bounds need matched sets; not defined for weighting"
+    rows.append({"quantity": "critical_gamma", "value": gamma_star, "note": note})
+    treated = matched.data.treated
+    w = matched.weights
+    binary = bool(np.all((y == 0) | (y == 1)))
+    p1 = float(np.average(y[treated & (w > 0)], weights=w[treated & (w > 0)]))
+    ctrl = ~treated & (w > 0)
+    if binary:
+        p0 = p1 - att["estimate"]
+        rr = p1 / p0 if p0 > 0 else float("inf")
+        limit = att["ci_lower"] if att["estimate"] >= 0 else att["ci_upper"]
+        crosses = att["ci_lower"] <= 0 <= att["ci_upper"]
+        rr_limit = 1.0 if crosses else (p1 / (p1 - limit) if p1 - limit > 0 else np.inf)
+        e_note = "risk ratio of the matched treated against their counterfactual risk"
+    else:
+        sd = float(np.sqrt(np.cov(y[ctrl], aweights=w[ctrl]))) if ctrl.sum() > 1 else np.nan
+        rr = float(np.exp(0.91 * att["estimate"] / sd)) if sd > 0 else np.nan
+        crosses = att["ci_lower"] <= 0 <= att["ci_upper"]
+        limit = att["ci_lower"] if att["estimate"] >= 0 else att["ci_upper"]
+        rr_limit = 1.0 if crosses else float(np.exp(0.91 * limit / sd))
+        e_note = "continuous outcome: approximate risk ratio exp(0.91 d), d = ATT / SD(control)"
+    finite = np.isfinite(rr) and rr > 0
+    rows.append({"quantity": "risk_ratio", "value": rr if finite else np.nan, "note": e_note})
+    rows.append({"quantity": "e_value", "value": e_value(rr) if finite else np.nan, "note": e_note})
+    ok_limit = np.isfinite(rr_limit) and rr_limit > 0
+    rows.append(
+        {
+            "quantity": "e_value_ci",
+            "value": e_value(rr_limit) if ok_limit else np.nan,
+            "note": "for the confidence limit closest to no effect",
+        }
+    )
+    return bounds, pd.DataFrame(rows, columns=["quantity", "value", "note"])
+
+
+def build_result(
+    est: MatchedComparison,
+    panel: Panel,
+    matched: Matched,
+    y: np.ndarray,
+    *,
+    design: str,
+    name: str,
+    difference: bool = False,
+) -> ImpactResult:
+    """Effects, balance, sensitivity and per-unit matches for a matched design."""
+    data = matched.data
+    treated = data.treated
+    w = matched.weights
+    plain, adjusted = estimate_effects(est, matched, y)
+    n_t = int((treated & (w > 0)).sum())
+    n_c = int((~treated & (w > 0)).sum())
+    extra = {"n_treated": n_t, "n_control": n_c}
+    head = adjusted if adjusted is not None else plain
+    rows = [effect_row("att", head.estimate, head.std_error, df=head.df, alpha=est.alpha, **extra)]
+    if adjusted is not None:
+        rows.append(
+            effect_row(
+                "att_unadjusted",
+                plain.estimate,
+                plain.std_error,
+                df=plain.df,
+                alpha=est.alpha,
+                **extra,
+            )
+        )
+    effects = pd.DataFrame(rows)
+    balance_cols = data.balance
+    if matched.score is not None:
+        balance_cols = pd.concat(
+            [pd.DataFrame({"distance": matched.score}, index=data.units), balance_cols], axis=1
+        )
+    balance = balance_table(balance_cols, treated, w)
+    sizes = sample_sizes(treated, w, matched.discarded)
+    bounds, summary = sensitivity_tables(est, matched, y, rows[0])
+    matches = pd.DataFrame(
+        {
+            "unit": data.units.to_numpy(),
+            "treated": treated,
+            "score": matched.score if matched.score is not None else np.nan,
+            "weight": w,
+            "subclass": matched.subclass,
+            "matched": w > 0,
+            "discarded": matched.discarded,
+        }
+    )
+    settings = {
+        **est.get_params(),
+        "design": design,
+        "order_used": matched.order,
+        "n_treated_unmatched": matched.n_caliper_dropped,
+        "adoption_period": data.adoption,
+        "matching_covariates": list(data.raw.columns),
+        "inference": _inference_label(est),
+    }
+    n_clusters = None
+    if head.df is not None:
+        n_clusters = int(head.df) + 1
+    return ImpactResult(
+        estimator=name,
+        effects=effects,
+        settings=settings,
+        paths=_paths(panel, matched, difference=difference),
+        diagnostics={
+            "balance": balance,
+            "sample_sizes": sizes,
+            "sensitivity": bounds,
+            "sensitivity_summary": summary,
+            "matches": matches,
+        },
+        n_obs=n_t + n_c,
+        n_units=len(treated),
+        n_clusters=n_clusters,
+    )
+
+
+def _inference_label(est: MatchedComparison) -> str:
+    if est.method == "nearest" and est.replace:
+        return "Abadie-Imbens (2006)"
+    if est.method == "weighting":
+        return "sandwich (M-estimation)" if est.adjustment == "none" else "HC1, weights fixed"
+    return "CR1 clustered by matched set"
+
+
+def _paths(panel: Panel, matched: Matched, *, difference: bool) -> pd.DataFrame | None:
+    """Per-period means of the matched treated units and their weighted comparison.
+
+    With ``difference`` the counterfactual is the comparison path shifted by the
+    pre-programme gap between the groups (difference-in-differences).
+    """
+    if panel.is_cross_section:
+        return None
+    frame = panel.frame
+    data = matched.data
+    unit_w = pd.Series(matched.weights, index=data.units)
+    unit_t = pd.Series(data.treated, index=data.units)
+    w = frame[panel.unit].map(unit_w).to_numpy(dtype=float)
+    t = frame[panel.unit].map(unit_t).to_numpy(dtype=bool)
+    y = frame[panel.outcome].to_numpy(dtype=float)
+    table = pd.DataFrame({"time": frame[panel.time].to_numpy(), "t": t, "wy": w * y, "w": w})
+    sums = table.groupby(["time", "t"], sort=True)[["wy", "w"]].sum()
+    means = (sums["wy"] / sums["w"]).unstack("t")
+    observed = means[True].to_numpy()
+    control = means[False].to_numpy()
+    pre = means.index.to_numpy() < data.adoption
+    shift = (observed[pre].mean() - control[pre].mean()) if difference else 0.0
+    counterfactual = control + shift
+    out = pd.DataFrame(
+        {"time": means.index.to_numpy(), "observed": observed, "counterfactual": counterfactual}
+    )
+    out["effect"] = out["observed"] - out["counterfactual"]
+    out["control"] = control
+    out["post"] = out["time"].to_numpy() >= data.adoption
+    return out

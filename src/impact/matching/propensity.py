@@ -1,0 +1,161 @@
+"""The propensity score: a logistic regression of treatment on covariates.
+
+The model is fitted by maximum likelihood (Newton-Raphson, stopping when the deviance
+changes by less than a relative 1e-10, a stricter form of R ``glm``'s criterion), on
+covariates centred and scaled to unit variance, so the fitted probabilities do not
+depend on the units of the covariates (the coefficients are those of the standardised
+columns). The Newton steps are written out in numpy rather than calling statsmodels'
+``Logit``: on 1.1 million units statsmodels' Hessian evaluations took 2.6 s of a 15 s
+fit in ``benchmarks/matching.py``, the few lines here a fraction of that, with the same
+estimates (the MatchIt reference test checks the fitted scores to 4 decimals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from impact.exceptions import DesignError, EstimationError
+
+__all__ = ["PropensityFit", "fit_propensity", "standardize"]
+
+
+def standardize(X: np.ndarray) -> np.ndarray:
+    """Centre each column at its mean and scale it to unit standard deviation.
+
+    Constant columns are centred only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> standardize(np.array([[1.0], [3.0]])).ravel().tolist()
+    [-0.7071067811865475, 0.7071067811865475]
+    """
+    X = np.asarray(X, dtype=float)
+    centred = X - X.mean(axis=0)
+    sd = centred.std(axis=0, ddof=1) if len(X) > 1 else np.ones(X.shape[1])
+    sd[~(sd > 0)] = 1.0
+    return centred / sd
+
+
+@dataclass(frozen=True)
+class PropensityFit:
+    """A fitted propensity model.
+
+    Attributes
+    ----------
+    probability : ndarray
+        Fitted probability of treatment per unit.
+    linear_predictor : ndarray
+        The logit of :attr:`probability`.
+    params : ndarray
+        Coefficients (intercept first) on the standardised covariates.
+    design : ndarray
+        The design matrix used (intercept and standardised covariates).
+    """
+
+    probability: np.ndarray
+    linear_predictor: np.ndarray
+    params: np.ndarray
+    design: np.ndarray
+
+
+def fit_propensity(X: np.ndarray, treated: np.ndarray, names: list[str]) -> PropensityFit:
+    """Fit a logistic propensity score model.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, k)
+        Covariates (categoricals already one-hot encoded, one level dropped).
+    treated : ndarray of bool, shape (n,)
+        Treatment indicator.
+    names : list of str
+        Covariate names, for error messages.
+
+    Returns
+    -------
+    PropensityFit
+
+    Raises
+    ------
+    DesignError
+        When the covariates separate the treated from the control units perfectly
+        (the maximum likelihood estimate does not exist).
+    EstimationError
+        When the fit fails to converge for another reason.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 1))
+    >>> d = rng.random(200) < 1 / (1 + np.exp(-x[:, 0]))
+    >>> fit = fit_propensity(x, d, ["x"])
+    >>> bool(0 < fit.probability.min() and fit.probability.max() < 1)
+    True
+    """
+    d = np.asarray(treated, dtype=float)
+    Z = np.column_stack([np.ones(len(d)), standardize(X)])
+    if _separating(Z, d):
+        raise DesignError(_separation_message(names))
+    params, eta, converged = _newton_logit(Z, d, names)
+    p = 1.0 / (1.0 + np.exp(-eta))
+    if not np.all(np.isfinite(params)) or (not converged and np.abs(eta).max() > 30):
+        raise DesignError(_separation_message(names))
+    if not converged:
+        raise EstimationError(
+            "the propensity model did not converge in 100 Newton steps; check the "
+            f"covariates {', '.join(names)} for extreme values or near-separation"
+        )
+    return PropensityFit(probability=p, linear_predictor=eta, params=params, design=Z)
+
+
+def _newton_logit(
+    Z: np.ndarray, d: np.ndarray, names: list[str], max_iter: int = 100, tol: float = 1e-10
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Newton-Raphson for the logistic likelihood; stops when the deviance settles."""
+    beta = np.zeros(Z.shape[1])
+    share = float(np.clip(d.mean(), 1e-6, 1 - 1e-6))
+    beta[0] = np.log(share / (1 - share))  # start at the intercept-only fit
+    eta = np.full(len(d), beta[0])
+    deviance = np.inf
+    for _ in range(max_iter):
+        p = 1.0 / (1.0 + np.exp(-eta))
+        zw = Z * np.sqrt(p * (1.0 - p))[:, None]
+        hessian = zw.T @ zw
+        try:
+            step = np.linalg.solve(hessian, Z.T @ (d - p))
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(
+                "the propensity model could not be fitted: its covariates are collinear "
+                f"({', '.join(names)}); drop redundant covariates"
+            ) from exc
+        beta = beta + step
+        eta = Z @ beta
+        if np.abs(eta).max() > 50:  # fitted probabilities of 0 or 1: separation
+            return beta, eta, False
+        new = 2.0 * (np.logaddexp(0.0, eta).sum() - d @ eta)
+        if abs(new - deviance) < tol * (abs(new) + 0.1):
+            return beta, eta, True
+        deviance = new
+    return beta, eta, False
+
+
+def _separating(Z: np.ndarray, d: np.ndarray) -> bool:
+    """Cheap check for complete separation along one covariate."""
+    t = d == 1
+    for j in range(1, Z.shape[1]):
+        z = Z[:, j]
+        if z[t].min() > z[~t].max() or z[t].max() < z[~t].min():
+            return True
+    return False
+
+
+def _separation_message(names: list[str]) -> str:
+    return (
+        "the covariates perfectly separate the treated from the control units "
+        f"({', '.join(names)}): no control unit resembles the treated ones on some "
+        "combination of them, so the propensity score is 0 or 1. Use coarsened exact "
+        "matching (method='cem'), trim to common support, or drop the separating covariate"
+    )
