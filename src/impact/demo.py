@@ -226,6 +226,8 @@ class DemoDesign:
 DESIGNS: tuple[DemoDesign, ...] = (
     DemoDesign("naive before/after", before_after),
     DemoDesign("difference-in-differences", registered("did")),
+    DemoDesign("matched DiD", registered("matched_did")),
+    DemoDesign("controlled ITS", registered("its", comparison=True)),
 )
 """The designs the demo compares, in display order. Add one entry to add a design."""
 
@@ -309,7 +311,7 @@ def run_demo(
     --------
     >>> run = run_demo(None, seed=3)
     >>> run.table["design"].tolist()
-    ['naive before/after', 'difference-in-differences']
+    ['naive before/after', 'difference-in-differences', 'matched DiD', 'controlled ITS']
     >>> naive = run.table.set_index("design").loc["naive before/after"]
     >>> bool(naive["estimate"] - run.truth > 3)  # four years of national rise
     True
@@ -400,6 +402,23 @@ def _estimates(run: DemoRun) -> Figure:
     return fig
 
 
+def _balance(run: DemoRun) -> Figure:
+    import matplotlib.pyplot as plt
+
+    from impact.plotting_matching import plot_balance
+
+    matched = [r for r in run.results.values() if "balance" in r.diagnostics]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    if matched:
+        plot_balance(matched[0], ax=ax)
+        ax.set_title("Matched DiD: balance of pilot and matched comparison schools")
+    else:
+        ax.text(0.5, 0.5, "no matching design in this run", ha="center", va="center")
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
 @dataclass(frozen=True)
 class DemoFigure:
     """A figure the demo writes: a file name and a function drawing it from the run."""
@@ -412,6 +431,7 @@ FIGURES: tuple[DemoFigure, ...] = (
     DemoFigure("trends.png", _trends),
     DemoFigure("paths.png", _paths),
     DemoFigure("estimates.png", _estimates),
+    DemoFigure("balance.png", _balance),
 )
 """The figures the demo writes, in order. Add one entry to add a figure."""
 
