@@ -19,6 +19,8 @@ EXPECTED_ALL = [
     "ImpactWarning",
     "InferenceWarning",
     "Panel",
+    "StaggeredDiD",
+    "StaggeredResult",
     "Summary",
     "UnknownEstimatorError",
     "__version__",

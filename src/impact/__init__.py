@@ -16,7 +16,7 @@ from typing import Any
 
 from impact import estimators as estimators
 from impact.data import Panel
-from impact.estimators import DifferenceInDifferences, Estimator
+from impact.estimators import DifferenceInDifferences, Estimator, StaggeredDiD, StaggeredResult
 from impact.exceptions import (
     DataError,
     DataWarning,
@@ -78,6 +78,8 @@ __all__ = [
     "ImpactWarning",
     "InferenceWarning",
     "Panel",
+    "StaggeredDiD",
+    "StaggeredResult",
     "Summary",
     "UnknownEstimatorError",
     "__version__",
