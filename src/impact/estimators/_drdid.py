@@ -340,6 +340,12 @@ def rcs_att(
     (2020, eq. 3.4), with outcome models for both groups in both periods; ``"ipw"``
     the normalised IPW estimator; ``"reg"`` outcome regression on the comparison group.
 
+    For ``"dr"`` the influence function follows R ``DRDID::drdid_rc`` (which R ``did``
+    calls) term by term, including its sign for the estimation effect of the
+    comparison group's pre-period outcome regression, which is the opposite of the
+    exact derivative of the estimate. The difference vanishes asymptotically when
+    the propensity score balances the covariates; we keep R's formula for parity.
+
     Parameters
     ----------
     y : ndarray, shape (m,)
