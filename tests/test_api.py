@@ -14,6 +14,7 @@ EXPECTED_ALL = [
     "Effect",
     "EstimationError",
     "Estimator",
+    "EventStudy",
     "ImpactError",
     "ImpactResult",
     "ImpactWarning",

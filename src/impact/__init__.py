@@ -16,7 +16,13 @@ from typing import Any
 
 from impact import estimators as estimators
 from impact.data import Panel
-from impact.estimators import DifferenceInDifferences, Estimator, StaggeredDiD, StaggeredResult
+from impact.estimators import (
+    DifferenceInDifferences,
+    Estimator,
+    EventStudy,
+    StaggeredDiD,
+    StaggeredResult,
+)
 from impact.exceptions import (
     DataError,
     DataWarning,
@@ -73,6 +79,7 @@ __all__ = [
     "Effect",
     "EstimationError",
     "Estimator",
+    "EventStudy",
     "ImpactError",
     "ImpactResult",
     "ImpactWarning",

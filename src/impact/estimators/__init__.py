@@ -5,7 +5,8 @@ Importing this package registers every built-in estimator.
 
 from impact.estimators._base import Estimator
 from impact.estimators.did import DifferenceInDifferences
+from impact.estimators.event_study import EventStudy
 from impact.estimators.staggered import StaggeredDiD
 from impact.estimators.staggered_result import StaggeredResult
 
-__all__ = ["DifferenceInDifferences", "Estimator", "StaggeredDiD", "StaggeredResult"]
+__all__ = ["DifferenceInDifferences", "Estimator", "EventStudy", "StaggeredDiD", "StaggeredResult"]
