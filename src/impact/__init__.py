@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from impact import diagnostics as diagnostics
 from impact import estimators as estimators
+from impact import plotting_staggered as plotting_staggered
 from impact.data import Panel
 from impact.estimators import (
     DifferenceInDifferences,
