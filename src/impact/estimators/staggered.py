@@ -190,7 +190,7 @@ class StaggeredDiD(Estimator):
             n_boot=int(self.n_boot),
             boot_seed=boot_seed,
         )
-        se, crit, cov = gt.inference(influence)
+        se, crit = gt.inference(influence)
         is_ref = np.array([c.reference for c in cells], dtype=bool)
         se = np.where(is_ref, np.nan, se)
         zcrit = float(stats.norm.ppf(1 - self.alpha / 2))
@@ -219,7 +219,7 @@ class StaggeredDiD(Estimator):
                 row["cband_upper"] = est + crit * s
             rows.append(row)
         diagnostics = {
-            "pretrend_test": _pretest(gt, cov, se, is_ref),
+            "pretrend_test": _pretest(gt, se, is_ref),
             "cohorts": data.cohort_table(),
         }
         settings = {
@@ -257,16 +257,14 @@ class StaggeredDiD(Estimator):
         )
 
 
-def _pretest(
-    gt: GroupTimeEffects, cov: np.ndarray, se: np.ndarray, is_ref: np.ndarray
-) -> pd.DataFrame:
+def _pretest(gt: GroupTimeEffects, se: np.ndarray, is_ref: np.ndarray) -> pd.DataFrame:
     """Wald test that every pre-treatment ATT(g,t) is zero (R ``did``'s pre-test)."""
     pre = np.flatnonzero((gt.group > gt.time) & np.isfinite(se) & ~is_ref)
     out = {"statistic": np.nan, "df": len(pre), "p_value": np.nan, "note": ""}
     if len(pre) == 0:
         out["note"] = "no pre-treatment cells to test"
         return pd.DataFrame([out])
-    sub = cov[np.ix_(pre, pre)]
+    sub = gt.covariance(pre)
     if 1.0 / np.linalg.cond(sub, 1) <= np.finfo(float).eps:
         out["note"] = "singular covariance of the pre-treatment cells"
         return pd.DataFrame([out])

@@ -104,16 +104,15 @@ class GroupTimeEffects:
         value = self.periods[int(position)]
         return value.item() if isinstance(value, np.generic) else value
 
-    def inference(self, psi: np.ndarray) -> tuple[np.ndarray, float | None, np.ndarray | None]:
-        """Standard errors (and bootstrap band) of estimators with influence ``psi``.
+    def inference(self, psi: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """Standard errors (and bootstrap critical value) of estimators with influence ``psi``.
 
-        Returns the standard errors, the uniform critical value (bootstrap only,
-        else None) and the analytic covariance matrix.
+        Returns the standard errors and the uniform critical value (bootstrap only,
+        else None).
         """
         psi = psi[:, None] if psi.ndim == 1 else psi
         sums = cluster_sums(psi, self.clusters)
-        cov = influence_covariance(sums, self.n)
-        se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        se = np.sqrt(np.einsum("ij,ij->j", sums, sums)) / self.n
         se = np.where(se * np.sqrt(self.n) > _TINY, se, np.nan)
         crit = None
         if self.bootstrap:
@@ -121,7 +120,12 @@ class GroupTimeEffects:
             boot = multiplier_bootstrap(sums, self.n, n_boot=self.n_boot, alpha=self.alpha, rng=rng)
             se = boot.std_error
             crit = boot.crit_value
-        return se, crit, cov
+        return se, crit
+
+    def covariance(self, columns: np.ndarray) -> np.ndarray:
+        """Analytic covariance of the cells ``columns`` (clustered influence functions)."""
+        sums = cluster_sums(np.ascontiguousarray(self.influence[:, columns]), self.clusters)
+        return influence_covariance(sums, self.n)
 
     # ------------------------------------------------------------------ aggregation maths
     @cached_property
@@ -280,7 +284,7 @@ class StaggeredResult(ImpactResult):
         zcrit = float(stats.norm.ppf(1 - gt.alpha / 2))
         records = []
         if levels:
-            se, crit, _ = gt.inference(np.column_stack(psi_levels))
+            se, crit = gt.inference(np.column_stack(psi_levels))
             column = {"dynamic": "event_time", "group": "group", "calendar": "time"}[kind]
             for i, level in enumerate(levels):
                 value = level if kind == "dynamic" else gt.label(level)
@@ -290,7 +294,7 @@ class StaggeredResult(ImpactResult):
                     record["cband_lower"] = est_levels[i] - crit * se[i]
                     record["cband_upper"] = est_levels[i] + crit * se[i]
                 records.append(record)
-        se_all, _, _ = gt.inference(overall_psi)
+        se_all, _ = gt.inference(overall_psi)
         record = _row("att", overall, float(se_all[0]), zcrit)
         if levels and crit is not None:
             record["cband_lower"] = record["ci_lower"]
