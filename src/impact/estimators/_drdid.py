@@ -31,6 +31,7 @@ import numpy as np
 from impact.exceptions import EstimationError
 
 __all__ = [
+    "PanelComparison",
     "PropensityFit",
     "fit_logit",
     "panel_att",
@@ -207,6 +208,103 @@ def panel_att_nocov(dy: np.ndarray, d: np.ndarray, w: np.ndarray) -> tuple[float
     return mu1 - mu0, phi
 
 
+class PanelComparison:
+    """One treated group against one comparison group in panel data, with covariates.
+
+    Everything that does not depend on the two periods compared is computed once:
+    the propensity score and its influence, the comparison-group regression's
+    design and the derivative vectors of the influence function. :meth:`att` then
+    costs a few vector operations per pair of periods.
+
+    Parameters
+    ----------
+    d : ndarray of bool, shape (m,)
+        Treated-group indicator.
+    X : ndarray, shape (m, k)
+        Covariates with an intercept column first.
+    w : ndarray, shape (m,)
+        Weights.
+    method : {"dr", "ipw", "reg"}
+        Estimator (see :func:`panel_att`).
+    ps : PropensityFit, optional
+        Propensity score fitted on this sample, when already available.
+    """
+
+    def __init__(
+        self,
+        d: np.ndarray,
+        X: np.ndarray,
+        w: np.ndarray,
+        method: str,
+        *,
+        ps: PropensityFit | None = None,
+    ) -> None:
+        m = len(d)
+        self.m, self.X, self.method = m, X, method
+        w = w / w.mean()
+        df = d.astype(float)
+        self.w_treat = w * df
+        self.mean_wt = self.w_treat.mean()
+        self.w_ols = w * (1.0 - df)
+        if method in ("dr", "reg"):
+            xtwx = (X.T * self.w_ols) @ X
+            try:
+                inv = np.linalg.inv(xtwx)
+            except np.linalg.LinAlgError:
+                raise EstimationError(
+                    "the outcome regression is singular: too few comparison units for the "
+                    "covariates; drop or combine covariates"
+                ) from None
+            self.ols_inv = inv
+            # influence of the regression coefficients: resid_i * basis_i
+            basis = (m * self.w_ols)[:, None] * (X @ inv)
+            self.basis_treat = basis @ (self.w_treat @ X / m)
+        if method in ("dr", "ipw"):
+            if ps is None:
+                ps = fit_logit(X, df, w)
+            p = ps.fitted
+            self.w_cont = w * p * (1.0 - df) / (1.0 - p)
+            self.mean_wc = self.w_cont.mean()
+            self.lin_ps = (w * (df - p))[:, None] * X @ ps.hessian_inv
+            if method == "dr":
+                self.basis_cont = basis @ (self.w_cont @ X / m)
+
+    def fitted_change(self, dy: np.ndarray) -> np.ndarray:
+        """Comparison-group regression of ``dy`` on the covariates, fitted for everyone."""
+        beta = self.ols_inv @ ((self.X.T * self.w_ols) @ dy)
+        return self.X @ beta
+
+    def att(self, dy: np.ndarray, out_delta: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """ATT and influence function for outcome changes ``dy``."""
+        m, X = self.m, self.X
+        if self.method in ("dr", "reg") and out_delta is None:
+            out_delta = self.fitted_change(dy)
+        if self.method == "dr":
+            resid = dy - out_delta
+            eta_t = np.dot(self.w_treat, resid) / m / self.mean_wt
+            eta_c = np.dot(self.w_cont, resid) / m / self.mean_wc
+            inf_t = (self.w_treat * (resid - eta_t) - resid * self.basis_treat) / self.mean_wt
+            weighted = self.w_cont * (resid - eta_c)
+            inf_c = (weighted + self.lin_ps @ (weighted @ X / m) - resid * self.basis_cont) / (
+                self.mean_wc
+            )
+            return float(eta_t - eta_c), inf_t - inf_c
+        if self.method == "ipw":
+            eta_t = np.dot(self.w_treat, dy) / m / self.mean_wt
+            eta_c = np.dot(self.w_cont, dy) / m / self.mean_wc
+            inf_t = self.w_treat * (dy - eta_t) / self.mean_wt
+            weighted = self.w_cont * (dy - eta_c)
+            inf_c = (weighted + self.lin_ps @ (weighted @ X / m)) / self.mean_wc
+            return float(eta_t - eta_c), inf_t - inf_c
+        # outcome regression
+        eta_t = np.dot(self.w_treat, dy) / m / self.mean_wt
+        eta_c = np.dot(self.w_treat, out_delta) / m / self.mean_wt
+        inf_t = self.w_treat * (dy - eta_t) / self.mean_wt
+        resid = dy - out_delta
+        inf_c = (self.w_treat * (out_delta - eta_c) + resid * self.basis_treat) / self.mean_wt
+        return float(eta_t - eta_c), inf_t - inf_c
+
+
 def panel_att(
     dy: np.ndarray,
     d: np.ndarray,
@@ -230,59 +328,20 @@ def panel_att(
     w : ndarray, shape (m,)
         Weights.
     method : {"dr", "ipw", "reg"}
-        Doubly robust (Sant'Anna and Zhao 2020, eq. 3.1), normalised inverse
-        probability weighting, or outcome regression.
+        Doubly robust (Sant'Anna and Zhao 2020, eq. 3.1; R ``DRDID::drdid_panel``),
+        normalised inverse probability weighting (``std_ipw_did_panel``), or outcome
+        regression (``reg_did_panel``).
     ps : PropensityFit, optional
-        A propensity score already fitted on this sample (re-used across periods).
+        A propensity score already fitted on this sample.
     out_delta : ndarray, optional
-        Fitted outcome changes ``X beta`` from the comparison-group regression, when
-        already computed.
+        Fitted outcome changes ``X beta`` from the comparison-group regression.
 
     Returns
     -------
     att : float
     phi : ndarray, shape (m,)
     """
-    m = len(dy)
-    w = w / w.mean()
-    df = d.astype(float)
-    w_treat = w * df
-    mean_wt = w_treat.mean()
-    if method in ("dr", "reg"):
-        w_ols = w * (1.0 - df)
-        if out_delta is None:
-            beta = _wls(X, dy, w_ols)
-            out_delta = X @ beta
-        resid = dy - out_delta
-        lin_ols = _linrep(X, resid, w_ols, m)
-    if method in ("dr", "ipw"):
-        if ps is None:
-            ps = fit_logit(X, df, w)
-        p = ps.fitted
-        w_cont = w * p * (1.0 - df) / (1.0 - p)
-        mean_wc = w_cont.mean()
-        lin_ps = (w * (df - p))[:, None] * X @ ps.hessian_inv
-    if method == "dr":
-        eta_t = np.mean(w_treat * resid) / mean_wt
-        eta_c = np.mean(w_cont * resid) / mean_wc
-        inf_t = (w_treat * (resid - eta_t) - lin_ols @ (w_treat @ X / m)) / mean_wt
-        m2 = (w_cont * (resid - eta_c)) @ X / m
-        m3 = w_cont @ X / m
-        inf_c = (w_cont * (resid - eta_c) + lin_ps @ m2 - lin_ols @ m3) / mean_wc
-        return float(eta_t - eta_c), inf_t - inf_c
-    if method == "ipw":
-        eta_t = np.mean(w_treat * dy) / mean_wt
-        eta_c = np.mean(w_cont * dy) / mean_wc
-        inf_t = w_treat * (dy - eta_t) / mean_wt
-        m2 = (w_cont * (dy - eta_c)) @ X / m
-        inf_c = (w_cont * (dy - eta_c) + lin_ps @ m2) / mean_wc
-        return float(eta_t - eta_c), inf_t - inf_c
-    # outcome regression
-    eta_t = np.mean(w_treat * dy) / mean_wt
-    eta_c = np.mean(w_treat * out_delta) / mean_wt
-    inf_t = w_treat * (dy - eta_t) / mean_wt
-    inf_c = (w_treat * (out_delta - eta_c) + lin_ols @ (w_treat @ X / m)) / mean_wt
-    return float(eta_t - eta_c), inf_t - inf_c
+    return PanelComparison(d, X, w, method, ps=ps).att(dy, out_delta)
 
 
 def rcs_att_nocov(

@@ -8,10 +8,17 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from impact._defaults import ALPHA
 from impact.estimators._base import Estimator, check_alpha, check_choice
-from impact.estimators._drdid import fit_logit, panel_att, rcs_att, rcs_att_nocov
+from impact.estimators._drdid import (
+    PanelComparison,
+    PropensityFit,
+    fit_logit,
+    rcs_att,
+    rcs_att_nocov,
+)
 from impact.estimators._staggered_data import Cell, StaggeredData, prepare
 from impact.estimators.staggered_result import GroupTimeEffects, StaggeredResult
 from impact.exceptions import DesignError, DesignWarning, EstimationError, warn
@@ -165,6 +172,11 @@ class StaggeredDiD(Estimator):
             For a cross-section, no treated units, no comparison units, or a cohort
             of a single unit with covariates.
         """
+        # the products here are tall and thin: BLAS threads only add contention
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(panel)
+
+    def _fit(self, panel: Panel) -> StaggeredResult:
         data = prepare(
             panel,
             control=self.control,
@@ -339,32 +351,39 @@ def _panel_cell(
         for (a, b), v, d in zip(ctrl, wc, dyc, strict=True):
             out[a:b] = -n * v * (d - mu0) / s0
         return mu1 - mu0
-    idx = np.concatenate([np.arange(tr[0], tr[1]), *(np.arange(a, b) for a, b in ctrl)])
-    m = len(idx)
-    d = np.zeros(m, dtype=bool)
-    d[: tr[1] - tr[0]] = True
-    X = data.X[idx]
-    w = data.unit_weight[idx]
-    dy = y[cell.time, idx] - y[cell.base, idx]
     key = (tr, ctrl)
-    ps = None
-    if method in ("dr", "ipw"):
-        ps = ps_cache.get(key)
-        if ps is None:
+    comparison = ps_cache.get(key)
+    if comparison is None:
+        idx = np.concatenate([np.arange(tr[0], tr[1]), *(np.arange(a, b) for a, b in ctrl)])
+        d = np.zeros(len(idx), dtype=bool)
+        d[: tr[1] - tr[0]] = True
+        X, w = data.X[idx], data.unit_weight[idx]
+        ps = None
+        if method in ("dr", "ipw"):
             ps = fit_logit(X, d.astype(float), w)
-            ps_cache[key] = ps
-        if ps.max_fitted >= _OVERLAP_LIMIT:
-            raise _SkipCell(
-                f"skipped ATT({data.label(cell.group)},{data.label(cell.time)}): the "
-                "propensity score predicts membership of the cohort almost perfectly "
-                f"(max {ps.max_fitted:.4f}); the overlap condition fails. Use fewer or "
-                "coarser covariates"
-            )
+            if ps.max_fitted >= _OVERLAP_LIMIT:
+                ps_cache[key] = ps
+                comparison = ps
+            else:
+                comparison = (idx, PanelComparison(d, X, w, method, ps=ps))
+        else:
+            comparison = (idx, PanelComparison(d, X, w, method))
+        ps_cache[key] = comparison
+    if isinstance(comparison, PropensityFit):
+        raise _SkipCell(
+            f"skipped ATT({data.label(cell.group)},{data.label(cell.time)}): the "
+            "propensity score predicts membership of the cohort almost perfectly "
+            f"(max {comparison.max_fitted:.4f}); the overlap condition fails. Use fewer or "
+            "coarser covariates"
+        )
+    idx, model = comparison
+    m = len(idx)
+    dy = y[cell.time, idx] - y[cell.base, idx]
     out_delta = None
     if method in ("dr", "reg"):
         coef = or_cache.get(ctrl)
         if coef is None:
-            cidx = idx[~d]
+            cidx = idx[m - sum(b - a for a, b in ctrl) :]
             Xc, wc = data.X[cidx], data.unit_weight[cidx]
             xtw = Xc.T * wc
             try:
@@ -375,8 +394,8 @@ def _panel_cell(
                     "or combine covariates"
                 ) from None
             or_cache[ctrl] = coef
-        out_delta = X @ (coef[:, cell.time] - coef[:, cell.base])
-    estimate, phi = panel_att(dy, d, X, w, method, ps=ps, out_delta=out_delta)
+        out_delta = model.X @ (coef[:, cell.time] - coef[:, cell.base])
+    estimate, phi = model.att(dy, out_delta)
     out[idx] = (n / m) * phi
     return estimate
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.multiplier import (
@@ -220,6 +221,16 @@ class StaggeredResult(ImpactResult):
         """
         if kind not in AGGREGATIONS:
             raise DesignError(f"kind={kind!r} is not valid; choose one of {AGGREGATIONS}")
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._aggregate(kind, min_event, max_event, balance_e)
+
+    def _aggregate(
+        self,
+        kind: str,
+        min_event: int | None,
+        max_event: int | None,
+        balance_e: int | None,
+    ) -> ImpactResult:
         for name, value in (
             ("min_event", min_event),
             ("max_event", max_event),
