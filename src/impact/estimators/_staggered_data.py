@@ -148,8 +148,13 @@ def prepare(
     unit_group[treated] = np.searchsorted(periods, cohort.to_numpy()[treated])
 
     time = _column(panel, panel.time)
-    row_period = np.searchsorted(periods, time)
-    row_unit = np.searchsorted(cohort.index.to_numpy(), _column(panel, panel.unit))
+    if not panel.is_repeated_cross_section and panel.n_obs == len(cohort) * n_periods:
+        # balanced panel sorted by unit and period: positions without searching
+        row_period = np.tile(np.arange(n_periods), len(cohort))
+        row_unit = np.repeat(np.arange(len(cohort)), n_periods)
+    else:
+        row_period = np.searchsorted(periods, time)
+        row_unit = np.searchsorted(cohort.index.to_numpy(), _column(panel, panel.unit))
     keep_rows = np.ones(len(time), dtype=bool)
 
     # cohorts with no period before adoption (minus anticipation)
@@ -296,7 +301,9 @@ def _panel_arrays(
         v = values[keep_rows] if not keep_rows.all() else values
         v = v.reshape(n, n_periods, *v.shape[1:])
         first = v[:, 0]
-        if not np.array_equal(v, np.broadcast_to(first[:, None], v.shape)):
+        if values is not constant and not np.array_equal(
+            v, np.broadcast_to(first[:, None], v.shape)
+        ):
             warn(
                 f"{what} vary over time within units; the staggered estimator uses each "
                 "unit's values in its first observed period",
@@ -304,6 +311,7 @@ def _panel_arrays(
             )
         return first[order]
 
+    constant = weights_rows if panel.weights is None else None
     unit_weight = per_unit(weights_rows, f"weights {panel.weights!r}")
     X = per_unit(X_rows, f"covariates {list(panel.covariates)}") if X_rows is not None else None
     clusters = None

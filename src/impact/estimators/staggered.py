@@ -316,6 +316,8 @@ def _estimate_cells(data: StaggeredData, method: str) -> tuple[np.ndarray, np.nd
             kept[k] = False
     if not kept.any():
         raise DesignError("no group-time cell could be estimated; see the warnings")
+    if kept.all():
+        return att, influence, cells
     cells = [c for c, keep in zip(cells, kept, strict=True) if keep]
     return att[kept], np.asfortranarray(influence[:, kept]), cells
 

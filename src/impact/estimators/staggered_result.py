@@ -132,10 +132,14 @@ class GroupTimeEffects:
     @cached_property
     def shares(self) -> dict[int, float]:
         """Weighted share of observation units in each cohort (R ``did``'s ``pg``)."""
-        shares = {}
-        for g in np.unique(self.group):
-            shares[int(g)] = float(np.mean(self.obs_weight * (self.obs_group == g)))
-        return shares
+        return {g: float(member.mean()) for g, member in self.members.items()}
+
+    @cached_property
+    def members(self) -> dict[int, np.ndarray]:
+        """``w 1{G = g}`` for each cohort ``g`` (weighted membership indicators)."""
+        return {
+            int(g): self.obs_weight * (self.obs_group == g) for g in np.unique(self.group)
+        }
 
     def weight_influence(self, keep: np.ndarray, shares: np.ndarray) -> np.ndarray:
         """Influence of estimating the size weights of a weighted average of cells.
@@ -156,7 +160,7 @@ class GroupTimeEffects:
         term_att = np.zeros(self.n)
         term_one = np.zeros(self.n)
         for g, (s, c) in by_group.items():
-            member = self.obs_weight * (self.obs_group == g)
+            member = self.members[g]
             term_att += member * s
             term_one += member * c
         term_att -= weighted_att
@@ -295,7 +299,10 @@ class StaggeredResult(ImpactResult):
         zcrit = float(stats.norm.ppf(1 - gt.alpha / 2))
         records = []
         if levels:
-            se, crit = gt.inference(np.column_stack(psi_levels))
+            if gt.bootstrap:
+                se, crit = gt.inference(np.column_stack(psi_levels))
+            else:
+                se, crit = np.array([gt.inference(psi)[0][0] for psi in psi_levels]), None
             column = {"dynamic": "event_time", "group": "group", "calendar": "time"}[kind]
             for i, level in enumerate(levels):
                 value = level if kind == "dynamic" else gt.label(level)
@@ -354,7 +361,9 @@ def _weighted(gt: GroupTimeEffects, keep: np.ndarray, with_wif: bool) -> tuple[f
     shares = np.array([shares_by_group[int(g)] for g in gt.group[idx]])
     weights = shares / shares.sum()
     estimate = float(np.dot(weights, gt.att[idx]))
-    psi = gt.influence[:, idx] @ weights
+    psi = np.zeros(gt.n)
+    for j, weight in zip(idx, weights, strict=True):
+        psi += weight * gt.influence[:, j]
     if with_wif:
         psi = psi + gt.weight_influence(keep, shares)
     return estimate, psi
@@ -383,7 +392,7 @@ def _group_overall(
     overall = float(np.dot(shares, att_g) / total)
     out = np.column_stack(psi) @ (shares / total)
     # influence of the estimated cohort shares
-    member = np.column_stack([gt.obs_weight * (gt.obs_group == g) for g in levels])
+    member = np.column_stack([gt.members[g] for g in levels])
     centred = member - shares
     out = out + centred @ att_g / total - centred.sum(axis=1) * overall / total
     return overall, out
