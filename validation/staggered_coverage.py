@@ -51,7 +51,8 @@ def simulate(n_units: int, rng: np.random.Generator, covariate: bool) -> pd.Data
 def truth_tables(frame: pd.DataFrame) -> tuple[pd.Series, float, pd.Series]:
     treated = frame[(frame.cohort > 0) & (frame.year >= frame.cohort)]
     cells = true_effect(treated.cohort.to_numpy(), (treated.year - treated.cohort).to_numpy())
-    gt = pd.Series(cells, index=[f"ATT({g},{t})" for g, t in zip(treated.cohort, treated.year)])
+    labels = [f"ATT({g},{t})" for g, t in zip(treated.cohort, treated.year, strict=True)]
+    gt = pd.Series(cells, index=labels)
     gt = gt.groupby(level=0).first()
     simple = float(np.mean(cells))
     sizes = frame.groupby("cohort")["unit"].nunique()

@@ -137,9 +137,7 @@ class GroupTimeEffects:
     @cached_property
     def members(self) -> dict[int, np.ndarray]:
         """``w 1{G = g}`` for each cohort ``g`` (weighted membership indicators)."""
-        return {
-            int(g): self.obs_weight * (self.obs_group == g) for g in np.unique(self.group)
-        }
+        return {int(g): self.obs_weight * (self.obs_group == g) for g in np.unique(self.group)}
 
     def weight_influence(self, keep: np.ndarray, shares: np.ndarray) -> np.ndarray:
         """Influence of estimating the size weights of a weighted average of cells.
