@@ -361,3 +361,21 @@ def test_registered_and_reachable_through_estimate(mpdta):
     result = impact.estimate(mpdta_panel(mpdta), method="staggered_did")
     assert result.estimator == "staggered_did"
     assert isinstance(result, impact.StaggeredResult)
+
+
+def test_summary_and_aggregations_render(mpdta):
+    result = StaggeredDiD().fit(mpdta_panel(mpdta))
+    text = str(result.summary())
+    assert "ATT(2004,2004)" in text and "pretrend_test" in text
+    for kind in ("simple", "group", "calendar", "dynamic"):
+        agg = result.aggregate(kind)
+        assert agg.settings["aggregation"] == kind
+        assert "att" in str(agg.summary())
+
+
+def test_event_study_on_pupils_in_schools_clusters_by_school():
+    frame = make_pupil_frame(seed=4)
+    panel = Panel.from_frame(frame, unit="school", time="year", outcome="y", cohort="cohort")
+    result = impact.EventStudy().fit(panel)
+    assert result.n_clusters == frame["school"].nunique()
+    assert abs(result.att.estimate - 1.5) < 4 * result.att.std_error
