@@ -380,7 +380,8 @@ def _panel_cell(
         )
     idx, model = comparison
     m = len(idx)
-    dy = y[cell.time, idx] - y[cell.base, idx]
+    blocks = (tr, *ctrl)
+    dy = np.concatenate([y[cell.time, a:b] - y[cell.base, a:b] for a, b in blocks])
     out_delta = None
     if method in ("dr", "reg"):
         coef = or_cache.get(ctrl)
@@ -398,7 +399,11 @@ def _panel_cell(
             or_cache[ctrl] = coef
         out_delta = model.X @ (coef[:, cell.time] - coef[:, cell.base])
     estimate, phi = model.att(dy, out_delta)
-    out[idx] = (n / m) * phi
+    phi *= n / m
+    start = 0
+    for a, b in blocks:
+        out[a:b] = phi[start : start + b - a]
+        start += b - a
     return estimate
 
 

@@ -135,6 +135,14 @@ class GroupTimeEffects:
         return {g: float(member.mean()) for g, member in self.members.items()}
 
     @cached_property
+    def cohort_codes(self) -> tuple[np.ndarray, list[int]]:
+        """Index of each observation unit's cohort in the cohort list (last: none)."""
+        cohorts = [int(g) for g in np.unique(self.group)]
+        codes = np.searchsorted(np.array(cohorts), self.obs_group)
+        codes = np.where(np.isin(self.obs_group, cohorts), codes, len(cohorts))
+        return codes, cohorts
+
+    @cached_property
     def members(self) -> dict[int, np.ndarray]:
         """``w 1{G = g}`` for each cohort ``g`` (weighted membership indicators)."""
         return {int(g): self.obs_weight * (self.obs_group == g) for g in np.unique(self.group)}
@@ -155,12 +163,15 @@ class GroupTimeEffects:
         for g, a in zip(groups.tolist(), att.tolist(), strict=True):
             s, c = by_group.get(g, (0.0, 0))
             by_group[g] = (s + a, c + 1)
-        term_att = np.zeros(self.n)
-        term_one = np.zeros(self.n)
+        codes, cohorts = self.cohort_codes
+        value_att = np.zeros(len(cohorts) + 1)
+        value_one = np.zeros(len(cohorts) + 1)
+        position = {g: i for i, g in enumerate(cohorts)}
         for g, (s, c) in by_group.items():
-            member = self.members[g]
-            term_att += member * s
-            term_one += member * c
+            value_att[position[g]] = s
+            value_one[position[g]] = c
+        term_att = self.obs_weight * value_att[codes]
+        term_one = self.obs_weight * value_one[codes]
         term_att -= weighted_att
         term_one -= total
         return term_att / total - term_one * weighted_att / total**2
