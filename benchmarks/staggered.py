@@ -187,6 +187,12 @@ def main() -> None:
     parser.add_argument(
         "--peer-repeats", type=int, default=None, help="repeats for the peers (default: same)"
     )
+    parser.add_argument(
+        "--slow-peer-limit",
+        type=int,
+        default=200_000,
+        help="skip csdid and differences above this many units (minutes per run)",
+    )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -196,14 +202,20 @@ def main() -> None:
 
     header = (
         f"{'units':>9} {'config':>7} {'tool':>12} {'median s':>9} {'runs':>5} "
-        f"{'x impact':>9} {'peak MiB':>9} {'x frame':>8} {'dynamic att':>12} {'of which Panel':>14}"
+        f"{'x impact':>9} {'Panel s':>8} {'fit s':>7} {'x fit':>6} "
+        f"{'peak MiB':>9} {'x frame':>8} {'dynamic att':>12}"
     )
+    print("median s: from the DataFrame to the dynamic aggregation (impact: Panel + fit);")
+    print("x impact: ratio to impact's median; x fit: ratio to impact's fit alone (Panel built)")
     print(header)
     print("-" * len(header))
     for n_units in args.sizes:
         for config in args.configs:
-            base = None
+            base = base_fit = None
             for tool in args.tools:
+                if tool in ("csdid", "differences") and n_units > args.slow_peer_limit:
+                    print(f"{n_units:>9} {config:>7} {tool:>12}   skipped (--slow-peer-limit)")
+                    continue
                 repeats = args.repeats if tool == "impact" else (args.peer_repeats or args.repeats)
                 runs = [measure(tool, n_units, config, args.timeout) for _ in range(repeats)]
                 good = [r for r in runs if r and "seconds" in r]
@@ -215,17 +227,18 @@ def main() -> None:
                 seconds = statistics.median(r["seconds"] for r in good)
                 peak = max(r["peak_extra_mib"] for r in good)
                 frame = good[0]["frame_mib"]
+                panel_s = statistics.median(r["panel_seconds"] for r in good)
                 if tool == "impact":
-                    base = seconds
+                    base, base_fit = seconds, seconds - panel_s
                 ratio = f"{seconds / base:9.1f}" if base else f"{'-':>9}"
+                if tool == "impact":
+                    fit_cols = f"{panel_s:8.3f} {seconds - panel_s:7.3f} {'1.0':>6}"
+                else:
+                    fit_ratio = f"{seconds / base_fit:6.1f}" if base_fit else f"{'-':>6}"
+                    fit_cols = f"{'':>8} {'':>7} {fit_ratio}"
                 print(
                     f"{n_units:>9} {config:>7} {tool:>12} {seconds:9.3f} {len(good):>5} "
-                    f"{ratio} {peak:9.0f} {peak / frame:8.2f} {good[0]['att']:12.5f} "
-                    + (
-                        f"{statistics.median(r['panel_seconds'] for r in good):14.3f}"
-                        if tool == "impact"
-                        else ""
-                    ),
+                    f"{ratio} {fit_cols} {peak:9.0f} {peak / frame:8.2f} {good[0]['att']:12.5f}",
                     flush=True,
                 )
 
