@@ -379,3 +379,16 @@ def test_event_study_on_pupils_in_schools_clusters_by_school():
     result = impact.EventStudy().fit(panel)
     assert result.n_clusters == frame["school"].nunique()
     assert abs(result.att.estimate - 1.5) < 4 * result.att.std_error
+
+
+def test_datetime_periods_label_cells_with_dates():
+    frame = make_staggered_frame(n_units=60, seed=8)
+    frame["time"] = pd.to_datetime(frame["time"].astype(str) + "-09-01")
+    frame["cohort"] = pd.to_datetime(
+        frame["cohort"].where(frame["cohort"] > 0).astype("Int64").astype(str) + "-09-01",
+        errors="coerce",
+    )
+    result = StaggeredDiD().fit(staggered_panel(frame))
+    assert result.effects["term"].iloc[0] == "ATT(2004-09-01 00:00:00,2002-09-01 00:00:00)"
+    assert isinstance(result.effects["group"].iloc[0], pd.Timestamp)
+    assert np.isfinite(result.aggregate("calendar").att.estimate)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from impact.estimators._staggered_data import period_label
 from impact.exceptions import DesignError, DesignWarning, warn
 from impact.inference.regression import within_regression
 
@@ -159,8 +160,7 @@ def bacon_decomposition(panel: Panel) -> BaconDecomposition:
     def label(g: int) -> Any:
         if g >= n_periods:
             return NEVER
-        value = periods[g]
-        return value.item() if isinstance(value, np.generic) else value
+        return period_label(periods[g])
 
     rows = []
     never = np.flatnonzero(groups >= n_periods)

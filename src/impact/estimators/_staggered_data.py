@@ -19,7 +19,14 @@ from impact.exceptions import DesignError, DesignWarning, warn
 if TYPE_CHECKING:
     from impact.data import Panel
 
-__all__ = ["Cell", "StaggeredData", "prepare"]
+__all__ = ["Cell", "StaggeredData", "period_label", "prepare"]
+
+
+def period_label(value: Any) -> Any:
+    """A period as a plain Python value (a Timestamp for datetimes)."""
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,7 @@ class StaggeredData:
 
     def label(self, position: int) -> Any:
         """Period label at ``position``."""
-        value = self.periods[int(position)]
-        return value.item() if isinstance(value, np.generic) else value
+        return period_label(self.periods[int(position)])
 
     def cohort_table(self) -> pd.DataFrame:
         """Units per cohort (never-treated last)."""
@@ -161,7 +167,7 @@ def prepare(
     early = treated & (unit_group <= anticipation)
     n_dropped = int(early.sum())
     if n_dropped:
-        labels = sorted({periods[g].item() for g in unit_group[early]})
+        labels = sorted({period_label(periods[g]) for g in unit_group[early]})
         warn(
             f"dropped {n_dropped} unit(s) of cohort(s) {labels} treated from the first "
             f"observed period of {panel.time!r}"
@@ -206,7 +212,7 @@ def prepare(
         covariate_names = list(cov.columns)
         X_rows = np.column_stack([np.ones(len(cov)), cov.to_numpy(dtype=float)])
         sizes = pd.Series(unit_group[kept_units]).value_counts()
-        single = [periods[g].item() for g, c in sizes.items() if c == 1 and g != never]
+        single = [period_label(periods[g]) for g, c in sizes.items() if c == 1 and g != never]
         if single:
             raise DesignError(
                 f"cohort(s) {single} hold a single unit, too few to model with covariates "
@@ -457,8 +463,8 @@ def _cells(
             n_control = sum(b - a for a, b in controls)
             if n_control == 0 and not reference:
                 warn(
-                    f"skipped ATT({periods[g].item()},{periods[t].item()}): no comparison "
-                    "units are left (not yet treated) in that period",
+                    f"skipped ATT({period_label(periods[g])},{period_label(periods[t])}): no "
+                    "comparison units are left (not yet treated) in that period",
                     DesignWarning,
                 )
                 continue

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from impact.estimators._staggered_data import period_label
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.multiplier import (
     cluster_sums,
@@ -102,8 +103,7 @@ class GroupTimeEffects:
 
     def label(self, position: int) -> Any:
         """The period label at ``position`` as a plain Python value."""
-        value = self.periods[int(position)]
-        return value.item() if isinstance(value, np.generic) else value
+        return period_label(self.periods[int(position)])
 
     def inference(self, psi: np.ndarray) -> tuple[np.ndarray, float | None]:
         """Standard errors (and bootstrap critical value) of estimators with influence ``psi``.
