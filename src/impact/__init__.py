@@ -14,19 +14,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from impact import diagnostics as diagnostics
 from impact import economics as economics
 from impact import estimators as estimators
 from impact import plotting_its as _plotting_its  # noqa: F401  (registers ITS plot kinds)
 from impact import plotting_matching as plotting_matching  # registers its plot kinds
+from impact import plotting_staggered as plotting_staggered  # registers its plot kinds
 from impact import simulations as simulations
 from impact.data import Panel
 from impact.economics import Appraisal, BenefitStream, CostStream, DiscountSchedule, appraise
 from impact.estimators import (
     DifferenceInDifferences,
     Estimator,
+    EventStudy,
     InterruptedTimeSeries,
     MatchedComparison,
     MatchedDiD,
+    StaggeredDiD,
+    StaggeredResult,
 )
 from impact.exceptions import (
     DataError,
@@ -90,6 +95,7 @@ __all__ = [
     "Effect",
     "EstimationError",
     "Estimator",
+    "EventStudy",
     "ImpactError",
     "ImpactResult",
     "ImpactWarning",
@@ -99,6 +105,8 @@ __all__ = [
     "MatchedDiD",
     "Panel",
     "Scenario",
+    "StaggeredDiD",
+    "StaggeredResult",
     "Summary",
     "UnknownEstimatorError",
     "__version__",

@@ -395,11 +395,7 @@ class Panel:
                 never = ccol.isna()
             else:
                 never = ccol.isna() | (ccol == 0)
-            spread = (
-                ccol.where(~never)
-                .groupby(frame[unit], sort=False)
-                .agg(lambda s: s.nunique(dropna=False))
-            )
+            spread = ccol.where(~never).groupby(frame[unit], sort=False).nunique(dropna=False)
             varying = spread.index[spread > 1]
             if len(varying):
                 raise DataError(

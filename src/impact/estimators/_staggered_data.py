@@ -1,0 +1,484 @@
+"""Arrays for the staggered estimator, prepared once from a Panel.
+
+Units (panel data) or rows (repeated cross-sections) are sorted once so that every
+cohort, and every cohort within a period, is a contiguous block: the treated and
+comparison samples of each group-time cell are then a few slices, never a fresh
+group-by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from impact.exceptions import DesignError, DesignWarning, warn
+
+if TYPE_CHECKING:
+    from impact.data import Panel
+
+__all__ = ["Cell", "StaggeredData", "period_label", "prepare"]
+
+
+def period_label(value: Any) -> Any:
+    """A period as a plain Python value (a Timestamp for datetimes)."""
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One group-time cell: cohort ``group`` in period ``time`` against ``base``.
+
+    Positions index the sorted periods. Comparison units are those whose cohort
+    position exceeds ``threshold`` (never-treated units always do), except the
+    cohort itself. ``treated`` and ``controls`` are slices of the cohort-sorted units.
+    """
+
+    group: int
+    time: int
+    base: int
+    reference: bool
+    threshold: int
+    treated: tuple[int, int]
+    controls: tuple[tuple[int, int], ...]
+    n_treated: int
+    n_control: int
+
+
+@dataclass
+class StaggeredData:
+    """Everything the cell estimators and the aggregation read (see :func:`prepare`)."""
+
+    kind: str
+    periods: np.ndarray
+    cells: list[Cell]
+    never: int
+    obs_group: np.ndarray
+    obs_weight: np.ndarray
+    clusters: np.ndarray | None
+    n_rows: int
+    n_units: int
+    n_clusters: int
+    covariate_names: list[str]
+    n_dropped_units: int
+    cohort_sizes: dict[int, int]
+    X: np.ndarray | None = None
+    # panel data: outcome by period (T x units, units sorted by cohort) and unit weights
+    y_by_period: np.ndarray | None = None
+    unit_weight: np.ndarray | None = None
+    # repeated cross-sections: rows sorted by (period, cohort)
+    y: np.ndarray | None = None
+    row_weight: np.ndarray | None = None
+    row_key: np.ndarray | None = None
+    obs_of_row: np.ndarray | None = None
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def n_obs_units(self) -> int:
+        """Rows of the influence functions (units, or rows of a cross-section)."""
+        return len(self.obs_group)
+
+    def label(self, position: int) -> Any:
+        """Period label at ``position``."""
+        return period_label(self.periods[int(position)])
+
+    def cohort_table(self) -> pd.DataFrame:
+        """Units per cohort (never-treated last)."""
+        rows = [
+            {"cohort": self.label(g) if g != self.never else "never treated", "n_units": n}
+            for g, n in sorted(self.cohort_sizes.items())
+        ]
+        return pd.DataFrame(rows)
+
+    def rows_for(self, period: int, cell: Cell) -> tuple[np.ndarray, np.ndarray]:
+        """Row indices of the cell's treated and comparison rows in ``period``."""
+        key = self.row_key
+        base = period * (self.never + 1)
+
+        def block(lo: int, hi: int) -> tuple[int, int]:
+            return (
+                int(np.searchsorted(key, base + lo, side="left")),
+                int(np.searchsorted(key, base + hi, side="right")),
+            )
+
+        t0, t1 = block(cell.group, cell.group)
+        c0, c1 = block(cell.threshold + 1, self.never)
+        parts = [np.arange(t0, t1)]
+        if cell.group > cell.threshold:
+            parts += [np.arange(c0, t0), np.arange(t1, c1)]
+        else:
+            parts.append(np.arange(c0, c1))
+        idx = np.concatenate(parts)
+        d = np.zeros(len(idx), dtype=bool)
+        d[: t1 - t0] = True
+        return idx, d
+
+
+def _column(panel: Panel, name: str) -> np.ndarray:
+    """A column of the Panel's validated frame, without copying the whole frame."""
+    return panel._frame[name].to_numpy()
+
+
+def prepare(
+    panel: Panel,
+    *,
+    control: str,
+    anticipation: int,
+    base_period: str,
+    use_covariates: bool,
+) -> StaggeredData:
+    """Validate the design and build the sorted arrays and the list of cells.
+
+    Raises
+    ------
+    DesignError
+        For a cross-section, no treated units, no comparison units, or a cohort of
+        a single unit when covariates are used.
+    """
+    if panel.is_cross_section:
+        raise DesignError(
+            f"the staggered estimator needs several periods, but {panel.time!r} holds one"
+        )
+    if len(panel.treated_units) == 0:
+        raise DesignError(f"no unit is ever treated in {panel.treated!r}; nothing to estimate")
+    periods = panel.periods.to_numpy()
+    n_periods = len(periods)
+    never = n_periods + anticipation + 1
+    cohort = panel._cohort
+    unit_group = np.full(len(cohort), never, dtype=np.int64)
+    treated = cohort.notna().to_numpy()
+    unit_group[treated] = np.searchsorted(periods, cohort.to_numpy()[treated])
+
+    time = _column(panel, panel.time)
+    if not panel.is_repeated_cross_section and panel.n_obs == len(cohort) * n_periods:
+        # balanced panel sorted by unit and period: positions without searching
+        row_period = np.tile(np.arange(n_periods), len(cohort))
+        row_unit = np.repeat(np.arange(len(cohort)), n_periods)
+    else:
+        row_period = np.searchsorted(periods, time)
+        row_unit = np.searchsorted(cohort.index.to_numpy(), _column(panel, panel.unit))
+    keep_rows = np.ones(len(time), dtype=bool)
+
+    # cohorts with no period before adoption (minus anticipation)
+    early = treated & (unit_group <= anticipation)
+    n_dropped = int(early.sum())
+    if n_dropped:
+        labels = sorted({period_label(periods[g]) for g in unit_group[early]})
+        warn(
+            f"dropped {n_dropped} unit(s) of cohort(s) {labels} treated from the first "
+            f"observed period of {panel.time!r}"
+            + (f" (with anticipation={anticipation})" if anticipation else "")
+            + ": they have no pre-treatment period to compare against",
+            DesignWarning,
+        )
+        keep_rows &= ~early[row_unit]
+    active = ~early
+    if not (active & treated).any():
+        raise DesignError(
+            "every treated unit is treated from the first observed period; there is no "
+            "pre-treatment period to difference against"
+        )
+    if not (active & ~treated).any():
+        if control == "never_treated":
+            raise DesignError(
+                f"no unit of {panel.unit!r} is never treated, so control='never_treated' "
+                "has no comparison group; use control='not_yet_treated'"
+            )
+        last = int(unit_group[active & treated].max())
+        if not (active & treated & (unit_group < last)).any():
+            raise DesignError(
+                "every unit is treated in the same period and none is never treated: "
+                "there is no comparison group"
+            )
+        # as R did: the last cohort becomes the comparison group, its periods dropped
+        keep_rows &= row_period < last - anticipation
+        unit_group[unit_group == last] = never
+
+    if not keep_rows.all():
+        kept_units = np.unique(row_unit[keep_rows])
+    else:
+        kept_units = np.arange(len(cohort))
+    n_periods_used = int(row_period[keep_rows].max()) + 1
+
+    # covariates
+    covariate_names: list[str] = []
+    X_rows = None
+    if use_covariates and panel.covariates:
+        cov = panel.covariate_matrix()
+        covariate_names = list(cov.columns)
+        X_rows = np.column_stack([np.ones(len(cov)), cov.to_numpy(dtype=float)])
+        sizes = pd.Series(unit_group[kept_units]).value_counts()
+        single = [period_label(periods[g]) for g, c in sizes.items() if c == 1 and g != never]
+        if single:
+            raise DesignError(
+                f"cohort(s) {single} hold a single unit, too few to model with covariates "
+                f"{covariate_names}; drop the covariates or merge those cohorts with "
+                "neighbouring ones"
+            )
+
+    weights_rows = (
+        _column(panel, panel.weights).astype(float) if panel.weights else np.ones(len(time))
+    )
+    cluster_rows = (
+        pd.factorize(panel._frame[panel.cluster], sort=True)[0] if panel.cluster else None
+    )
+
+    is_panel = (not panel.is_repeated_cross_section) and panel.is_balanced and keep_rows.all()
+    if not is_panel and not panel.is_repeated_cross_section:
+        # a balanced panel with dropped rows/units is still balanced on what is left
+        sub_units = row_unit[keep_rows]
+        counts = np.bincount(sub_units, minlength=len(cohort))[kept_units]
+        is_panel = bool(np.all(counts == n_periods_used))
+
+    sizes_all = pd.Series(unit_group[kept_units]).value_counts().sort_index()
+    cohort_sizes = {int(g): int(c) for g, c in sizes_all.items()}
+
+    if is_panel:
+        data = _panel_arrays(
+            panel,
+            periods,
+            never,
+            unit_group,
+            kept_units,
+            keep_rows,
+            n_periods_used,
+            X_rows,
+            weights_rows,
+            cluster_rows,
+            row_unit,
+        )
+    else:
+        data = _rcs_arrays(
+            panel,
+            periods,
+            never,
+            unit_group,
+            keep_rows,
+            X_rows,
+            weights_rows,
+            cluster_rows,
+            row_unit,
+            row_period,
+        )
+    data.covariate_names = covariate_names
+    data.n_dropped_units = n_dropped
+    data.cohort_sizes = cohort_sizes
+    data.cells = _cells(
+        unit_group[kept_units],
+        never,
+        n_periods_used,
+        control,
+        anticipation,
+        base_period,
+        periods,
+    )
+    if not data.cells:
+        raise DesignError("no group-time cell has both treated and comparison units")
+    return data
+
+
+def _panel_arrays(
+    panel: Panel,
+    periods: np.ndarray,
+    never: int,
+    unit_group: np.ndarray,
+    kept_units: np.ndarray,
+    keep_rows: np.ndarray,
+    n_periods: int,
+    X_rows: np.ndarray | None,
+    weights_rows: np.ndarray,
+    cluster_rows: np.ndarray | None,
+    row_unit: np.ndarray,
+) -> StaggeredData:
+    n = len(kept_units)
+    y = _column(panel, panel.outcome).astype(float)
+    if not keep_rows.all():
+        y = y[keep_rows]
+    y = y.reshape(n, n_periods)
+    groups = unit_group[kept_units]
+    order = np.argsort(groups, kind="stable")
+    y_by_period = np.ascontiguousarray(y[order].T)
+
+    def per_unit(values: np.ndarray, what: str) -> np.ndarray:
+        v = values[keep_rows] if not keep_rows.all() else values
+        v = v.reshape(n, n_periods, *v.shape[1:])
+        first = v[:, 0]
+        if values is not constant and not np.array_equal(
+            v, np.broadcast_to(first[:, None], v.shape)
+        ):
+            warn(
+                f"{what} vary over time within units; the staggered estimator uses each "
+                "unit's values in its first observed period",
+                DesignWarning,
+            )
+        return first[order]
+
+    constant = weights_rows if panel.weights is None else None
+    unit_weight = per_unit(weights_rows, f"weights {panel.weights!r}")
+    X = per_unit(X_rows, f"covariates {list(panel.covariates)}") if X_rows is not None else None
+    clusters = None
+    n_clusters = n
+    if cluster_rows is not None:
+        c = cluster_rows[keep_rows] if not keep_rows.all() else cluster_rows
+        c = c.reshape(n, n_periods)
+        if not np.all(c == c[:, :1]):
+            raise DesignError(
+                f"cluster column {panel.cluster!r} varies over time within units; "
+                "clusters must contain whole units"
+            )
+        clusters = pd.factorize(c[:, 0][order], sort=True)[0]
+        n_clusters = int(clusters.max()) + 1
+    return StaggeredData(
+        kind="panel",
+        periods=periods,
+        cells=[],
+        never=never,
+        obs_group=groups[order],
+        obs_weight=unit_weight,
+        clusters=clusters,
+        n_rows=int(keep_rows.sum()),
+        n_units=n,
+        n_clusters=n_clusters,
+        covariate_names=[],
+        n_dropped_units=0,
+        cohort_sizes={},
+        X=X,
+        y_by_period=y_by_period,
+        unit_weight=unit_weight,
+    )
+
+
+def _rcs_arrays(
+    panel: Panel,
+    periods: np.ndarray,
+    never: int,
+    unit_group: np.ndarray,
+    keep_rows: np.ndarray,
+    X_rows: np.ndarray | None,
+    weights_rows: np.ndarray,
+    cluster_rows: np.ndarray | None,
+    row_unit: np.ndarray,
+    row_period: np.ndarray,
+) -> StaggeredData:
+    rows = np.flatnonzero(keep_rows)
+    group_of_row = unit_group[row_unit[rows]]
+    key = row_period[rows] * (never + 1) + group_of_row
+    order = np.argsort(key, kind="stable")
+    rows = rows[order]
+    key = key[order]
+    y = _column(panel, panel.outcome).astype(float)[rows]
+    w = weights_rows[rows]
+    X = X_rows[rows] if X_rows is not None else None
+    units = row_unit[rows]
+    if panel.is_repeated_cross_section:
+        kind = "repeated_cross_section"
+        obs_of_row = np.arange(len(rows))
+        obs_group = unit_group[units]
+        obs_weight = w
+        cl = cluster_rows[rows] if cluster_rows is not None else units
+        clusters = pd.factorize(cl, sort=True)[0]
+    else:
+        kind = "unbalanced_panel"
+        obs_of_row, uniq = pd.factorize(units, sort=True)
+        obs_group = unit_group[uniq]
+        obs_weight = np.bincount(obs_of_row, weights=w) / np.bincount(obs_of_row)
+        clusters = None
+        if cluster_rows is not None:
+            cl = cluster_rows[rows]
+            first = np.zeros(len(uniq), dtype=np.int64)
+            first[obs_of_row] = cl
+            if not np.all(cl == first[obs_of_row]):
+                raise DesignError(
+                    f"cluster column {panel.cluster!r} varies over time within units; "
+                    "clusters must contain whole units"
+                )
+            clusters = pd.factorize(first, sort=True)[0]
+    n_clusters = int(clusters.max()) + 1 if clusters is not None else len(obs_group)
+    return StaggeredData(
+        kind=kind,
+        periods=periods,
+        cells=[],
+        never=never,
+        obs_group=obs_group,
+        obs_weight=obs_weight,
+        clusters=clusters,
+        n_rows=len(rows),
+        n_units=len(np.unique(units)),
+        n_clusters=n_clusters,
+        covariate_names=[],
+        n_dropped_units=0,
+        cohort_sizes={},
+        X=X,
+        y=y,
+        row_weight=w,
+        row_key=key,
+        obs_of_row=obs_of_row,
+    )
+
+
+def _cells(
+    groups: np.ndarray,
+    never: int,
+    n_periods: int,
+    control: str,
+    anticipation: int,
+    base_period: str,
+    periods: np.ndarray,
+) -> list[Cell]:
+    """Enumerate the group-time cells with their base periods and comparison groups."""
+    sorted_groups = np.sort(groups)
+    counts = {int(g): int(c) for g, c in zip(*np.unique(groups, return_counts=True), strict=True)}
+
+    def lo(g: int) -> int:
+        return int(np.searchsorted(sorted_groups, g, side="left"))
+
+    def hi(g: int) -> int:
+        return int(np.searchsorted(sorted_groups, g, side="right"))
+
+    n = len(groups)
+    cohorts = [g for g in sorted(counts) if g != never]
+    cells = []
+    first_t = 1 if base_period == "varying" else 0
+    for g in cohorts:
+        if g >= n_periods:
+            continue
+        for t in range(first_t, n_periods):
+            post = g <= t
+            base = g - 1 - anticipation if (post or base_period == "universal") else t - 1
+            reference = base_period == "universal" and t == base
+            if control == "never_treated":
+                threshold = never - 1
+            else:
+                threshold = max(t, base) + anticipation
+            start = lo(threshold + 1)
+            if g > threshold:
+                controls = ((start, lo(g)), (hi(g), n))
+            else:
+                controls = ((start, n),)
+            controls = tuple((a, b) for a, b in controls if b > a)
+            n_control = sum(b - a for a, b in controls)
+            if n_control == 0 and not reference:
+                warn(
+                    f"skipped ATT({period_label(periods[g])},{period_label(periods[t])}): no "
+                    "comparison units are left (not yet treated) in that period",
+                    DesignWarning,
+                )
+                continue
+            cells.append(
+                Cell(
+                    group=g,
+                    time=t,
+                    base=base,
+                    reference=reference,
+                    threshold=threshold,
+                    treated=(lo(g), hi(g)),
+                    controls=controls,
+                    n_treated=counts[g],
+                    n_control=n_control,
+                )
+            )
+    return cells

@@ -1,0 +1,250 @@
+"""The two-way fixed effects event study (dynamic regression with leads and lags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from impact._defaults import ALPHA
+from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.exceptions import DesignError
+from impact.inference.regression import within_regression
+from impact.registry import register
+from impact.result import ImpactResult, effect_row
+
+if TYPE_CHECKING:
+    from impact.data import Panel
+
+__all__ = ["EventStudy"]
+
+
+@register("event_study")
+@dataclass(frozen=True, kw_only=True)
+class EventStudy(Estimator):
+    """Two-way fixed effects event study: leads and lags of adoption.
+
+    Fits ``y_it = a_i + l_t + sum_e b_e 1{t - g_i = e} + X_it c + e_it`` by least
+    squares, with unit effects ``a_i`` absorbed by demeaning, period effects ``l_t``
+    and one indicator per event time ``e`` (periods since the unit's adoption ``g_i``)
+    except the reference period. Never-treated units have no event-time indicators.
+    Standard errors are cluster-robust (see :mod:`impact.inference.regression`).
+
+    When is it biased? The coefficients ``b_e`` are unbiased for the average effect
+    ``e`` periods after adoption only if that effect is the same in every cohort.
+    With staggered adoption and effects that differ across cohorts, each ``b_e`` is a
+    weighted mix of effects at *other* event times and of other cohorts, with weights
+    that can be negative (Sun and Abraham 2021): already-treated units serve as
+    comparisons, and even the leads can show spurious pre-trends. Binning the
+    endpoints also assumes the effect is constant beyond them. Use
+    :class:`~impact.estimators.StaggeredDiD` and its ``aggregate("dynamic")`` for
+    heterogeneity-robust event-study estimates; this estimator remains useful as
+    the conventional benchmark and with a single adoption date.
+
+    Parameters
+    ----------
+    leads, lags : int, optional
+        Event times kept separately: ``-leads`` to ``lags``. With ``bin_endpoints``
+        (the default) earlier and later event times are pooled into the endpoint
+        indicators; otherwise those observations are dropped. ``None`` keeps every
+        observed event time.
+    reference : int, default -1
+        Event time whose indicator is omitted (the normalisation ``b_ref = 0``).
+    bin_endpoints : bool, default True
+        Pool event times beyond ``-leads`` and ``lags`` into the endpoints.
+    inference : {"cr1", "hc1", "iid"}, default "cr1"
+        Covariance estimator; ``"cr1"`` clusters by the Panel's cluster (units by
+        default) with t(G-1) intervals.
+    alpha : float, default 0.05
+        Intervals have coverage ``1 - alpha``.
+
+    Notes
+    -----
+    ``effects`` holds one row per event time (``term`` like ``"event_time=2"``, with
+    the reference period as a zero row with a missing standard error) and the
+    overall ``att``: the average of the post-adoption coefficients (event times
+    ``0`` to ``lags``). ``diagnostics["pretrend_test"]`` is the joint Wald (F) test
+    that all lead coefficients are zero.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import impact
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"u": np.repeat(np.arange(40), 6), "t": np.tile(np.arange(6), 40)})
+    >>> df["d"] = ((df.u < 20) & (df.t >= 3)).astype(int)
+    >>> df["y"] = df.u + df.t + 2.0 * df.d + rng.normal(0, 0.01, len(df))
+    >>> panel = impact.Panel.from_frame(df, unit="u", time="t", outcome="y", treated="d")
+    >>> result = impact.EventStudy().fit(panel)
+    >>> round(result.att.estimate, 2)
+    2.0
+    """
+
+    leads: int | None = None
+    lags: int | None = None
+    reference: int = -1
+    bin_endpoints: bool = True
+    inference: Literal["cr1", "hc1", "iid"] = "cr1"
+    alpha: float = ALPHA
+
+    def __post_init__(self) -> None:
+        check_choice("inference", self.inference, ("cr1", "hc1", "iid"))
+        check_alpha(self.alpha)
+        for name in ("leads", "lags"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int | np.integer) or value < 0):
+                raise DesignError(f"{name}={value!r} must be a non-negative integer or None")
+        if not isinstance(self.reference, int | np.integer) or self.reference >= 0:
+            raise DesignError(
+                f"reference={self.reference!r} must be a negative event time (e.g. -1)"
+            )
+        if self.leads is not None and -self.leads > self.reference:
+            raise DesignError(
+                f"reference={self.reference} lies outside the leads kept (leads={self.leads})"
+            )
+
+    def fit(self, panel: Panel) -> ImpactResult:
+        """Fit the event-study regression on ``panel``.
+
+        Parameters
+        ----------
+        panel : Panel
+            Panel or repeated cross-section with absorbing treatment.
+
+        Returns
+        -------
+        ImpactResult
+            One row per event time plus the overall ``att``; the joint pre-trend test
+            in ``diagnostics["pretrend_test"]``.
+
+        Raises
+        ------
+        DesignError
+            For a cross-section or no treated units.
+        """
+        if panel.is_cross_section:
+            raise DesignError("an event study needs several periods; the Panel holds one")
+        if len(panel.treated_units) == 0:
+            raise DesignError(f"no unit is ever treated in {panel.treated!r}; nothing to estimate")
+        frame = panel._frame
+        periods = panel.periods.to_numpy()
+        tpos = np.searchsorted(periods, frame[panel.time].to_numpy())
+        cohort = frame[panel.unit].map(panel._cohort).to_numpy()
+        treated_unit = ~pd.isna(cohort)
+        gpos = np.full(len(frame), -1)
+        gpos[treated_unit] = np.searchsorted(periods, cohort[treated_unit])
+        event = np.where(treated_unit, tpos - gpos, 0)
+        lo = int(event[treated_unit].min()) if self.leads is None else -int(self.leads)
+        hi = int(event[treated_unit].max()) if self.lags is None else int(self.lags)
+        keep = np.ones(len(frame), dtype=bool)
+        binned = event.copy()
+        if self.bin_endpoints:
+            binned = np.clip(event, lo, hi)
+        else:
+            keep = ~treated_unit | ((event >= lo) & (event <= hi))
+        levels = [e for e in range(lo, hi + 1) if e != self.reference]
+        present = set(np.unique(binned[treated_unit & keep]).tolist())
+        levels = [e for e in levels if e in present]
+        if not any(e >= 0 for e in levels):
+            raise DesignError("no post-adoption event time is observed; nothing to estimate")
+        rows = np.flatnonzero(keep)
+        sub_event, sub_treated = binned[rows], treated_unit[rows]
+        names = [f"event_time={e}" for e in levels]
+        D = np.column_stack([(sub_treated & (sub_event == e)).astype(float) for e in levels])
+        period_codes = tpos[rows]
+        n_periods = int(period_codes.max()) + 1
+        dummies = np.zeros((len(rows), n_periods - 1))
+        later = period_codes > 0
+        dummies[np.flatnonzero(later), period_codes[later] - 1] = 1.0
+        covariates = panel.covariate_matrix().to_numpy(dtype=float)[rows]
+        X = np.column_stack([D, covariates, dummies])
+        all_names = [
+            *names,
+            *panel.covariate_matrix().columns,
+            *(f"period[{periods[p]}]" for p in range(1, n_periods)),
+        ]
+        unit_codes = pd.factorize(frame[panel.unit].to_numpy()[rows], sort=True)[0]
+        cluster_codes = (
+            pd.factorize(frame[panel.cluster].to_numpy()[rows], sort=True)[0]
+            if panel.cluster
+            else unit_codes
+        )
+        weights = frame[panel.weights].to_numpy(dtype=float)[rows] if panel.weights else None
+        fit = within_regression(
+            frame[panel.outcome].to_numpy(dtype=float)[rows],
+            X,
+            all_names,
+            unit_codes=unit_codes,
+            cluster_codes=cluster_codes,
+            weights=weights,
+            inference=self.inference,
+            keep_first=0,
+        )
+        estimated = [n for n in names if n in fit.params.index]
+        records = []
+        for e in range(lo, hi + 1):
+            name = f"event_time={e}"
+            if e == self.reference:
+                record = effect_row(name, 0.0, float("nan"), alpha=self.alpha)
+            elif name in estimated:
+                record = effect_row(
+                    name,
+                    fit.params[name],
+                    fit.std_error(name),
+                    df=fit.df_inference,
+                    alpha=self.alpha,
+                )
+            else:
+                continue
+            record["event_time"] = e
+            record["binned"] = bool(
+                self.bin_endpoints
+                and ((e == lo and self.leads is not None) or (e == hi and self.lags is not None))
+            )
+            records.append(record)
+        post = [n for n in estimated if int(n.split("=")[1]) >= 0]
+        if not post:
+            raise DesignError("every post-adoption indicator is collinear; nothing to estimate")
+        weights_post = np.full(len(post), 1.0 / len(post))
+        cov_post = fit.cov.loc[post, post].to_numpy()
+        att = float(weights_post @ fit.params[post].to_numpy())
+        att_se = float(np.sqrt(weights_post @ cov_post @ weights_post))
+        overall = effect_row("att", att, att_se, df=fit.df_inference, alpha=self.alpha)
+        records.append(overall)
+        settings = {
+            **self.get_params(),
+            "event_window": (lo, hi),
+            "cluster": (panel.cluster or panel.unit) if self.inference == "cr1" else None,
+            "df_inference": fit.df_inference,
+            "dropped_terms": fit.dropped,
+        }
+        return ImpactResult(
+            estimator=self.name,
+            effects=pd.DataFrame(records),
+            settings=settings,
+            diagnostics={"pretrend_test": _pretrend(fit, estimated, fit.df_inference)},
+            n_obs=fit.n_obs,
+            n_units=len(np.unique(unit_codes)),
+            n_clusters=fit.n_clusters,
+        )
+
+
+def _pretrend(fit, estimated: list[str], df: float) -> pd.DataFrame:
+    """Joint Wald F-test that every lead coefficient is zero."""
+    leads = [n for n in estimated if int(n.split("=")[1]) < 0]
+    out = {"statistic": np.nan, "df": len(leads), "df_denominator": df, "p_value": np.nan}
+    if leads:
+        b = fit.params[leads].to_numpy()
+        v = fit.cov.loc[leads, leads].to_numpy()
+        wald = float(b @ np.linalg.solve(v, b))
+        f_stat = wald / len(leads)
+        out["statistic"] = f_stat
+        out["p_value"] = float(
+            stats.f.sf(f_stat, len(leads), df)
+            if np.isfinite(df)
+            else stats.chi2.sf(wald, len(leads))
+        )
+    return pd.DataFrame([out])

@@ -1,0 +1,441 @@
+"""Staggered adoption: the Callaway and Sant'Anna (2021) group-time ATT estimator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from threadpoolctl import threadpool_limits
+
+from impact._defaults import ALPHA
+from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.estimators._drdid import (
+    PanelComparison,
+    PropensityFit,
+    fit_logit,
+    rcs_att,
+    rcs_att_nocov,
+)
+from impact.estimators._staggered_data import Cell, StaggeredData, prepare
+from impact.estimators.staggered_result import GroupTimeEffects, StaggeredResult
+from impact.exceptions import DesignError, DesignWarning, EstimationError, warn
+from impact.registry import register
+
+if TYPE_CHECKING:
+    from impact.data import Panel
+
+__all__ = ["StaggeredDiD"]
+
+_OVERLAP_LIMIT = 0.999
+_TINY = np.sqrt(np.finfo(float).eps) * 10
+
+
+@register("staggered_did")
+@dataclass(frozen=True, kw_only=True)
+class StaggeredDiD(Estimator):
+    """Group-time average treatment effects under staggered adoption.
+
+    The estimator of Callaway and Sant'Anna (2021), as R ``did``'s ``att_gt``. Units
+    are grouped into cohorts by their first treated period ``g``. For each cohort and
+    period ``t`` it estimates ATT(g,t), the average effect in period ``t`` on the
+    units first treated in ``g``, by a two-group, two-period comparison of cohort
+    ``g`` with a comparison group that is not (yet) treated, between ``t`` and a base
+    period before adoption. Already-treated units are never used as comparisons, so
+    effects that change over time do not bias the estimates (unlike a two-way fixed
+    effects regression). Summaries by cohort, period and event time come from
+    :meth:`StaggeredResult.aggregate`.
+
+    Parameters
+    ----------
+    control : {"never_treated", "not_yet_treated"}, default "never_treated"
+        Comparison group: units never treated in the data, or also units whose
+        treatment starts after ``max(t, base period) + anticipation``.
+    method : {"dr", "ipw", "reg"}, default "dr"
+        Two-period estimator (Sant'Anna and Zhao 2020): doubly robust, normalised
+        inverse probability weighting, or outcome regression. Without covariates
+        all three give the same numbers.
+    anticipation : int, default 0
+        Periods before adoption in which units may already react; the base period
+        moves back by as many periods.
+    base_period : {"varying", "universal"}, default "varying"
+        ``"varying"``: pre-treatment ATT(g,t) compare ``t`` with ``t - 1`` (short
+        differences); post-treatment cells use ``g - 1 - anticipation``.
+        ``"universal"``: every cell uses ``g - 1 - anticipation``, whose own cell is
+        reported as zero.
+    bootstrap : bool, default False
+        Replace analytic standard errors with the multiplier bootstrap and add
+        uniform (simultaneous) confidence bands ``cband_lower``/``cband_upper``.
+    n_boot : int, default 999
+        Bootstrap draws.
+    seed : int, numpy.random.Generator or None
+        Source of the bootstrap multipliers.
+    alpha : float, default 0.05
+        Intervals have coverage ``1 - alpha``.
+
+    Notes
+    -----
+    *Data.* Balanced panels use each unit's outcome change. Unbalanced panels and
+    repeated cross-sections (pupil-level rows nested in schools, a new cohort of
+    pupils each year) use the repeated cross-section estimators on the rows observed
+    in the two periods, with influence functions summed by unit for an unbalanced
+    panel (R ``did``'s ``panel = FALSE`` and ``allow_unbalanced_panel = TRUE``).
+    Covariates are taken as time-invariant, as in R ``did``: for panel data each
+    unit's first observed values are used (a warning says when they vary).
+    Sampling weights come from the Panel (a unit's first weight for panel data).
+
+    *Inference.* Standard errors come from the influence functions, clustered by
+    the Panel's cluster column (by unit when it has none):
+    ``sum_c S_c**2 / n**2`` with ``S_c`` the sum of the influence function over
+    cluster ``c``. With one row per unit this is R ``did``'s analytic standard error.
+    Intervals are normal. ``diagnostics["pretrend_test"]`` holds the Wald test that
+    all pre-treatment ATT(g,t) are zero, as R ``did``.
+
+    *Design problems.* Units already treated in the first period (plus
+    anticipation) have no pre-period: they are dropped with a
+    :class:`~impact.exceptions.DesignWarning`. With ``"never_treated"`` and no
+    never-treated unit a :class:`~impact.exceptions.DesignError` is raised; with
+    ``"not_yet_treated"`` and no never-treated unit, the last cohort serves as the
+    comparison group and periods from its adoption on are dropped, as R ``did``. A
+    cell whose propensity score predicts treatment almost perfectly (above 0.999)
+    or whose outcome regression is singular is skipped with a warning.
+
+    References
+    ----------
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with
+    multiple time periods. Journal of Econometrics 225(2), 200-230.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import impact
+    >>> rng = np.random.default_rng(0)
+    >>> units, years = np.arange(60), np.arange(2001, 2007)
+    >>> df = pd.DataFrame({"school": np.repeat(units, 6), "year": np.tile(years, 60)})
+    >>> first = np.select([df.school < 20, df.school < 40], [2003, 2005], 0)
+    >>> df["cohort"] = first
+    >>> df["score"] = (df.school % 7 + 0.3 * (df.year - 2000)
+    ...                + 1.0 * ((first > 0) & (df.year >= first))
+    ...                + rng.normal(0, 0.01, len(df)))
+    >>> panel = impact.Panel.from_frame(df, unit="school", time="year", outcome="score",
+    ...                                 cohort="cohort")
+    >>> result = impact.StaggeredDiD().fit(panel)
+    >>> round(result.att.estimate, 2)
+    1.0
+    >>> result.aggregate("dynamic").effects["term"].tolist()[:2]
+    ['event_time=-3', 'event_time=-2']
+    """
+
+    control: Literal["never_treated", "not_yet_treated"] = "never_treated"
+    method: Literal["dr", "ipw", "reg"] = "dr"
+    anticipation: int = 0
+    base_period: Literal["varying", "universal"] = "varying"
+    bootstrap: bool = False
+    n_boot: int = 999
+    seed: int | np.random.Generator | None = None
+    alpha: float = ALPHA
+
+    def __post_init__(self) -> None:
+        check_choice("control", self.control, ("never_treated", "not_yet_treated"))
+        check_choice("method", self.method, ("dr", "ipw", "reg"))
+        check_choice("base_period", self.base_period, ("varying", "universal"))
+        check_alpha(self.alpha)
+        if not isinstance(self.anticipation, int | np.integer) or self.anticipation < 0:
+            raise DesignError(
+                f"anticipation={self.anticipation!r} must be a non-negative whole number of periods"
+            )
+        if not isinstance(self.n_boot, int | np.integer) or self.n_boot < 2:
+            raise DesignError(f"n_boot={self.n_boot!r} must be an integer of at least 2")
+        if not isinstance(self.bootstrap, bool | np.bool_):
+            raise DesignError(f"bootstrap={self.bootstrap!r} must be True or False")
+
+    def fit(self, panel: Panel) -> StaggeredResult:
+        """Estimate every group-time ATT on ``panel``.
+
+        Parameters
+        ----------
+        panel : Panel
+            Panel or repeated cross-section with staggered (or single) adoption.
+
+        Returns
+        -------
+        StaggeredResult
+            ``effects``: one row per ATT(g,t), then the overall ``att`` (the simple
+            aggregation). ``diagnostics["pretrend_test"]``: the Wald pre-test;
+            ``diagnostics["cohorts"]``: units per cohort.
+
+        Raises
+        ------
+        DesignError
+            For a cross-section, no treated units, no comparison units, or a cohort
+            of a single unit with covariates.
+        """
+        # the products here are tall and thin: BLAS threads only add contention
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(panel)
+
+    def _fit(self, panel: Panel) -> StaggeredResult:
+        data = prepare(
+            panel,
+            control=self.control,
+            anticipation=int(self.anticipation),
+            base_period=self.base_period,
+            use_covariates=True,
+        )
+        att, influence, cells = _estimate_cells(data, self.method)
+        rng = np.random.default_rng(self.seed)
+        boot_seed = int(rng.integers(0, 2**63 - 1)) if self.bootstrap else None
+        gt = GroupTimeEffects(
+            group=np.array([c.group for c in cells], dtype=np.int64),
+            time=np.array([c.time for c in cells], dtype=np.int64),
+            event_time=np.array([c.time - c.group for c in cells], dtype=np.int64),
+            att=att,
+            influence=influence,
+            obs_group=data.obs_group,
+            obs_weight=data.obs_weight,
+            clusters=data.clusters,
+            periods=data.periods,
+            alpha=self.alpha,
+            bootstrap=bool(self.bootstrap),
+            n_boot=int(self.n_boot),
+            boot_seed=boot_seed,
+        )
+        se, crit = gt.inference(influence)
+        is_ref = np.array([c.reference for c in cells], dtype=bool)
+        se = np.where(is_ref, np.nan, se)
+        zcrit = float(stats.norm.ppf(1 - self.alpha / 2))
+        rows = []
+        for k, cell in enumerate(cells):
+            g_label, t_label = gt.label(cell.group), gt.label(cell.time)
+            est, s = float(att[k]), float(se[k])
+            p = float(2 * stats.norm.sf(abs(est) / s)) if np.isfinite(s) and s > 0 else np.nan
+            row = {
+                "term": f"ATT({g_label},{t_label})",
+                "estimate": est,
+                "std_error": s,
+                "ci_lower": est - zcrit * s,
+                "ci_upper": est + zcrit * s,
+                "p_value": p,
+                "group": g_label,
+                "time": t_label,
+                "event_time": cell.time - cell.group,
+                "base_period": gt.label(cell.base),
+                "post": cell.time >= cell.group,
+                "n_treated": cell.n_treated,
+                "n_control": cell.n_control,
+            }
+            if crit is not None:
+                row["cband_lower"] = est - crit * s
+                row["cband_upper"] = est + crit * s
+            rows.append(row)
+        diagnostics = {
+            "pretrend_test": _pretest(gt, se, is_ref),
+            "cohorts": data.cohort_table(),
+        }
+        settings = {
+            **self.get_params(),
+            "data": data.kind,
+            "cluster": panel.cluster or panel.unit,
+            "covariates": tuple(data.covariate_names),
+            "dropped_units": data.n_dropped_units,
+            "skipped_cells": tuple(data.skipped),
+        }
+        if crit is not None:
+            settings["uniform_crit_value"] = crit
+        partial = StaggeredResult(
+            group_time=gt,
+            estimator=self.name,
+            effects=pd.DataFrame(rows),
+            settings=settings,
+            diagnostics=diagnostics,
+            n_obs=data.n_rows,
+            n_units=data.n_units,
+            n_clusters=data.n_clusters,
+        )
+        simple = partial.aggregate("simple").effects
+        simple_row = simple.loc[simple["term"] == "att"].iloc[0].to_dict()
+        effects = pd.DataFrame([*rows, simple_row])
+        return StaggeredResult(
+            group_time=gt,
+            estimator=self.name,
+            effects=effects,
+            settings=settings,
+            diagnostics=diagnostics,
+            n_obs=data.n_rows,
+            n_units=data.n_units,
+            n_clusters=data.n_clusters,
+        )
+
+
+def _pretest(gt: GroupTimeEffects, se: np.ndarray, is_ref: np.ndarray) -> pd.DataFrame:
+    """Wald test that every pre-treatment ATT(g,t) is zero (R ``did``'s pre-test)."""
+    pre = np.flatnonzero((gt.group > gt.time) & np.isfinite(se) & ~is_ref)
+    out = {"statistic": np.nan, "df": len(pre), "p_value": np.nan, "note": ""}
+    if len(pre) == 0:
+        out["note"] = "no pre-treatment cells to test"
+        return pd.DataFrame([out])
+    sub = gt.covariance(pre)
+    if 1.0 / np.linalg.cond(sub, 1) <= np.finfo(float).eps:
+        out["note"] = "singular covariance of the pre-treatment cells"
+        return pd.DataFrame([out])
+    a = gt.att[pre]
+    w = float(a @ np.linalg.solve(sub, a))
+    out.update(statistic=w, p_value=float(stats.chi2.sf(w, len(pre))))
+    return pd.DataFrame([out])
+
+
+def _estimate_cells(data: StaggeredData, method: str) -> tuple[np.ndarray, np.ndarray, list[Cell]]:
+    """ATT and influence function of every cell (one influence column per cell)."""
+    cells = [c for c in data.cells]
+    n = data.n_obs_units
+    influence = np.zeros((n, len(cells)), order="F")
+    att = np.zeros(len(cells))
+    kept = np.ones(len(cells), dtype=bool)
+    ps_cache: dict = {}
+    or_cache: dict = {}
+    for k, cell in enumerate(cells):
+        if cell.reference:
+            continue
+        try:
+            if data.kind == "panel":
+                att[k] = _panel_cell(data, cell, method, influence[:, k], ps_cache, or_cache)
+            else:
+                att[k] = _rcs_cell(data, cell, method, influence[:, k])
+        except _SkipCell as skip:
+            warn(str(skip), DesignWarning)
+            data.skipped.append(f"ATT({data.label(cell.group)},{data.label(cell.time)})")
+            kept[k] = False
+        except EstimationError as err:
+            warn(
+                f"skipped ATT({data.label(cell.group)},{data.label(cell.time)}): {err}",
+                DesignWarning,
+            )
+            data.skipped.append(f"ATT({data.label(cell.group)},{data.label(cell.time)})")
+            kept[k] = False
+    if not kept.any():
+        raise DesignError("no group-time cell could be estimated; see the warnings")
+    if kept.all():
+        return att, influence, cells
+    cells = [c for c, keep in zip(cells, kept, strict=True) if keep]
+    return att[kept], np.asfortranarray(influence[:, kept]), cells
+
+
+class _SkipCell(Exception):
+    """A cell that cannot be estimated (reported as a warning)."""
+
+
+def _panel_cell(
+    data: StaggeredData,
+    cell: Cell,
+    method: str,
+    out: np.ndarray,
+    ps_cache: dict,
+    or_cache: dict,
+) -> float:
+    """One cell from balanced panel data; writes the influence column into ``out``."""
+    y = data.y_by_period
+    n = data.n_obs_units
+    tr = cell.treated
+    ctrl = cell.controls
+    if data.X is None:
+        # fast path: closed form without materialising the comparison sample
+        dyt = y[cell.time, tr[0] : tr[1]] - y[cell.base, tr[0] : tr[1]]
+        wt = data.unit_weight[tr[0] : tr[1]]
+        s1 = wt.sum()
+        mu1 = float(np.dot(wt, dyt) / s1)
+        dyc = [y[cell.time, a:b] - y[cell.base, a:b] for a, b in ctrl]
+        wc = [data.unit_weight[a:b] for a, b in ctrl]
+        s0 = sum(float(v.sum()) for v in wc)
+        mu0 = sum(float(np.dot(v, d)) for v, d in zip(wc, dyc, strict=True)) / s0
+        out[tr[0] : tr[1]] = n * wt * (dyt - mu1) / s1
+        for (a, b), v, d in zip(ctrl, wc, dyc, strict=True):
+            out[a:b] = -n * v * (d - mu0) / s0
+        return mu1 - mu0
+    key = (tr, ctrl)
+    comparison = ps_cache.get(key)
+    if comparison is None:
+        idx = np.concatenate([np.arange(tr[0], tr[1]), *(np.arange(a, b) for a, b in ctrl)])
+        d = np.zeros(len(idx), dtype=bool)
+        d[: tr[1] - tr[0]] = True
+        X, w = data.X[idx], data.unit_weight[idx]
+        ps = None
+        if method in ("dr", "ipw"):
+            ps = fit_logit(X, d.astype(float), w)
+            if ps.max_fitted >= _OVERLAP_LIMIT:
+                ps_cache[key] = ps
+                comparison = ps
+            else:
+                comparison = (idx, PanelComparison(d, X, w, method, ps=ps))
+        else:
+            comparison = (idx, PanelComparison(d, X, w, method))
+        ps_cache[key] = comparison
+    if isinstance(comparison, PropensityFit):
+        raise _SkipCell(
+            f"skipped ATT({data.label(cell.group)},{data.label(cell.time)}): the "
+            "propensity score predicts membership of the cohort almost perfectly "
+            f"(max {comparison.max_fitted:.4f}); the overlap condition fails. Use fewer or "
+            "coarser covariates"
+        )
+    idx, model = comparison
+    m = len(idx)
+    blocks = (tr, *ctrl)
+    dy = np.concatenate([y[cell.time, a:b] - y[cell.base, a:b] for a, b in blocks])
+    out_delta = None
+    if method in ("dr", "reg"):
+        coef = or_cache.get(ctrl)
+        if coef is None:
+            cidx = idx[m - sum(b - a for a, b in ctrl) :]
+            Xc, wc = data.X[cidx], data.unit_weight[cidx]
+            xtw = Xc.T * wc
+            try:
+                coef = np.linalg.solve(xtw @ Xc, xtw @ y[:, cidx].T)
+            except np.linalg.LinAlgError:
+                raise EstimationError(
+                    "the outcome regression on the comparison units is singular; drop "
+                    "or combine covariates"
+                ) from None
+            or_cache[ctrl] = coef
+        out_delta = model.X @ (coef[:, cell.time] - coef[:, cell.base])
+    estimate, phi = model.att(dy, out_delta)
+    phi *= n / m
+    start = 0
+    for a, b in blocks:
+        out[a:b] = phi[start : start + b - a]
+        start += b - a
+    return estimate
+
+
+def _rcs_cell(data: StaggeredData, cell: Cell, method: str, out: np.ndarray) -> float:
+    """One cell from repeated cross-sections or an unbalanced panel."""
+    idx_t, d_t = data.rows_for(cell.time, cell)
+    idx_b, d_b = data.rows_for(cell.base, cell)
+    label = f"ATT({data.label(cell.group)},{data.label(cell.time)})"
+    if not d_t.any() or not d_b.any():
+        raise _SkipCell(f"skipped {label}: no treated observations in one of its two periods")
+    if d_t.all() or d_b.all():
+        raise _SkipCell(f"skipped {label}: no comparison observations in one of its periods")
+    idx = np.concatenate([idx_t, idx_b])
+    d = np.concatenate([d_t, d_b])
+    post = np.zeros(len(idx), dtype=bool)
+    post[: len(idx_t)] = True
+    y = data.y[idx]
+    w = data.row_weight[idx]
+    if data.X is None:
+        estimate, phi = rcs_att_nocov(y, d, post, w)
+    else:
+        X = data.X[idx]
+        if method in ("dr", "ipw"):
+            ps = fit_logit(X, d.astype(float), w)
+            if ps.max_fitted >= _OVERLAP_LIMIT:
+                raise _SkipCell(
+                    f"skipped {label}: the propensity score predicts membership of the "
+                    f"cohort almost perfectly (max {ps.max_fitted:.4f}); use fewer or "
+                    "coarser covariates"
+                )
+        estimate, phi = rcs_att(y, d, post, X, w, method)
+    m = len(idx)
+    n = data.n_obs_units
+    out[:] = np.bincount(data.obs_of_row[idx], weights=(n / m) * phi, minlength=n)
+    return float(estimate)
