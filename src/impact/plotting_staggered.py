@@ -60,7 +60,7 @@ def plot_event_study(result: ImpactResult, *, ax: Axes | None = None, **kwargs: 
     >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from impact.result import ImpactResult
-    >>> effects = pd.DataFrame({"term": ["event_time=-1", "event_time=0", "att"],
+    >>> effects = pd.DataFrame({"term": ["e=-1", "e=0", "att"],
     ...     "estimate": [0.0, 1.0, 1.0], "std_error": [float("nan"), 0.1, 0.1],
     ...     "ci_lower": [float("nan"), 0.8, 0.8], "ci_upper": [float("nan"), 1.2, 1.2],
     ...     "p_value": [float("nan"), 0.0, 0.0], "event_time": [-1, 0, None]})

@@ -15,6 +15,7 @@ from impact.exceptions import DesignError
 from impact.inference.regression import within_regression
 from impact.registry import register
 from impact.result import ImpactResult, effect_row
+from impact.terms import event_term
 
 if TYPE_CHECKING:
     from impact.data import Panel
@@ -63,7 +64,7 @@ class EventStudy(Estimator):
 
     Notes
     -----
-    ``effects`` holds one row per event time (``term`` like ``"event_time=2"``, with
+    ``effects`` holds one row per event time (``term`` like ``"e=2"``, with
     the reference period as a zero row with a missing standard error) and the
     overall ``att``: the average of the post-adoption coefficients (event times
     ``0`` to ``lags``). ``diagnostics["pretrend_test"]`` is the joint Wald (F) test
@@ -152,7 +153,7 @@ class EventStudy(Estimator):
             raise DesignError("no post-adoption event time is observed; nothing to estimate")
         rows = np.flatnonzero(keep)
         sub_event, sub_treated = binned[rows], treated_unit[rows]
-        names = [f"event_time={e}" for e in levels]
+        names = [event_term(e) for e in levels]
         D = np.column_stack([(sub_treated & (sub_event == e)).astype(float) for e in levels])
         period_codes = tpos[rows]
         n_periods = int(period_codes.max()) + 1
@@ -186,7 +187,7 @@ class EventStudy(Estimator):
         estimated = [n for n in names if n in fit.params.index]
         records = []
         for e in range(lo, hi + 1):
-            name = f"event_time={e}"
+            name = event_term(e)
             if e == self.reference:
                 record = effect_row(name, 0.0, float("nan"), alpha=self.alpha)
             elif name in estimated:

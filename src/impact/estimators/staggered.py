@@ -125,7 +125,7 @@ class StaggeredDiD(Estimator):
     >>> round(result.att.estimate, 2)
     1.0
     >>> result.aggregate("dynamic").effects["term"].tolist()[:2]
-    ['event_time=-3', 'event_time=-2']
+    ['e=-3', 'e=-2']
     """
 
     control: Literal["never_treated", "not_yet_treated"] = "never_treated"

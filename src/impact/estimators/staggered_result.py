@@ -43,6 +43,7 @@ from impact.inference.multiplier import (
     multiplier_bootstrap,
 )
 from impact.result import ImpactResult
+from impact.terms import calendar_term, event_term, group_term
 
 __all__ = ["AGGREGATIONS", "GroupTimeEffects", "StaggeredResult"]
 
@@ -313,9 +314,10 @@ class StaggeredResult(ImpactResult):
             else:
                 se, crit = np.array([gt.inference(psi)[0][0] for psi in psi_levels]), None
             column = {"dynamic": "event_time", "group": "group", "calendar": "time"}[kind]
+            name_of = {"dynamic": event_term, "group": group_term, "calendar": calendar_term}[kind]
             for i, level in enumerate(levels):
                 value = level if kind == "dynamic" else gt.label(level)
-                record = _row(f"{column}={value}", est_levels[i], se[i], zcrit)
+                record = _row(name_of(value), est_levels[i], se[i], zcrit)
                 record[column] = value
                 if crit is not None:
                     record["cband_lower"] = est_levels[i] - crit * se[i]

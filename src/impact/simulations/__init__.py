@@ -4,7 +4,7 @@
   outcome model, the effect and its profile, spillover, attrition), with presets;
 - :func:`simulate` draws a :class:`SimulatedPanel`: the Panel, the full data with the
   potential outcome ``y0`` and effect ``tau``, and the ``truth`` as a tidy table of
-  terms (see :mod:`impact.simulations.terms`);
+  terms (see :mod:`impact.terms`);
 - :func:`monte_carlo` fits estimators to many draws (serially, in local worker
   processes or on a Dask cluster, with identical results) and returns a
   :class:`ValidationReport` of bias, RMSE, coverage and rejection rates;
@@ -23,7 +23,7 @@ from impact.simulations.power import (
 )
 from impact.simulations.scenario import Scenario
 from impact.simulations.simulate import TRUTH_COLUMNS, SimulatedPanel, simulate
-from impact.simulations.terms import calendar_term, event_term, group_term, group_time_term
+from impact.terms import calendar_term, event_term, group_term, group_time_term
 
 __all__ = [
     "POWER_COLUMNS",

@@ -223,7 +223,7 @@ def monte_carlo(
         estimators' own intervals (set their ``alpha`` to match).
     terms : sequence of str, optional
         Score only these terms (default: every term an estimator reports that has a
-        truth, see :mod:`impact.simulations.terms`).
+        truth, see :mod:`impact.terms`).
     chunk_size : int, optional
         Replications per task; by default about four chunks per worker.
 

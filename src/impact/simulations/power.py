@@ -64,7 +64,7 @@ def _evaluate(
     if row.empty:
         raise DesignError(
             f"the estimator reported no term {term!r} with a truth in any replication "
-            f"({n_failed} failed); check the term name (see impact.simulations.terms)"
+            f"({n_failed} failed); check the term name (see impact.terms)"
         )
     row = row.iloc[0]
     reps = report.replications

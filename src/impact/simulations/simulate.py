@@ -20,7 +20,7 @@ from scipy.special import expit
 from impact.data import Panel
 from impact.exceptions import DesignError
 from impact.simulations.scenario import Scenario
-from impact.simulations.terms import calendar_term, event_term, group_term, group_time_term
+from impact.terms import calendar_term, event_term, group_term, group_time_term
 
 __all__ = ["TRUTH_COLUMNS", "SimulatedPanel", "simulate"]
 
@@ -104,7 +104,7 @@ class SimulatedPanel:
 
     @property
     def truth(self) -> pd.DataFrame:
-        """The true effects, one row per term (see :mod:`impact.simulations.terms`).
+        """The true effects, one row per term (see :mod:`impact.terms`).
 
         Columns ``term, truth, kind, group, time, event_time, n_obs``: ``kind`` is
         ``overall``, ``group_time``, ``event_time``, ``group``, ``calendar`` or

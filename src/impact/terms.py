@@ -1,4 +1,4 @@
-"""Names of the effect terms shared by the simulator's truth and the estimators' results.
+"""Names of the effect terms shared by the estimators' results and the simulator's truth.
 
 Scoring an estimator is a merge on ``term``, so the truth and the estimators spell
 terms the same way:
@@ -27,7 +27,12 @@ __all__ = ["calendar_term", "event_term", "group_term", "group_time_term"]
 
 
 def _label(value: object) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)  # type: ignore[arg-type]
+    """Integers print without a decimal point; other periods (dates) as they are."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() else str(value)
 
 
 def group_time_term(group: object, time: object) -> str:
