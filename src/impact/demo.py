@@ -226,6 +226,7 @@ class DemoDesign:
 DESIGNS: tuple[DemoDesign, ...] = (
     DemoDesign("naive before/after", before_after),
     DemoDesign("difference-in-differences", registered("did")),
+    DemoDesign("staggered DiD", registered("staggered_did")),
     DemoDesign("matched DiD", registered("matched_did")),
     DemoDesign("controlled ITS", registered("its", comparison=True)),
 )
@@ -311,7 +312,7 @@ def run_demo(
     --------
     >>> run = run_demo(None, seed=3)
     >>> run.table["design"].tolist()
-    ['naive before/after', 'difference-in-differences', 'matched DiD', 'controlled ITS']
+    ['naive before/after', 'difference-in-differences', "staggered DiD", 'matched DiD', 'controlled ITS']
     >>> naive = run.table.set_index("design").loc["naive before/after"]
     >>> bool(naive["estimate"] - run.truth > 3)  # four years of national rise
     True
@@ -402,6 +403,24 @@ def _estimates(run: DemoRun) -> Figure:
     return fig
 
 
+def _event_study(run: DemoRun) -> Figure:
+    import matplotlib.pyplot as plt
+
+    from impact.estimators.staggered_result import StaggeredResult
+    from impact.plotting_staggered import plot_event_study
+
+    staggered = [r for r in run.results.values() if isinstance(r, StaggeredResult)]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if staggered:
+        plot_event_study(staggered[0].aggregate("dynamic"), ax=ax)
+        ax.set_title("Effect by year of the programme (staggered DiD): it builds up")
+    else:
+        ax.text(0.5, 0.5, "no staggered design in this run", ha="center", va="center")
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
 def _balance(run: DemoRun) -> Figure:
     import matplotlib.pyplot as plt
 
@@ -431,6 +450,7 @@ FIGURES: tuple[DemoFigure, ...] = (
     DemoFigure("trends.png", _trends),
     DemoFigure("paths.png", _paths),
     DemoFigure("estimates.png", _estimates),
+    DemoFigure("event_study.png", _event_study),
     DemoFigure("balance.png", _balance),
 )
 """The figures the demo writes, in order. Add one entry to add a figure."""
