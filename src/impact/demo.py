@@ -311,8 +311,9 @@ def run_demo(
     Examples
     --------
     >>> run = run_demo(None, seed=3)
-    >>> run.table["design"].tolist()
-    ['naive before/after', 'difference-in-differences', 'staggered DiD', 'matched DiD', 'controlled ITS']
+    >>> run.table["design"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['naive before/after', 'difference-in-differences', 'staggered DiD',
+     'matched DiD', 'controlled ITS']
     >>> naive = run.table.set_index("design").loc["naive before/after"]
     >>> bool(naive["estimate"] - run.truth > 3)  # four years of national rise
     True
