@@ -48,6 +48,20 @@ def test_attainment_rose_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch
         assert (tmp_path / "tutorial-output" / name).stat().st_size > 1000
 
 
+def test_twfe_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    ns = runpy.run_path(str(TUTORIALS / "twfe_mislead.py"), run_name="__main__")
+    _assert_shown_output_is_printed(TUTORIALS / "twfe-mislead.md", capsys.readouterr().out)
+    truth = ns["truth"]["att"]
+    att = ns["staggered"].att
+    assert att.ci_lower <= truth <= att.ci_upper
+    assert ns["bacon"].twfe < truth / 2  # the static TWFE understates the build-up
+    # R did on mpdta: simple ATT -0.039951 (SE 0.012034)
+    assert ns["minimum_wage"].att.estimate == pytest.approx(-0.0399512751551763, abs=1e-6)
+    for name in ("bacon.png", "event-study.png"):
+        assert (tmp_path / "tutorial-output" / name).stat().st_size > 1000
+
+
 def test_every_snippet_section_exists():
     pages = list((ROOT / "docs").rglob("*.md"))
     found = 0
