@@ -24,6 +24,7 @@ from ._demo import demo
 from ._estimate import estimate
 from ._report import report
 from ._simulate import simulate
+from ._validate import validate
 
 __all__ = ["COMMANDS", "EXIT_DATA_ERROR", "main"]
 
@@ -69,6 +70,7 @@ Examples:
       --treated pilot --out report.html
   impact data mpdta --out mpdta.csv
   impact simulate examples/scenarios/small_pilot.toml --out pilot.csv
+  impact validate examples/scenarios/small_pilot.toml --designs did,its --reps 500
 Run 'impact COMMAND --help' for the options of each command.
 """,
 )
@@ -81,7 +83,7 @@ def main() -> None:
         matplotlib.use("Agg")  # figures go to files; never open a window
 
 
-COMMANDS: tuple[click.Command, ...] = (demo, estimate, simulate, report, data)
+COMMANDS: tuple[click.Command, ...] = (demo, estimate, simulate, validate, report, data)
 """The subcommands, in help order."""
 
 for _command in COMMANDS:
