@@ -71,6 +71,8 @@ Examples:
   impact data mpdta --out mpdta.csv
   impact simulate examples/scenarios/small_pilot.toml --out pilot.csv
   impact validate examples/scenarios/small_pilot.toml --designs did,its --reps 500
+  impact report --validation examples/scenarios/small_pilot.toml \\
+      --designs did --reps 500 --out validation.html
 Run 'impact COMMAND --help' for the options of each command.
 """,
 )
