@@ -269,3 +269,20 @@ def test_report_mode_errors_exit_2(runner, tmp_path, args, expected):
     result = runner.invoke(main, ["report", *args, "--out", str(tmp_path / "r.html")])
     _clean(result, 2)
     assert expected in result.output
+
+
+@pytest.mark.parametrize(
+    ("follow", "flag"), [("false", "--repeated-cross-section"), ("true", "--cluster unit")]
+)
+def test_simulate_names_the_estimate_command_for_pupils(runner, tmp_path, follow, flag):
+    path = tmp_path / "pupils.toml"
+    path.write_text(
+        f"n_units = 12\nn_periods = 4\nadoption_period = 3\npupils_per_unit = 5\n"
+        f"follow_pupils = {follow}\neffect = 1.0\nseed = 2\n"
+    )
+    result = runner.invoke(main, ["simulate", str(path), "--out", str(tmp_path / "p.csv")])
+    _clean(result, 0)
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("estimate with: ")]
+    assert flag in line
+    args = line.removeprefix("estimate with: impact ").split()
+    _clean(runner.invoke(main, args), 0)

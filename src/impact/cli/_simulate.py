@@ -90,7 +90,12 @@ def simulate(scenario_file: str, out: str, seed: int | None) -> None:
         f"true ATT {sim.true_att:.4g}"
     )
     click.echo(f"data written to {path}; truth to {truth}")
+    extra = ""
+    if panel.cluster:
+        extra += f" --cluster {panel.cluster}"
+    if panel.is_repeated_cross_section:
+        extra += " --repeated-cross-section"
     click.echo(
         f"estimate with: impact estimate {path} --unit {panel.unit} --time {panel.time} "
-        f"--outcome {panel.outcome} --treated treated"
+        f"--outcome {panel.outcome} --treated treated{extra}"
     )
