@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import numpy as np
+import pandas as pd
 
 from ._scenario import read_scenario
 
@@ -28,7 +29,7 @@ def truth_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}_truth.csv")
 
 
-def write_table(frame, path: Path) -> None:
+def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` as Parquet (``.parquet``) or CSV (anything else)."""
     from impact._optional import import_optional
 
