@@ -63,6 +63,47 @@ def test_scottish_schools_deterministic_and_known_truth():
     assert panel.is_balanced and len(panel.cohorts) == 1
 
 
+def test_scottish_schools_columns_and_potential_outcomes():
+    df = load_scottish_schools()
+    assert list(df.columns) == [
+        "school",
+        "local_authority",
+        "year",
+        "attainment",
+        "pilot",
+        "first_pilot_year",
+        "deprivation",
+        "true_effect",
+        "attainment_untreated",
+    ]
+    np.testing.assert_allclose(
+        df["attainment"], df["attainment_untreated"] + df["true_effect"], atol=1e-9
+    )
+    assert df["local_authority"].between(1, 32).all()
+    assert df.groupby("school")["local_authority"].nunique().eq(1).all()
+    assert df["deprivation"].between(0, 1).all()
+    # attainment is lower where deprivation is higher, and rises about a point a year
+    by_school = df.groupby("school")[["attainment", "deprivation"]].mean()
+    assert by_school.corr().iloc[0, 1] < -0.3
+    rise = df.groupby("year")["attainment_untreated"].mean().diff().dropna()
+    assert rise.mean() == pytest.approx(1.0, abs=0.15)
+
+
+def test_scottish_schools_is_the_simulator_draw():
+    from impact.datasets import scottish_schools_scenario
+    from impact.simulations import Scenario, simulate
+
+    scenario = scottish_schools_scenario()
+    preset = Scenario.scottish_schools()
+    assert (scenario.n_units, scenario.n_periods, scenario.n_treated) == (350, 8, 60)
+    assert (scenario.trend, scenario.adoption_period) == (preset.trend, preset.adoption_period)
+    sim = simulate(scenario, seed=np.random.default_rng(2026))
+    df = load_scottish_schools()
+    np.testing.assert_array_equal(df["attainment"], sim.data["y"])
+    np.testing.assert_array_equal(df["pilot"], sim.data["treated"])
+    assert sim.true_att == pytest.approx(df.loc[df.pilot == 1, "true_effect"].mean())
+
+
 def test_nile_matches_cobb_regimes():
     df = load_nile()
     assert len(df) == 100 and df["year"].dtype.kind == "i"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from impact.demo import simulate_scottish_schools
+from impact.datasets import load_scottish_schools
 
 
 @pytest.fixture
@@ -13,7 +13,7 @@ def runner() -> CliRunner:
 
 @pytest.fixture(scope="session")
 def schools_frame():
-    return simulate_scottish_schools(seed=11)
+    return load_scottish_schools(seed=11)
 
 
 @pytest.fixture

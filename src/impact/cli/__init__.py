@@ -1,10 +1,10 @@
 """The ``impact`` command line.
 
 Commands are click commands, each in its own module, listed in :data:`COMMANDS`;
-adding one (``simulate``, ``validate``) is one module and one entry there. Errors of the
-package (:class:`~impact.exceptions.ImpactError`: bad data, a design that does not fit)
-and missing optional dependencies print the message and exit with status 3; usage
-errors exit with 2, as click does.
+adding one is one module and one entry there. Errors of the package
+(:class:`~impact.exceptions.ImpactError`: bad data, a design that does not fit, a
+malformed scenario file) and missing optional dependencies print the message and exit
+with status 3; usage errors exit with 2, as click does.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from ._data import data
 from ._demo import demo
 from ._estimate import estimate
 from ._report import report
+from ._simulate import simulate
+from ._validate import validate
 
 __all__ = ["COMMANDS", "EXIT_DATA_ERROR", "main"]
 
@@ -67,6 +69,10 @@ Examples:
   impact report data.csv --unit school --time year --outcome score \\
       --treated pilot --out report.html
   impact data mpdta --out mpdta.csv
+  impact simulate examples/scenarios/small_pilot.toml --out pilot.csv
+  impact validate examples/scenarios/small_pilot.toml --designs did,its --reps 500
+  impact report --validation examples/scenarios/small_pilot.toml \\
+      --designs did --reps 500 --out validation.html
 Run 'impact COMMAND --help' for the options of each command.
 """,
 )
@@ -79,7 +85,7 @@ def main() -> None:
         matplotlib.use("Agg")  # figures go to files; never open a window
 
 
-COMMANDS: tuple[click.Command, ...] = (demo, estimate, report, data)
+COMMANDS: tuple[click.Command, ...] = (demo, estimate, simulate, validate, report, data)
 """The subcommands, in help order."""
 
 for _command in COMMANDS:

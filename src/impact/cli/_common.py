@@ -16,7 +16,14 @@ from impact.result import ImpactResult
 
 from ._io import read_table
 
-__all__ = ["EstimatorName", "data_options", "fit_from_options", "parse_params"]
+__all__ = [
+    "EstimatorName",
+    "build_estimator",
+    "data_options",
+    "fit_from_options",
+    "optional_data_options",
+    "parse_params",
+]
 
 
 class EstimatorName(click.ParamType):
@@ -83,76 +90,66 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
-    click.argument("data", type=click.Path(exists=True, dir_okay=False)),
-    click.option(
-        "--design",
-        type=EstimatorName(),
-        default="did",
-        show_default=True,
-        help="Registered estimator (see impact.available_estimators()).",
-    ),
-    click.option("--unit", required=True, help="Column identifying units (schools)."),
-    click.option("--time", required=True, help="Column of periods (years)."),
-    click.option("--outcome", required=True, help="Numeric outcome column."),
-    click.option("--treated", help="0/1 column: unit under the programme that period."),
-    click.option("--cohort", help="Column of each unit's first treated period (0 = never)."),
-    click.option(
-        "--covariates",
-        multiple=True,
-        help="Covariate column(s); repeat the option or separate with commas.",
-    ),
-    click.option("--cluster", help="Column of clusters for standard errors (default: unit)."),
-    click.option("--weights", help="Column of non-negative sampling weights."),
-    click.option(
-        "--dropna",
-        is_flag=True,
-        help="Drop rows whose outcome is missing (with a warning) instead of failing.",
-    ),
-    click.option(
-        "--repeated-cross-section",
-        "repeated_cross_section",
-        is_flag=True,
-        default=None,
-        help="Rows are individuals nested in units (pupils in schools), several per period.",
-    ),
-    click.option(
-        "--param",
-        "params",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Estimator hyperparameter, repeatable (e.g. --param inference=hc1).",
-    ),
-]
+def _options(required: bool) -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    return [
+        click.argument("data", required=required, type=click.Path(exists=True, dir_okay=False)),
+        click.option(
+            "--design",
+            type=EstimatorName(),
+            default="did",
+            show_default=True,
+            help="Registered estimator (see impact.available_estimators()).",
+        ),
+        click.option("--unit", required=required, help="Column identifying units (schools)."),
+        click.option("--time", required=required, help="Column of periods (years)."),
+        click.option("--outcome", required=required, help="Numeric outcome column."),
+        click.option("--treated", help="0/1 column: unit under the programme that period."),
+        click.option("--cohort", help="Column of each unit's first treated period (0 = never)."),
+        click.option(
+            "--covariates",
+            multiple=True,
+            help="Covariate column(s); repeat the option or separate with commas.",
+        ),
+        click.option("--cluster", help="Column of clusters for standard errors (default: unit)."),
+        click.option("--weights", help="Column of non-negative sampling weights."),
+        click.option(
+            "--dropna",
+            is_flag=True,
+            help="Drop rows whose outcome is missing (with a warning) instead of failing.",
+        ),
+        click.option(
+            "--repeated-cross-section",
+            "repeated_cross_section",
+            is_flag=True,
+            default=None,
+            help="Rows are individuals nested in units (pupils in schools), several per period.",
+        ),
+        click.option(
+            "--param",
+            "params",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Estimator hyperparameter, repeatable (e.g. --param inference=hc1).",
+        ),
+    ]
 
 
 def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a command with the data file, column role and design options."""
-    for option in reversed(_OPTIONS):
+    for option in reversed(_options(required=True)):
         func = option(func)
     return func
 
 
-def fit_from_options(
-    *,
-    data: str,
-    design: str,
-    unit: str,
-    time: str,
-    outcome: str,
-    treated: str | None,
-    cohort: str | None,
-    covariates: tuple[str, ...],
-    cluster: str | None,
-    weights: str | None,
-    params: tuple[str, ...],
-    dropna: bool = False,
-    repeated_cross_section: bool | None = None,
-) -> ImpactResult:
-    """Read the file, build the Panel, configure the estimator and fit it."""
-    if (treated is None) == (cohort is None):
-        raise click.UsageError("give exactly one of --treated and --cohort")
-    hyper = parse_params(params)
+def optional_data_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """As :func:`data_options` with nothing required (for a command of several modes)."""
+    for option in reversed(_options(required=False)):
+        func = option(func)
+    return func
+
+
+def build_estimator(design: str, hyper: dict[str, Any]) -> Any:
+    """Configure the registered estimator ``design``; unknown hyperparameters are usage errors."""
     cls = get_estimator_class(design)
     if dataclasses.is_dataclass(cls):
         known = [f.name for f in dataclasses.fields(cls)]
@@ -163,7 +160,33 @@ def fit_from_options(
                 f"its hyperparameters are {', '.join(known) or '(none)'}",
                 param_hint="'--param'",
             )
-    estimator = cls(**hyper)
+    return cls(**hyper)
+
+
+def fit_from_options(
+    *,
+    data: str | None,
+    design: str,
+    unit: str | None,
+    time: str | None,
+    outcome: str | None,
+    treated: str | None,
+    cohort: str | None,
+    covariates: tuple[str, ...],
+    cluster: str | None,
+    weights: str | None,
+    params: tuple[str, ...],
+    dropna: bool = False,
+    repeated_cross_section: bool | None = None,
+) -> ImpactResult:
+    """Read the file, build the Panel, configure the estimator and fit it."""
+    for name, value in (("data", data), ("--unit", unit), ("--time", time), ("--outcome", outcome)):
+        if value is None:
+            what = "argument 'DATA'" if name == "data" else f"option '{name}'"
+            raise click.UsageError(f"Missing {what}.")
+    if (treated is None) == (cohort is None):
+        raise click.UsageError("give exactly one of --treated and --cohort")
+    estimator = build_estimator(design, parse_params(params))
     frame = read_table(data)
     panel = Panel.from_frame(
         frame,

