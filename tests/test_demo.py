@@ -22,8 +22,11 @@ def test_table_naive_misses_did_covers(run):
     # before/after credits the programme with four years of national rise (~4 points)
     assert naive["estimate"] - run.truth == pytest.approx(4.0, abs=0.6)
     assert not naive["covers"]
-    did = table.loc["difference-in-differences"]
-    assert did["covers"] and abs(did["estimate"] - run.truth) < 0.4
+    did = run.results["difference-in-differences"].att
+    assert table.loc["difference-in-differences", "covers"]
+    assert abs(did.estimate - run.truth) < 2 * did.std_error
+    for design in ("staggered DiD", "matched DiD", "controlled ITS"):
+        assert table.loc[design, "covers"], design
     text = run.format_table()
     assert "NO" in text and "yes" in text
 

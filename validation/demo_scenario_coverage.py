@@ -14,7 +14,8 @@ import sys
 import pandas as pd
 
 import impact
-from impact.demo import before_after, simulate_scottish_schools
+from impact.datasets import load_scottish_schools
+from impact.demo import before_after
 
 REPS = int(sys.argv[1]) if len(sys.argv) > 1 else 500
 
@@ -26,7 +27,7 @@ designs = {
 }
 rows = []
 for rep in range(REPS):
-    data = simulate_scottish_schools(seed=rep)
+    data = load_scottish_schools(seed=rep)
     truth = data.loc[data["pilot"] == 1, "true_effect"].mean()
     panel = impact.Panel.from_frame(
         data, unit="school", time="year", outcome="attainment", treated="pilot"

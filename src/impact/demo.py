@@ -22,6 +22,7 @@ import pandas as pd
 
 from impact._defaults import ALPHA
 from impact.data import Panel
+from impact.datasets import load_scottish_schools
 from impact.registry import get_estimator
 from impact.result import ImpactResult, effect_row
 
@@ -37,89 +38,7 @@ __all__ = [
     "before_after",
     "registered",
     "run_demo",
-    "simulate_scottish_schools",
 ]
-
-# ---------------------------------------------------------------------------- scenario
-# The shape of the scenario follows the evaluation of the early integrated community
-# school pilots: attainment rose in every Scottish school over the pilot period, and
-# effects of integrated working appeared only in the second and third years.
-N_SCHOOLS = 350
-N_PILOT = 60
-N_LOCAL_AUTHORITIES = 32
-YEARS = tuple(range(2001, 2009))  # eight years
-FIRST_PILOT_YEAR = 2004  # the fourth year
-NATIONAL_RISE = 1.0  # points of attainment a year, in every school
-EFFECT_BY_YEAR_OF_PROGRAMME = (0.5, 1.5, 2.5)  # then stays at the last value
-SCHOOL_SD = 6.0
-NOISE_SD = 2.5
-NOISE_AUTOCORRELATION = 0.5  # a school's good year tends to follow a good year
-
-
-def simulate_scottish_schools(*, seed: int | np.random.Generator | None = 2026) -> pd.DataFrame:
-    """Simulate the Scottish schools scenario: a pilot, a national rise, a known effect.
-
-    350 schools in 32 local authorities over 2001-2008. Attainment (percentage of pupils
-    with five or more awards at level 5) is a school level, lowered by deprivation, plus
-    a national rise of one point a year, plus noise that persists from year to year
-    (autocorrelation 0.5). Sixty pilot schools, drawn with
-    probability rising with deprivation, start the programme in 2004; its effect is 0.5,
-    1.5 and then 2.5 points in its first, second and later years.
-
-    Parameters
-    ----------
-    seed : int, numpy.random.Generator or None, default 2026
-        Randomness.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per school and year; see :func:`impact.datasets.load_scottish_schools`.
-
-    Examples
-    --------
-    >>> df = simulate_scottish_schools(seed=1)
-    >>> len(df), int(df["year"].min()), int(df["year"].max())
-    (2800, 2001, 2008)
-    >>> round(float(df.loc[df.pilot == 1, "true_effect"].mean()), 2)
-    1.9
-    """
-    rng = np.random.default_rng(seed)
-    n_years = len(YEARS)
-    authority = rng.integers(0, N_LOCAL_AUTHORITIES, N_SCHOOLS) + 1
-    deprivation = rng.beta(2.0, 5.0, N_SCHOOLS)  # share of pupils in the most deprived areas
-    # pilots are chosen more often in deprived areas: draw without replacement, weighted
-    weights = np.exp(4.0 * deprivation)
-    pilot_schools = rng.choice(N_SCHOOLS, size=N_PILOT, replace=False, p=weights / weights.sum())
-    is_pilot = np.zeros(N_SCHOOLS, dtype=bool)
-    is_pilot[pilot_schools] = True
-    level = 48.0 - 30.0 * deprivation + rng.normal(0.0, SCHOOL_SD, N_SCHOOLS)
-
-    school = np.repeat(np.arange(N_SCHOOLS), n_years)
-    year = np.tile(np.asarray(YEARS), N_SCHOOLS)
-    years_in = year - FIRST_PILOT_YEAR  # 0 in the first year of the programme
-    on = is_pilot[school] & (years_in >= 0)
-    ramp = np.asarray(EFFECT_BY_YEAR_OF_PROGRAMME)
-    true_effect = np.where(on, ramp[np.clip(years_in, 0, len(ramp) - 1)], 0.0)
-    shocks = rng.normal(0.0, NOISE_SD, (N_SCHOOLS, n_years))
-    rho = NOISE_AUTOCORRELATION
-    noise = np.empty_like(shocks)
-    noise[:, 0] = shocks[:, 0]
-    for t in range(1, n_years):  # stationary AR(1) with standard deviation NOISE_SD
-        noise[:, t] = rho * noise[:, t - 1] + np.sqrt(1 - rho**2) * shocks[:, t]
-    attainment = level[school] + NATIONAL_RISE * (year - YEARS[0]) + true_effect + noise.ravel()
-    return pd.DataFrame(
-        {
-            "school": school + 1,
-            "local_authority": authority[school],
-            "year": year,
-            "attainment": np.round(attainment, 2),
-            "pilot": on.astype(int),
-            "first_pilot_year": np.where(is_pilot[school], FIRST_PILOT_YEAR, 0),
-            "deprivation": np.round(deprivation[school], 3),
-            "true_effect": true_effect,
-        }
-    )
 
 
 # ---------------------------------------------------------------------------- designs
@@ -146,7 +65,8 @@ def before_after(panel: Panel, *, alpha: float = ALPHA) -> ImpactResult:
 
     Examples
     --------
-    >>> df = simulate_scottish_schools(seed=1)
+    >>> from impact.datasets import load_scottish_schools
+    >>> df = load_scottish_schools(seed=1)
     >>> panel = Panel.from_frame(df, unit="school", time="year", outcome="attainment",
     ...                          treated="pilot")
     >>> result = before_after(panel)
@@ -318,7 +238,7 @@ def run_demo(
     >>> bool(naive["estimate"] - run.truth > 3)  # four years of national rise
     True
     """
-    data = simulate_scottish_schools(seed=seed)
+    data = load_scottish_schools(seed=seed)
     truth = float(data.loc[data["pilot"] == 1, "true_effect"].mean())
     results: dict[str, ImpactResult] = {}
     for design in designs:
@@ -358,7 +278,8 @@ def _trends(run: DemoRun) -> Figure:
     means = data.groupby([data["year"], group])["attainment"].mean().unstack()
     for name in ("other schools", "pilot schools"):
         ax.plot(means.index, means[name], marker="o", label=name)
-    ax.axvline(FIRST_PILOT_YEAR - 0.5, color="grey", linestyle=":", label="pilot starts")
+    start = data.loc[data["first_pilot_year"] > 0, "first_pilot_year"].min()
+    ax.axvline(start - 0.5, color="grey", linestyle=":", label="pilot starts")
     ax.set_xlabel("year")
     ax.set_ylabel("attainment (mean, %)")
     ax.set_title("Attainment rose everywhere, not only in pilot schools")

@@ -29,11 +29,14 @@ def demo(out: str, seed: int) -> None:
     schools starting a programme in the fourth year; fits each design, prints their
     estimates next to the true effect, and writes the figures to a folder.
     """
-    from impact.demo import N_PILOT, N_SCHOOLS, YEARS, run_demo
+    from impact.demo import run_demo
 
     run = run_demo(out, seed=seed)
+    data = run.data
+    n_pilot = data.loc[data["first_pilot_year"] > 0, "school"].nunique()
     click.echo(
-        f"Simulated {N_SCHOOLS} schools, {YEARS[0]}-{YEARS[-1]}; {N_PILOT} pilot schools. "
+        f"Simulated {data['school'].nunique()} schools, {data['year'].min()}-"
+        f"{data['year'].max()}; {n_pilot} pilot schools. "
         f"True effect on the pilot schools: {run.truth:.2f} points."
     )
     click.echo("")
