@@ -44,6 +44,13 @@ def test_attainment_rose_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch
     att = ns["did"].att
     assert att.ci_lower <= truth <= att.ci_upper
     assert not ns["naive_result"].att.ci_lower <= truth <= ns["naive_result"].att.ci_upper
+    # a single-series ITS is fooled by a national reform coinciding with the pilot
+    reform = ns["reform_results"]
+    single = reform["ITS, pilot schools only"].att
+    controlled = reform["controlled ITS"].att
+    assert not single.ci_lower <= truth <= single.ci_upper
+    assert controlled.ci_lower <= truth <= controlled.ci_upper
+    assert reform["difference-in-differences"].att.estimate == pytest.approx(att.estimate)
     # the real-data part: Wooldridge, Example 13.3, DiD estimate -11,863.9
     assert ns["did_houses"].att.estimate == pytest.approx(-11863.9, abs=0.05)
     assert ns["naive_houses"] > 0
@@ -98,3 +105,4 @@ def test_comparison_cohort_tutorial_runs_and_tells_the_truth(tmp_path, monkeypat
     assert psid.ci_lower <= ns["experiment"] <= psid.ci_upper
     assert 1.0 < ns["critical_gamma"] < 1.5
     assert (tmp_path / "tutorial-output" / "love-plot.png").stat().st_size > 1000
+
