@@ -106,3 +106,21 @@ def test_comparison_cohort_tutorial_runs_and_tells_the_truth(tmp_path, monkeypat
     assert 1.0 < ns["critical_gamma"] < 1.5
     assert (tmp_path / "tutorial-output" / "love-plot.png").stat().st_size > 1000
 
+
+def test_dask_how_to_runs_as_shown(capsys):
+    pytest.importorskip("distributed")
+    page = ROOT / "docs" / "how-to" / "dask-cluster.md"
+    (code,) = [b for b in _blocks(page, "python") if "print" in b]
+    exec(compile(code, str(page), "exec"), {})
+    _assert_shown_output_is_printed(page, capsys.readouterr().out)
+
+
+def test_choose_a_design_lists_the_registered_estimators():
+    page = ROOT / "docs" / "how-to" / "choose-a-design.md"
+    (shown,) = _blocks(page, "text")
+    assert shown.strip() == str(impact.available_estimators())
+    text = page.read_text(encoding="utf-8")
+    table_names = re.findall(r"^\|[^|]+\|[^|]+\| `(\w+)` \| `(\w+)` \|$", text, re.MULTILINE)
+    assert sorted(name for name, _ in table_names) == impact.available_estimators()
+    for name, cls in table_names:
+        assert type(impact.get_estimator(name)) is getattr(impact, cls)
