@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import runpy
 import warnings
@@ -105,6 +106,30 @@ def test_comparison_cohort_tutorial_runs_and_tells_the_truth(tmp_path, monkeypat
     assert psid.ci_lower <= ns["experiment"] <= psid.ci_upper
     assert 1.0 < ns["critical_gamma"] < 1.5
     assert (tmp_path / "tutorial-output" / "love-plot.png").stat().st_size > 1000
+
+
+def test_design_good_enough_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", impact.ImpactWarning)
+        ns = runpy.run_path(str(TUTORIALS / "design_good_enough.py"), run_name="tutorial")
+    _assert_shown_output_is_printed(TUTORIALS / "design-good-enough.md", capsys.readouterr().out)
+    assert ns["N_REPS"] == 100  # the page's numbers come from the default run
+    report = ns["report"].to_frame().set_index("estimator")
+    cr1, auto = report.loc["DiD, CR1"], report.loc["DiD, auto (wild bootstrap)"]
+    assert cr1["mean_estimate"] == auto["mean_estimate"]  # same estimate, other interval
+    assert abs(auto["bias"]) < 3 * report["rmse"].max() / 10  # 100 reps: bias within 3 MCSE
+    assert auto["coverage"] > cr1["coverage"]
+    assert auto["mean_ci_width"] > cr1["mean_ci_width"]
+    size = ns["size"]
+    assert size["DiD, auto (wild bootstrap)"] <= size["DiD, CR1"]
+    power = ns["curve"]["power"].to_numpy()
+    assert (power[1:] >= power[:-1]).all()  # larger falls are detected more often
+    assert power[0] < 0.2  # the reported 25% fall: this pilot would very likely miss it
+    mde = ns["mde"]
+    assert mde.power >= 0.8
+    assert 1 - math.exp(mde.effect) > 0.5  # only falls of more than half are detectable
+    assert (tmp_path / "tutorial-output" / "power-curve.png").stat().st_size > 1000
 
 
 def test_dask_how_to_runs_as_shown(capsys):

@@ -1,8 +1,8 @@
 """Tutorial: everyone's attainment rose.
 
 Why a before/after comparison misleads, and how difference-in-differences and a
-controlled interrupted time series build the counterfactual it misses: first on simulated schools where the true effect is known,
-then on real data (Wooldridge's incinerator houses).
+controlled interrupted time series build the counterfactual it misses: first on
+simulated schools where the true effect is known, then on real data (Wooldridge's incinerator houses).
 
 Run it with ``python attainment_rose.py``; figures go to ``tutorial-output/``.
 """
