@@ -95,6 +95,7 @@ class GroupTimeEffects:
     bootstrap: bool
     n_boot: int
     boot_seed: int | None
+    boot_weights: str = "rademacher"
 
     @property
     def n(self) -> int:
@@ -118,7 +119,14 @@ class GroupTimeEffects:
         crit = None
         if self.bootstrap:
             rng = np.random.default_rng(self.boot_seed)
-            boot = multiplier_bootstrap(sums, self.n, n_boot=self.n_boot, alpha=self.alpha, rng=rng)
+            boot = multiplier_bootstrap(
+                sums,
+                self.n,
+                n_boot=self.n_boot,
+                alpha=self.alpha,
+                rng=rng,
+                weights=self.boot_weights,
+            )
             se = boot.std_error
             crit = boot.crit_value
         return se, crit
