@@ -110,7 +110,7 @@ def run(
     return table
 
 
-def run_simulator(reps: int, seed: int, draws: int) -> pd.DataFrame:
+def run_simulator(reps: int, seed: int, draws: int, only: str = "") -> pd.DataFrame:
     """Rejection rates of each clustering estimator's default on ``small_pilot``."""
     import impact
     from impact.simulations import Scenario, monte_carlo
@@ -127,6 +127,7 @@ def run_simulator(reps: int, seed: int, draws: int) -> pd.DataFrame:
         "staggered_did (analytic)": impact.StaggeredDiD(inference="analytic"),
         "matched_did (default)": impact.MatchedDiD(),
     }
+    estimators = {k: v for k, v in estimators.items() if only in k}
     scenario = Scenario.small_pilot(effect=0.0)
     start = time.perf_counter()
     report = monte_carlo(
@@ -152,9 +153,10 @@ def main() -> None:
     parser.add_argument(
         "--simulator", action="store_true", help="Scenario.small_pilot, every estimator"
     )
+    parser.add_argument("--only", default="", help="with --simulator: labels containing this")
     args = parser.parse_args()
     if args.simulator:
-        table = run_simulator(args.reps, args.seed, args.draws)
+        table = run_simulator(args.reps, args.seed, args.draws, args.only)
         print(
             f"\nScenario.small_pilot(effect=0): 5 treated, 20 comparison schools, "
             f"{args.reps} reps, {args.draws} bootstrap draws, "

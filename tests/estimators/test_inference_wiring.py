@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from impact import (
     DesignError,
@@ -190,18 +191,33 @@ def test_staggered_auto_many_clusters_is_analytic_and_unchanged():
     assert auto.settings["n_treated_clusters"] == 30
 
 
-def test_staggered_few_control_clusters_switch_to_webb_bootstrap():
+def test_staggered_few_control_clusters_switch_to_t_intervals():
     panel = staggered(40, 0.2)
     with pytest.warns(InferenceWarning, match="32 treated and 8 control"):
         res = StaggeredDiD().fit(panel)
-    assert res.settings["inference_used"] == "bootstrap"
+    assert res.settings["inference_used"] == "analytic_t"
+    assert res.settings["df_inference"] == 7.0
+    analytic = StaggeredDiD(inference="analytic").fit(panel)
+    # same estimates and standard errors, wider t(7) intervals, larger p-values
+    np.testing.assert_allclose(res.effects["estimate"], analytic.effects["estimate"])
+    np.testing.assert_allclose(res.effects["std_error"], analytic.effects["std_error"])
+    att, ref = res.att, analytic.att
+    crit = stats.t.ppf(0.975, 7)
+    assert att.ci_upper - att.ci_lower == pytest.approx(2 * crit * att.std_error)
+    assert att.p_value > ref.p_value
+    dyn = res.aggregate("dynamic").effects
+    dyn_ref = analytic.aggregate("dynamic").effects
+    width = dyn["ci_upper"] - dyn["ci_lower"]
+    np.testing.assert_allclose(width, 2 * crit * dyn_ref["std_error"], rtol=1e-10)
+
+
+def test_staggered_webb_bootstrap_is_seeded():
+    panel = staggered(40, 0.2)
+    est = StaggeredDiD(inference="bootstrap", bootstrap_weights="webb")
+    res, again = est.fit(panel), est.fit(panel)
     assert res.settings["inference_weights"] == "webb"
     assert "cband_lower" in res.effects.columns
-    with pytest.warns(InferenceWarning):
-        again = StaggeredDiD().fit(panel)
     pd.testing.assert_frame_equal(res.effects, again.effects)
-    dyn = res.aggregate("dynamic").effects
-    assert np.isfinite(dyn["std_error"]).all()
 
 
 @pytest.mark.parametrize("weights", ["rademacher", "mammen", "webb"])
