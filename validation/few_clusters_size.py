@@ -8,16 +8,21 @@ variance of those shocks differs between schools. The true effect is zero, so ev
 rejection at 5% is a false positive. The treated schools are drawn at random in each
 replication.
 
-This local generator stands in for the simulator's ``Scenario.small_pilot()`` until
-that lands; it follows the same description.
+With ``--simulator`` the data come instead from the simulator's
+``impact.simulations.Scenario.small_pilot(effect=0)`` (25 schools, 5 piloting from the
+fourth of six years, exclusion counts per school-year, rolls of about 900 pupils), run
+through :func:`impact.simulations.monte_carlo`, and the table covers the default of
+every estimator that clusters (difference-in-differences, event study, panel ITS,
+staggered DiD, matched DiD) next to its CR1 (analytic) version.
 
 Usage::
 
     python validation/few_clusters_size.py --reps 2000 --seed 20261126
+    python validation/few_clusters_size.py --simulator --reps 500 --draws 999
 
 Prints a markdown table of rejection rates (with Monte Carlo standard errors) for
 CR1, CR2, the wild cluster restricted bootstrap, randomization inference and the
-default ``"auto"``.
+default ``"auto"`` (or, with ``--simulator``, for each estimator's default).
 """
 
 from __future__ import annotations
@@ -105,6 +110,38 @@ def run(
     return table
 
 
+def run_simulator(reps: int, seed: int, draws: int, only: str = "") -> pd.DataFrame:
+    """Rejection rates of each clustering estimator's default on ``small_pilot``."""
+    import impact
+    from impact.simulations import Scenario, monte_carlo
+
+    few = {"draws": draws}
+    estimators = {
+        "did (auto)": impact.DifferenceInDifferences(**few),
+        "did (cr1)": impact.DifferenceInDifferences(inference="cr1"),
+        "event_study (auto)": impact.EventStudy(**few),
+        "event_study (cr1)": impact.EventStudy(inference="cr1"),
+        "its pooled (auto)": impact.InterruptedTimeSeries(**few),
+        "its pooled (cr1)": impact.InterruptedTimeSeries(inference="cr1"),
+        "staggered_did (auto)": impact.StaggeredDiD(),
+        "staggered_did (analytic)": impact.StaggeredDiD(inference="analytic"),
+        "matched_did (default)": impact.MatchedDiD(),
+    }
+    estimators = {k: v for k, v in estimators.items() if only in k}
+    scenario = Scenario.small_pilot(effect=0.0)
+    start = time.perf_counter()
+    report = monte_carlo(
+        estimators, scenario, n_reps=reps, seed=seed, terms=["att"], progress=False
+    )
+    elapsed = time.perf_counter() - start
+    table = report.to_frame()[["estimator", "rejection_rate", "n_reps", "n_failed"]].copy()
+    n = table["n_reps"] - table["n_failed"]
+    table["mc_se"] = np.sqrt(table["rejection_rate"] * (1 - table["rejection_rate"]) / n)
+    table.attrs["elapsed"] = elapsed
+    table.attrs["warnings"] = report.warnings
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2000)
@@ -113,7 +150,31 @@ def main() -> None:
     parser.add_argument("--treated", type=int, default=5, help="treated schools")
     parser.add_argument("--control", type=int, default=20, help="comparison schools")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated")
+    parser.add_argument(
+        "--simulator", action="store_true", help="Scenario.small_pilot, every estimator"
+    )
+    parser.add_argument("--only", default="", help="with --simulator: labels containing this")
     args = parser.parse_args()
+    if args.simulator:
+        table = run_simulator(args.reps, args.seed, args.draws, args.only)
+        print(
+            f"\nScenario.small_pilot(effect=0): 5 treated, 20 comparison schools, "
+            f"{args.reps} reps, {args.draws} bootstrap draws, "
+            f"{table.attrs['elapsed']:.0f} s"
+        )
+        print()
+        print("| estimator (inference) | rejection rate at 5% | MC s.e. | failed |")
+        print("|---|---|---|---|")
+        for row in table.itertuples():
+            print(
+                f"| {row.estimator} | {100 * row.rejection_rate:.1f}% | "
+                f"{100 * row.mc_se:.1f} | {row.n_failed} |"
+            )
+        warned = table.attrs["warnings"]
+        if len(warned):
+            print()
+            print(warned.groupby(["estimator", "category"])["count"].sum().to_string())
+        return
     methods = tuple(args.methods.split(","))
     table = run(args.reps, args.seed, args.draws, args.treated, args.control, methods)
     print(

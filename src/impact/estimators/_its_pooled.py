@@ -1,8 +1,9 @@
 """Panel interrupted time series: pooled segmented regression with unit effects.
 
 Every unit's rows share the segmented terms of its period; unit effects are absorbed by
-within-unit demeaning and the standard errors are clustered by unit (CR1, through
-:func:`impact.inference.regression.within_regression`). With a comparison group the
+within-unit demeaning and the standard errors are clustered by unit, with the
+estimator's ``inference`` option (``"auto"``: CR1 with many clusters, the wild cluster
+restricted bootstrap with few; see :mod:`impact.inference.combination`). With a comparison group the
 treated units' interruption terms are interactions with the treated indicator, next to
 a trend and interruption terms shared by all units (the background), so the effects are
 differences in level and slope change. Each treated unit's own effects are fitted in
@@ -20,9 +21,12 @@ import pandas as pd
 from impact.estimators._its_design import check_times, period_label
 from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_fit import newey_west_lags
+from impact.exceptions import InferenceWarning, warn
+from impact.inference.coefficient import MAX_SIZE_CV
+from impact.inference.combination import infer_combinations
 from impact.inference.regression import within_regression
 from impact.inference.time_series import ols_hac_many
-from impact.result import ImpactResult, effect_row
+from impact.result import ImpactResult
 
 if TYPE_CHECKING:
     from impact.data import Panel
@@ -68,51 +72,56 @@ def fit_pooled(
     cluster_codes = (
         pd.factorize(frame[panel.cluster], sort=True)[0] if panel.cluster else unit_codes
     )
+    y = frame[panel.outcome].to_numpy(dtype=float)
+    weights = frame[panel.weights].to_numpy(dtype=float) if panel.weights else None
     fit = within_regression(
-        frame[panel.outcome].to_numpy(dtype=float),
+        y,
         X,
         names,
         unit_codes=unit_codes,
         cluster_codes=cluster_codes,
-        weights=frame[panel.weights].to_numpy(dtype=float) if panel.weights else None,
+        weights=weights,
         inference="iid" if est.errors == "ols" else "cr1",
         keep_first=len(eff_cols),
     )
-    beta = fit.params[eff_cols].to_numpy()
-    cov = fit.cov.loc[eff_cols, eff_cols].to_numpy()
+    kept = list(fit.params.index)
+    X = X[:, [names.index(n) for n in kept]]
     E = Xp[eff_cols].to_numpy()
-    effect = E @ beta
+    effect_fit = E @ fit.params[eff_cols].to_numpy()
     in_att = design.post & (design.keep if est.phase_in_mode == "exclude" else True)
-    rows = [
-        effect_row(
-            t, fit.params[t], fit.std_error(t), df=fit.df_inference, alpha=est.alpha, kind="segment"
-        )
-        for t in eff_cols
-    ]
-    for label, w in (("att", in_att / in_att.sum()), ("cumulative", in_att.astype(float))):
-        grad = w @ E
-        rows.append(
-            effect_row(
-                label,
-                float(w @ effect),
-                float(np.sqrt(grad @ cov @ grad)),
-                df=fit.df_inference,
-                alpha=est.alpha,
-                kind="summary",
-            )
-        )
-    se_t = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", E, cov, E), 0.0))
-    for i in np.flatnonzero(design.post):
-        rows.append(
-            effect_row(
-                f"period[{period_label(times[i])}]",
-                float(effect[i]),
-                float(se_t[i]),
-                df=fit.df_inference,
-                alpha=est.alpha,
-                kind="period",
-            )
-        )
+    combos: dict[str, dict[str, float]] = {}
+    w_att = (in_att / in_att.sum()) @ E
+    combos["att"] = dict(zip(eff_cols, w_att, strict=True))
+    combos.update({t: {t: 1.0} for t in eff_cols})
+    combos["cumulative"] = dict(zip(eff_cols, in_att.astype(float) @ E, strict=True))
+    post_rows = np.flatnonzero(design.post)
+    for i in post_rows:
+        combos[f"period[{period_label(times[i])}]"] = dict(zip(eff_cols, E[i], strict=True))
+    method, reason = _resolve(est, cluster_codes, use_comparison)
+    inferred = infer_combinations(
+        y,
+        X,
+        kept,
+        combos,
+        method=method,
+        unit_codes=unit_codes,
+        cluster_codes=cluster_codes,
+        weights=weights,
+        alpha=est.alpha,
+        seed=est.seed,
+        draws=est.draws,
+        bootstrap_weights=est.bootstrap_weights,
+        df_method=est.df_method,
+        min_clusters=est.min_clusters,
+    )
+    head = inferred["att"]
+    record = head.to_settings()
+    if reason is not None:
+        record["inference_reason"] = reason
+    rows = [_row(inferred[t], kind="segment") for t in eff_cols]
+    rows += [_row(inferred[label], kind="summary") for label in ("att", "cumulative")]
+    rows += [_row(inferred[f"period[{period_label(times[i])}]"], kind="period") for i in post_rows]
+    effect = effect_fit
     wide = panel.wide()
     treated_mean = wide.loc[:, wide.columns.isin(treated_units)].mean(axis=1).to_numpy()
     paths = pd.DataFrame(
@@ -145,8 +154,9 @@ def fit_pooled(
         "source": "panel",
         "interruption_periods": tuple(_scalar(times[p]) for p in design.positions),
         "errors_used": "ols" if est.errors == "ols" else "clustered",
-        "cluster": None if est.errors == "ols" else (panel.cluster or panel.unit),
-        "df_inference": fit.df_inference,
+        "cluster": None if head.method in ("hc1", "iid") else (panel.cluster or panel.unit),
+        "df_inference": head.df,
+        **record,
         "dropped_terms": fit.dropped,
     }
     return ImpactResult(
@@ -159,6 +169,45 @@ def fit_pooled(
         n_units=int(unit_codes.max()) + 1,
         n_clusters=fit.n_clusters,
     )
+
+
+def _row(inference, *, kind: str) -> dict:
+    """The effects-table row of one inference."""
+    return {
+        "term": inference.term,
+        "estimate": inference.estimate,
+        "std_error": inference.std_error,
+        "ci_lower": inference.ci_lower,
+        "ci_upper": inference.ci_upper,
+        "p_value": inference.p_value,
+        "kind": kind,
+    }
+
+
+def _resolve(est, cluster_codes: np.ndarray, use_comparison: bool) -> tuple[str, str | None]:
+    """The inference method, resolving ``"auto"`` for a design without comparison units.
+
+    With comparison units ``"auto"`` is resolved from the treated and comparison
+    clusters by :func:`~impact.inference.coefficient.infer_coefficient`. Without them
+    every cluster is treated and the effects are identified from time alone: CR1
+    needs ``min_clusters`` clusters of similar sizes, the wild bootstrap serves fewer.
+    """
+    if est.errors == "ols":
+        return "iid", "errors='ols': conventional standard errors"
+    if est.inference != "auto" or use_comparison:
+        return est.inference, None
+    sizes = np.unique(cluster_codes, return_counts=True)[1]
+    n, cv = len(sizes), float(np.std(sizes) / np.mean(sizes))
+    if n >= est.min_clusters and cv <= MAX_SIZE_CV:
+        return "cr1", f"auto: {n} clusters (at least {est.min_clusters}, similar sizes): CR1"
+    why = f"only {n} clusters" if n < est.min_clusters else f"{n} clusters of very unequal sizes"
+    warn(
+        f"{why} (all treated, no comparison units): CR1 standard errors over-reject, so "
+        "p-values and intervals come from the wild cluster restricted bootstrap (pass "
+        "inference='cr1' to override)",
+        InferenceWarning,
+    )
+    return "wild", f"auto: {why}, no comparison units: wild cluster restricted bootstrap"
 
 
 def _unit_effects(est, wide, treated_units, use_comparison, design, in_att) -> pd.DataFrame:

@@ -12,6 +12,8 @@ from scipy import stats
 from impact._defaults import ALPHA
 from impact.estimators._base import Estimator, check_alpha, check_choice
 from impact.exceptions import DesignError
+from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS, infer_coefficient
+from impact.inference.combination import infer_combinations
 from impact.inference.regression import within_regression
 from impact.registry import register
 from impact.result import ImpactResult, effect_row
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from impact.data import Panel
 
 __all__ = ["EventStudy"]
+
+_METHODS = tuple(m for m in INFERENCE_METHODS if m != "randomization")
 
 
 @register("event_study")
@@ -32,7 +36,8 @@ class EventStudy(Estimator):
     squares, with unit effects ``a_i`` absorbed by demeaning, period effects ``l_t``
     and one indicator per event time ``e`` (periods since the unit's adoption ``g_i``)
     except the reference period. Never-treated units have no event-time indicators.
-    Standard errors are cluster-robust (see :mod:`impact.inference.regression`).
+    Standard errors are cluster-robust, with the few-clusters safeguards of
+    :class:`~impact.estimators.DifferenceInDifferences` (see ``inference``).
 
     When is it biased? The coefficients ``b_e`` are unbiased for the average effect
     ``e`` periods after adoption only if that effect is the same in every cohort.
@@ -56,11 +61,33 @@ class EventStudy(Estimator):
         Event time whose indicator is omitted (the normalisation ``b_ref = 0``).
     bin_endpoints : bool, default True
         Pool event times beyond ``-leads`` and ``lags`` into the endpoints.
-    inference : {"cr1", "hc1", "iid"}, default "cr1"
-        Covariance estimator; ``"cr1"`` clusters by the Panel's cluster (units by
-        default) with t(G-1) intervals.
+    inference : {"auto", "cr1", "cr2", "cr3", "wild", "hc1", "iid"}, default "auto"
+        As for :class:`~impact.estimators.DifferenceInDifferences`, applied to every
+        event-time coefficient and to the ``att`` (each gets its own CR2/CR3
+        Satterthwaite degrees of freedom or its own restricted wild bootstrap; the
+        ``att`` is made a coefficient by re-parametrizing the regressors, see
+        :mod:`impact.inference.combination`). ``"auto"`` decides from the clusters
+        with a post-adoption observation of a treated unit and the others: CR1 with at
+        least ``min_clusters`` of each and similar cluster sizes, else the wild cluster
+        restricted bootstrap with an :class:`~impact.exceptions.InferenceWarning`.
+        ``"randomization"`` is not offered: re-assigning adoption would change every
+        event-time regressor, not only the one tested (use the difference-in-differences
+        estimator). ``settings["inference_used"]`` and ``settings["inference_reason"]``
+        record the choice.
+    small_sample : {"nested", "full"}, default "nested"
+        CR1 small-sample correction, as for the difference-in-differences estimator.
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
+    min_clusters : int, default 12
+        Fewest treated (and control) clusters for which ``inference="auto"`` uses CR1.
+    draws : int, default 9999
+        Wild bootstrap samples (all sign vectors are enumerated when fewer).
+    bootstrap_weights : {"rademacher", "webb"}, default "rademacher"
+        Wild bootstrap weights.
+    df_method : {"satterthwaite", "imbens-kolesar"}, default "satterthwaite"
+        Degrees of freedom for ``"cr2"``/``"cr3"``.
+    seed : int, Generator or None, default 0
+        Randomness of the bootstrap (the same seed for each coefficient).
 
     Notes
     -----
@@ -68,7 +95,10 @@ class EventStudy(Estimator):
     the reference period as a zero row with a missing standard error) and the
     overall ``att``: the average of the post-adoption coefficients (event times
     ``0`` to ``lags``). ``diagnostics["pretrend_test"]`` is the joint Wald (F) test
-    that all lead coefficients are zero.
+    that all lead coefficients are zero: it uses the CR2 (or CR3) covariance with
+    ``inference="cr2"`` (``"cr3"``), the HC1 or conventional one with ``"hc1"`` or
+    ``"iid"``, and the CR1 covariance otherwise (including with the wild bootstrap,
+    which tests one coefficient at a time); its ``covariance`` column says which.
 
     Examples
     --------
@@ -88,11 +118,24 @@ class EventStudy(Estimator):
     lags: int | None = None
     reference: int = -1
     bin_endpoints: bool = True
-    inference: Literal["cr1", "hc1", "iid"] = "cr1"
+    inference: Literal["auto", "cr1", "cr2", "cr3", "wild", "hc1", "iid"] = "auto"
+    small_sample: Literal["nested", "full"] = "nested"
     alpha: float = ALPHA
+    min_clusters: int = MIN_CLUSTERS
+    draws: int = 9999
+    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher"
+    df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite"
+    seed: int | np.random.Generator | None = 0
 
     def __post_init__(self) -> None:
-        check_choice("inference", self.inference, ("cr1", "hc1", "iid"))
+        check_choice("inference", self.inference, _METHODS)
+        check_choice("small_sample", self.small_sample, ("nested", "full"))
+        check_choice("bootstrap_weights", self.bootstrap_weights, ("rademacher", "webb"))
+        check_choice("df_method", self.df_method, ("satterthwaite", "imbens-kolesar"))
+        if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
+            raise DesignError(f"min_clusters={self.min_clusters!r} must be an integer >= 2")
+        if not (isinstance(self.draws, int) and self.draws >= 99):
+            raise DesignError(f"draws={self.draws!r} must be an integer >= 99 (e.g. 9999)")
         check_alpha(self.alpha)
         for name in ("leads", "lags"):
             value = getattr(self, name)
@@ -174,30 +217,49 @@ class EventStudy(Estimator):
             else unit_codes
         )
         weights = frame[panel.weights].to_numpy(dtype=float)[rows] if panel.weights else None
-        fit = within_regression(
-            frame[panel.outcome].to_numpy(dtype=float)[rows],
+        y = frame[panel.outcome].to_numpy(dtype=float)[rows]
+        probe_method = self.inference if self.inference in ("hc1", "iid") else "cr1"
+        probe = within_regression(
+            y,
             X,
             all_names,
             unit_codes=unit_codes,
             cluster_codes=cluster_codes,
             weights=weights,
-            inference=self.inference,
+            inference=probe_method,
+            small_sample=self.small_sample,
             keep_first=0,
         )
-        estimated = [n for n in names if n in fit.params.index]
+        estimated = [n for n in names if n in probe.params.index]
+        post = [n for n in estimated if int(n.split("=")[1]) >= 0]
+        if not post:
+            raise DesignError("every post-adoption indicator is collinear; nothing to estimate")
+        kept = list(probe.params.index)
+        Xk = X[:, [all_names.index(n) for n in kept]]
+        combos = {"att": {n: 1.0 / len(post) for n in post}}
+        combos.update({n: {n: 1.0} for n in estimated})
+        common = {
+            "unit_codes": unit_codes,
+            "cluster_codes": cluster_codes,
+            "weights": weights,
+            "alpha": self.alpha,
+            "seed": self.seed,
+            "draws": self.draws,
+            "bootstrap_weights": self.bootstrap_weights,
+            "df_method": self.df_method,
+            "small_sample": self.small_sample,
+            "min_clusters": self.min_clusters,
+        }
+        inferred = infer_combinations(y, Xk, kept, combos, method=self.inference, **common)
+        head = inferred["att"]
+        used = head.method
         records = []
         for e in range(lo, hi + 1):
             name = event_term(e)
             if e == self.reference:
                 record = effect_row(name, 0.0, float("nan"), alpha=self.alpha)
             elif name in estimated:
-                record = effect_row(
-                    name,
-                    fit.params[name],
-                    fit.std_error(name),
-                    df=fit.df_inference,
-                    alpha=self.alpha,
-                )
+                record = _row(inferred[name])
             else:
                 continue
             record["event_time"] = e
@@ -206,31 +268,47 @@ class EventStudy(Estimator):
                 and ((e == lo and self.leads is not None) or (e == hi and self.lags is not None))
             )
             records.append(record)
-        post = [n for n in estimated if int(n.split("=")[1]) >= 0]
-        if not post:
-            raise DesignError("every post-adoption indicator is collinear; nothing to estimate")
-        weights_post = np.full(len(post), 1.0 / len(post))
-        cov_post = fit.cov.loc[post, post].to_numpy()
-        att = float(weights_post @ fit.params[post].to_numpy())
-        att_se = float(np.sqrt(weights_post @ cov_post @ weights_post))
-        overall = effect_row("att", att, att_se, df=fit.df_inference, alpha=self.alpha)
-        records.append(overall)
+        records.append(_row(head))
+        if used in ("cr2", "cr3"):
+            cov_fit = infer_coefficient(
+                y, Xk, kept, term=kept[0], method=used, **{**common, "warn_few_clusters": False}
+            ).fit
+            cov_label, pretrend_df = used, float(probe.n_clusters - 1)
+        else:
+            cov_fit = probe
+            cov_label, pretrend_df = probe_method, probe.df_inference
+        fit = probe
         settings = {
             **self.get_params(),
             "event_window": (lo, hi),
-            "cluster": (panel.cluster or panel.unit) if self.inference == "cr1" else None,
-            "df_inference": fit.df_inference,
+            "cluster": (panel.cluster or panel.unit) if used not in ("hc1", "iid") else None,
+            "df_inference": head.df,
+            **head.to_settings(),
             "dropped_terms": fit.dropped,
         }
+        pretrend = _pretrend(cov_fit, estimated, pretrend_df)
+        pretrend["covariance"] = cov_label
         return ImpactResult(
             estimator=self.name,
             effects=pd.DataFrame(records),
             settings=settings,
-            diagnostics={"pretrend_test": _pretrend(fit, estimated, fit.df_inference)},
+            diagnostics={"pretrend_test": pretrend},
             n_obs=fit.n_obs,
             n_units=len(np.unique(unit_codes)),
             n_clusters=fit.n_clusters,
         )
+
+
+def _row(inference) -> dict:
+    """The effects-table row of one coefficient's inference."""
+    return {
+        "term": inference.term,
+        "estimate": inference.estimate,
+        "std_error": inference.std_error,
+        "ci_lower": inference.ci_lower,
+        "ci_upper": inference.ci_upper,
+        "p_value": inference.p_value,
+    }
 
 
 def _pretrend(fit, estimated: list[str], df: float) -> pd.DataFrame:

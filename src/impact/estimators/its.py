@@ -17,6 +17,7 @@ from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_effects import Contrast, assemble
 from impact.estimators._its_fit import fit_series_model
 from impact.exceptions import DataError, DesignError, DesignWarning, InferenceWarning, warn
+from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS
 from impact.registry import register
 from impact.result import ImpactResult
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from impact.data import Panel
 
 __all__ = ["SHORT_SERIES", "InterruptedTimeSeries"]
+
+POOLED_METHODS = tuple(m for m in INFERENCE_METHODS if m != "randomization")
 
 SHORT_SERIES = 20
 """Below this many fitted periods Newey-West errors draw an InferenceWarning."""
@@ -137,6 +140,27 @@ class InterruptedTimeSeries(Estimator):
         ``"ar"``); set ``pooled=False`` for the aggregate series.
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
+    inference : {"auto", "cr1", "cr2", "cr3", "wild", "hc1", "iid"}, default "auto"
+        Pooled fit only (the single-series designs keep the time-series errors set by
+        ``errors``): as for :class:`~impact.estimators.DifferenceInDifferences`, for
+        every effect row (combinations of the segment coefficients are re-parametrized
+        into coefficients, see :mod:`impact.inference.combination`). ``"auto"``: CR1
+        with at least ``min_clusters`` treated and comparison clusters of similar
+        sizes (at least ``min_clusters`` clusters without comparison units), else the
+        wild cluster restricted bootstrap with an
+        :class:`~impact.exceptions.InferenceWarning`. ``"randomization"`` is not
+        offered (re-assigning treatment changes every interruption regressor).
+        ``errors="ols"`` means ``"iid"``. Recorded in ``settings["inference_used"]``.
+    min_clusters : int, default 12
+        Fewest treated (and comparison) clusters for which ``"auto"`` uses CR1.
+    draws : int, default 9999
+        Wild bootstrap samples (all sign vectors when fewer).
+    bootstrap_weights : {"rademacher", "webb"}, default "rademacher"
+        Wild bootstrap weights.
+    df_method : {"satterthwaite", "imbens-kolesar"}, default "satterthwaite"
+        Degrees of freedom for ``"cr2"``/``"cr3"``.
+    seed : int, Generator or None, default 0
+        Randomness of the bootstrap.
 
     Notes
     -----
@@ -201,8 +225,26 @@ class InterruptedTimeSeries(Estimator):
     comparison: bool | None = None
     pooled: bool | None = None
     alpha: float = ALPHA
+    inference: Literal["auto", "cr1", "cr2", "cr3", "wild", "hc1", "iid"] = "auto"
+    min_clusters: int = MIN_CLUSTERS
+    draws: int = 9999
+    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher"
+    df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite"
+    seed: int | np.random.Generator | None = 0
 
     def __post_init__(self) -> None:
+        check_choice("inference", self.inference, POOLED_METHODS)
+        check_choice("bootstrap_weights", self.bootstrap_weights, ("rademacher", "webb"))
+        check_choice("df_method", self.df_method, ("satterthwaite", "imbens-kolesar"))
+        if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
+            raise DesignError(f"min_clusters={self.min_clusters!r} must be an integer >= 2")
+        if not (isinstance(self.draws, int) and self.draws >= 99):
+            raise DesignError(f"draws={self.draws!r} must be an integer >= 99 (e.g. 9999)")
+        if self.errors == "ols" and self.inference not in ("auto", "iid"):
+            raise DesignError(
+                f"errors='ols' asks for conventional standard errors but "
+                f"inference={self.inference!r}; leave errors unset for the pooled fit"
+            )
         check_choice("phase_in_mode", self.phase_in_mode, ("exclude", "ramp"))
         check_choice("seasonal", self.seasonal, ("fourier", "dummies"))
         check_choice("errors", self.errors, ("ar", "hac", "ols", None))

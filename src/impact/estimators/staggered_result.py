@@ -96,6 +96,12 @@ class GroupTimeEffects:
     bootstrap: bool
     n_boot: int
     boot_seed: int | None
+    boot_weights: str = "rademacher"
+    df: float = float("inf")
+
+    def reference(self):
+        """Reference distribution of the t-statistics: t(df), or normal when infinite."""
+        return stats.t(self.df) if np.isfinite(self.df) else stats.norm
 
     @property
     def n(self) -> int:
@@ -119,7 +125,14 @@ class GroupTimeEffects:
         crit = None
         if self.bootstrap:
             rng = np.random.default_rng(self.boot_seed)
-            boot = multiplier_bootstrap(sums, self.n, n_boot=self.n_boot, alpha=self.alpha, rng=rng)
+            boot = multiplier_bootstrap(
+                sums,
+                self.n,
+                n_boot=self.n_boot,
+                alpha=self.alpha,
+                rng=rng,
+                weights=self.boot_weights,
+            )
             se = boot.std_error
             crit = boot.crit_value
         return se, crit
@@ -306,7 +319,8 @@ class StaggeredResult(ImpactResult):
         options: Mapping[str, Any],
     ) -> ImpactResult:
         gt = self._gt
-        zcrit = float(stats.norm.ppf(1 - gt.alpha / 2))
+        dist = gt.reference()
+        zcrit = float(dist.ppf(1 - gt.alpha / 2))
         records = []
         if levels:
             if gt.bootstrap:
@@ -317,14 +331,14 @@ class StaggeredResult(ImpactResult):
             name_of = {"dynamic": event_term, "group": group_term, "calendar": calendar_term}[kind]
             for i, level in enumerate(levels):
                 value = level if kind == "dynamic" else gt.label(level)
-                record = _row(name_of(value), est_levels[i], se[i], zcrit)
+                record = _row(name_of(value), est_levels[i], se[i], zcrit, dist)
                 record[column] = value
                 if crit is not None:
                     record["cband_lower"] = est_levels[i] - crit * se[i]
                     record["cband_upper"] = est_levels[i] + crit * se[i]
                 records.append(record)
         se_all, _ = gt.inference(overall_psi)
-        record = _row("att", overall, float(se_all[0]), zcrit)
+        record = _row("att", overall, float(se_all[0]), zcrit, dist)
         if levels and crit is not None:
             record["cband_lower"] = record["ci_lower"]
             record["cband_upper"] = record["ci_upper"]
@@ -348,9 +362,9 @@ class StaggeredResult(ImpactResult):
         )
 
 
-def _row(term: str, estimate: float, se: float, zcrit: float) -> dict[str, Any]:
+def _row(term: str, estimate: float, se: float, zcrit: float, dist=stats.norm) -> dict[str, Any]:
     if np.isfinite(se) and se > 0:
-        p = float(2 * stats.norm.sf(abs(estimate) / se))
+        p = float(2 * dist.sf(abs(estimate) / se))
     else:
         p = float("nan")
     return {

@@ -7,11 +7,16 @@
 - :mod:`~impact.inference.randomization`: randomization inference across clusters.
 - :mod:`~impact.inference.coefficient`: :func:`infer_coefficient`, one call that runs
   the regression and any of these methods (or ``"auto"``) on one coefficient.
+- :mod:`~impact.inference.combination`: the same, for several coefficients or linear
+  combinations of them (event studies, panel ITS).
+- :mod:`~impact.inference.adoption`: randomization inference over adoption dates
+  (staggered designs), re-fitting any estimator.
 - :mod:`~impact.inference.multiple`: p-values adjusted for many outcomes.
 
 Estimators call these functions; none re-implements them.
 """
 
+from impact.inference.adoption import adoption_randomization_test
 from impact.inference.cluster import ClusterRobust, cluster_robust
 from impact.inference.coefficient import (
     INFERENCE_METHODS,
@@ -20,6 +25,7 @@ from impact.inference.coefficient import (
     RegressionDesign,
     infer_coefficient,
 )
+from impact.inference.combination import combination_design, infer_combinations
 from impact.inference.multiple import adjust_p_values, joint_wild_bootstrap, romano_wolf
 from impact.inference.randomization import RandomizationTest, randomization_test
 from impact.inference.regression import RegressionFit, demean, within_regression
@@ -35,10 +41,13 @@ __all__ = [
     "RegressionFit",
     "WildBootstrap",
     "adjust_p_values",
+    "adoption_randomization_test",
     "bootstrap_weights",
     "cluster_robust",
+    "combination_design",
     "demean",
     "infer_coefficient",
+    "infer_combinations",
     "joint_wild_bootstrap",
     "randomization_test",
     "romano_wolf",

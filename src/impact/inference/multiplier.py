@@ -7,7 +7,9 @@ clusters, ``S_c`` the sum of ``psi`` over cluster ``c``,
 * the analytic covariance is ``sum_c S_c S_c' / n**2`` (with one observation per
   cluster this is R ``did``'s ``t(psi) %*% psi / n**2``);
 * the multiplier bootstrap draws ``sum_c v_c S_c / n`` with independent Rademacher
-  multipliers ``v_c`` (Callaway and Sant'Anna 2021, Algorithm 1); standard errors are
+  multipliers ``v_c`` (Callaway and Sant'Anna 2021, Algorithm 1), or Mammen's
+  two-point or Webb's six-point multipliers (mean 0, variance 1; Webb's suit fewer
+  than about ten clusters, where Rademacher draws take few distinct values); standard errors are
   the draws' interquartile range over that of the standard normal, and the uniform
   (simultaneous) band's critical value is the ``1 - alpha`` quantile of the largest
   absolute t-statistic across the parameters, as R ``did``'s ``mboot``.
@@ -20,7 +22,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["BootstrapResult", "cluster_sums", "influence_covariance", "multiplier_bootstrap"]
+__all__ = [
+    "MULTIPLIER_WEIGHTS",
+    "BootstrapResult",
+    "cluster_sums",
+    "influence_covariance",
+    "multiplier_bootstrap",
+]
+
+MULTIPLIER_WEIGHTS = ("rademacher", "mammen", "webb")
+_SQ5 = float(np.sqrt(5.0))
+_MAMMEN = np.array([-(_SQ5 - 1) / 2, (_SQ5 + 1) / 2])
+_MAMMEN_P = (_SQ5 + 1) / (2 * _SQ5)
+_WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 _IQR_NORMAL = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
 _CHUNK = 64
@@ -90,9 +104,15 @@ class BootstrapResult:
 
 
 def multiplier_bootstrap(
-    sums: np.ndarray, n: int, *, n_boot: int, alpha: float, rng: np.random.Generator
+    sums: np.ndarray,
+    n: int,
+    *,
+    n_boot: int,
+    alpha: float,
+    rng: np.random.Generator,
+    weights: str = "rademacher",
 ) -> BootstrapResult:
-    """Rademacher multiplier bootstrap of estimators with influence-function sums ``sums``.
+    """Multiplier bootstrap of estimators with influence-function sums ``sums``.
 
     Parameters
     ----------
@@ -106,6 +126,8 @@ def multiplier_bootstrap(
         One minus the band's coverage.
     rng : numpy.random.Generator
         Source of the multipliers.
+    weights : {"rademacher", "mammen", "webb"}
+        Distribution of the cluster multipliers.
 
     Returns
     -------
@@ -125,8 +147,7 @@ def multiplier_bootstrap(
     draws = np.empty((n_boot, k))
     for start in range(0, n_boot, _CHUNK):
         stop = min(n_boot, start + _CHUNK)
-        signs = rng.integers(0, 2, size=(stop - start, n_clusters), dtype=np.int8)
-        v = 2.0 * signs - 1.0
+        v = _multipliers(rng, (stop - start, n_clusters), weights)
         draws[start:stop] = (v @ s) / float(n)
     q75 = np.quantile(draws, 0.75, axis=0, method="inverted_cdf")
     q25 = np.quantile(draws, 0.25, axis=0, method="inverted_cdf")
@@ -139,3 +160,14 @@ def multiplier_bootstrap(
     else:
         crit = float("nan")
     return BootstrapResult(std_error=se, crit_value=crit, draws=draws)
+
+
+def _multipliers(rng: np.random.Generator, shape: tuple[int, int], kind: str) -> np.ndarray:
+    """Independent multipliers with mean 0 and variance 1."""
+    if kind == "rademacher":
+        return 2.0 * rng.integers(0, 2, size=shape, dtype=np.int8) - 1.0
+    if kind == "mammen":
+        return np.where(rng.random(shape) < _MAMMEN_P, _MAMMEN[0], _MAMMEN[1])
+    if kind == "webb":
+        return _WEBB[rng.integers(0, 6, size=shape)]
+    raise ValueError(f"unknown multiplier weights {kind!r}; choose one of {MULTIPLIER_WEIGHTS}")
