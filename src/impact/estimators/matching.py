@@ -228,6 +228,12 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
     """Run the matching step configured by ``est`` on unit-level ``data``."""
     treated = data.treated
     n = len(treated)
+    if data.sampling_weights is not None and est.method == "nearest" and est.replace:
+        raise DesignError(
+            "matching with replacement does not use sampling weights: the Abadie-Imbens "
+            "variance has no weighted form; match without replacement (replace=False), use "
+            "method='cem' or 'weighting', or build the Panel without weights="
+        )
     for name in est.exact:
         if name not in data.raw.columns:
             raise DesignError(
