@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from impact import DesignError, MatchedDiD, Panel
@@ -95,3 +96,32 @@ def test_sampling_weights_enter_the_estimate_and_balance(panel):
 def test_sampling_weights_with_replacement_are_refused():
     with pytest.raises(DesignError, match="Abadie-Imbens variance has no weighted form"):
         MatchedDiD(replace=True).fit(weighted_panel(lambda s: 1.0 + (s % 3)))
+
+
+@pytest.mark.parametrize("params", [{"method": "cem"}, {"method": "weighting"}, {}])
+def test_matched_comparison_sampling_weights(params):
+    from impact import MatchedComparison
+
+    rng = np.random.default_rng(5)
+    n = 600
+    x = rng.normal(size=n)
+    d = (rng.random(n) < 1 / (1 + np.exp(-x))).astype(int)
+    w = rng.choice([1.0, 4.0], size=n)
+    # the effect differs with the weight: the weighted ATT is the one to recover
+    effect = np.where(w > 1, 2.0, 1.0)
+    y = x + effect * d + rng.normal(0, 0.5, n)
+    frame = pd.DataFrame({"id": range(n), "t": 1, "y": y, "d": d, "x": x, "w": w})
+    panel = Panel.from_frame(
+        frame, unit="id", time="t", outcome="y", treated="d", covariates=["x"], weights="w"
+    )
+    result = MatchedComparison(**params).fit(panel)
+    treated = d == 1
+    truth = np.average(effect[treated], weights=w[treated])
+    assert abs(result.att.estimate - truth) < 4 * result.att.std_error
+    unweighted = Panel.from_frame(
+        frame, unit="id", time="t", outcome="y", treated="d", covariates=["x"]
+    )
+    plain = MatchedComparison(**params).fit(unweighted)
+    unweighted_truth = effect[treated].mean()
+    assert abs(result.att.estimate - truth) < abs(result.att.estimate - unweighted_truth)
+    assert abs(plain.att.estimate - unweighted_truth) < abs(plain.att.estimate - truth)
