@@ -41,8 +41,8 @@ from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
 from impact.data import Panel
-from impact.estimators._matching_data import unit_data
-from impact.estimators.matching import MatchedComparison, match_units
+from impact.estimators._matching_data import UnitData, unit_data
+from impact.estimators.matching import Matched, MatchedComparison, match_units
 from impact.estimators.staggered import StaggeredDiD
 from impact.estimators.staggered_result import GroupTimeEffects, StaggeredResult
 from impact.exceptions import DesignError, DesignWarning, InferenceWarning, warn
@@ -187,7 +187,7 @@ def fit_staggered(est: MatchedDiD, panel: Panel) -> StaggeredResult:
                 "obs_units": obs_units,
                 "sets": sets.reindex(units[obs_units]).to_numpy(),
                 "links": [(int(a), int(unit_code[u])) for a, u in links],
-                "rows": fit.effects.loc[fit.effects["group"] == g_label(gt, g_pos)],
+                "rows": fit.effects.loc[fit.effects["group"] == gt.label(g_pos)],
             }
         )
         table = balance_table(_balance_columns(data, matched), data.treated, w, base_weights=sub_sw)
@@ -222,12 +222,7 @@ def fit_staggered(est: MatchedDiD, panel: Panel) -> StaggeredResult:
     return _stack(est, panel, blocks, balance_parts, size_parts, match_parts, sw_rows)
 
 
-def g_label(gt: GroupTimeEffects, position: int) -> Any:
-    """The period label of a cohort position, as in the effects table."""
-    return gt.label(position)
-
-
-def _balance_columns(data, matched) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _balance_columns(data: UnitData, matched: Matched) -> pd.DataFrame:
     cols = data.balance
     if matched.score is not None:
         cols = pd.concat(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from impact.estimators._matched_did_inference import (
 from impact.estimators._matched_staggered import fit_staggered
 from impact.estimators._matching_data import unit_data
 from impact.estimators.did import require_single_adoption
-from impact.estimators.matching import MatchedComparison, build_result, match_units
+from impact.estimators.matching import Matched, MatchedComparison, build_result, match_units
 from impact.exceptions import DesignError
 from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS
 from impact.matching.sensitivity import DEFAULT_GAMMAS
@@ -227,7 +227,8 @@ class MatchedDiD(Estimator):
         Parameters
         ----------
         panel : Panel
-            Single-adoption panel with never-treated units and at least one period
+            Panel with never-treated units (or, for staggered adoption with
+            ``control="not_yet_treated"``, later cohorts) and at least one period
             before adoption.
 
         Returns
@@ -237,14 +238,17 @@ class MatchedDiD(Estimator):
             treated units' path and the comparison path shifted by the pre-programme
             gap (unadjusted); diagnostics as for
             :class:`MatchedComparison` (balance on the matching covariates, sample
-            sizes, sensitivity, matches).
+            sizes, sensitivity, matches). With staggered adoption a
+            :class:`~impact.estimators.staggered_result.StaggeredResult`: one row
+            per ATT(g, t) and the overall ``att``; ``balance``, ``sample_sizes`` and
+            ``matches`` per cohort.
 
         Raises
         ------
         DesignError
-            For a cross-section, staggered adoption, no never-treated units, units
-            missing a pre-period outcome used for matching, or every treated unit
-            dropped by the caliper.
+            For a cross-section, no never-treated units, units missing a pre-period
+            outcome used for matching, every treated unit dropped by the caliper, or
+            an ``inference`` other than ``"auto"`` with staggered adoption.
         """
         design = "matched difference-in-differences"
         if not panel.is_cross_section and len(panel.cohorts) > 1:
@@ -294,10 +298,12 @@ class MatchedDiD(Estimator):
             n_clusters=n_clusters,
         )
 
-    def _regression_effects(self, matched, effects):  # type: ignore[no-untyped-def]
+    def _regression_effects(
+        self, matched: Matched, effects: pd.DataFrame
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
         """Replace the effects rows by those of the common inference entry point."""
-        rows = []
-        settings: dict = {}
+        rows: list[dict[str, Any]] = []
+        settings: dict[str, Any] = {}
         for _, row in effects.iterrows():
             adjust = row["term"] == "att" and self.adjustment == "regression"
             point, inference, extra = matched_set_inference(
