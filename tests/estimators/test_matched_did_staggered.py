@@ -71,3 +71,22 @@ def test_not_yet_treated_controls_and_errors(sim):
     assert np.isfinite(later.att.std_error)
     with pytest.raises(DesignError, match="influence functions"):
         MatchedDiD(inference="cr1").fit(sim.panel)
+
+
+def test_panel_clusters_replace_the_matched_sets(sim, matched):
+    p = sim.panel
+    frame = p.frame.copy()
+    frame["district"] = frame[p.unit].astype(int) // 25
+    clustered = impact.Panel.from_frame(
+        frame,
+        unit=p.unit,
+        time=p.time,
+        outcome=p.outcome,
+        treated=p.treated,
+        cluster="district",
+    )
+    result = MatchedDiD(pre_periods=5).fit(clustered)
+    assert result.att.estimate == pytest.approx(matched.att.estimate, rel=1e-10)
+    assert 12 <= result.settings["n_clusters"] <= frame["district"].nunique()
+    assert np.isfinite(result.att.std_error)
+    assert result.att.std_error != pytest.approx(matched.att.std_error, rel=1e-6)

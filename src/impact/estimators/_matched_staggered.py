@@ -28,7 +28,10 @@ matched sets, merged whenever two sets share a unit (a control matched to severa
 cohorts, or a later-cohort unit that is a control for an earlier cohort and treated in
 its own): the connected components of the sets linked by shared units. Observations
 are thus independent across clusters, both within a cohort (matched sets) and across
-cohorts. The matching itself is taken as given, as for a single adoption.
+cohorts. When the Panel has a cluster column (pupils in schools), its clusters are
+used instead: linked with the matched sets they chain nearly every unit into one
+component; the matched-set dependence within them is then not modelled. The matching
+itself is taken as given, as for a single adoption.
 """
 
 from __future__ import annotations
@@ -89,7 +92,11 @@ def fit_staggered(est: MatchedDiD, panel: Panel) -> StaggeredResult:
         )
     base = frame.copy()
     base[_UNIT] = frame[unit].map(unit_code).to_numpy()
-    sw_rows = None if panel.weights is None else frame[panel.weights].to_numpy(dtype=float)
+    # the Panel's own clusters (e.g. schools of pupils), per unit
+    unit_cluster = None
+    if panel.cluster is not None:
+        first = frame.groupby(unit, sort=True)[panel.cluster].first().reindex(units)
+        unit_cluster = pd.factorize(first, sort=True)[0]
     blocks: list[dict[str, Any]] = []
     balance_parts, size_parts, match_parts = [], [], []
     skipped = []
@@ -219,7 +226,7 @@ def fit_staggered(est: MatchedDiD, panel: Panel) -> StaggeredResult:
             "are left out",
             DesignWarning,
         )
-    return _stack(est, panel, blocks, balance_parts, size_parts, match_parts, sw_rows)
+    return _stack(est, panel, blocks, balance_parts, size_parts, match_parts, unit_cluster)
 
 
 def _balance_columns(data: UnitData, matched: Matched) -> pd.DataFrame:
@@ -238,7 +245,7 @@ def _stack(
     balance_parts: list[pd.DataFrame],
     size_parts: list[pd.DataFrame],
     match_parts: list[pd.DataFrame],
-    sw_rows: np.ndarray | None,
+    unit_cluster: np.ndarray | None,
 ) -> StaggeredResult:
     n_total = sum(b["gt"].n for b in blocks)
     k_total = sum(len(b["cells"]) for b in blocks)
@@ -278,6 +285,10 @@ def _stack(
     graph = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(set0 + n_units,) * 2)
     _, component = connected_components(graph, directed=False)
     clusters = np.unique(component[set_node], return_inverse=True)[1]
+    if unit_cluster is not None:
+        # the Panel's clusters (e.g. schools of pupils): linking them with the matched
+        # sets chains almost everything into one component, so they are used alone
+        clusters = np.unique(unit_cluster[unit_node], return_inverse=True)[1]
     n_clusters = int(clusters.max()) + 1
     group_a, time_a = np.array(group, dtype=np.int64), np.array(time_, dtype=np.int64)
     gt = GroupTimeEffects(
