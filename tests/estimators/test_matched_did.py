@@ -93,14 +93,14 @@ def test_diagnostics_present():
     assert result.estimator == "matched_did"
 
 
-def test_cross_section_and_staggered_are_design_errors():
+def test_cross_section_is_a_design_error_and_staggered_is_matched_by_cohort():
     frame = diverging_trends()
     one = frame.loc[frame["year"] == 2019]
     with pytest.raises(DesignError, match="single period"):
         MatchedDiD().fit(to_panel(one))
     staggered = frame.copy()
     staggered.loc[(staggered["school"] == 0) & (staggered["year"] >= 2016), "pilot"] = 1
-    with pytest.raises(DesignError, match="staggered"):
-        MatchedDiD().fit(to_panel(staggered))
+    result = MatchedDiD().fit(to_panel(staggered))
+    assert result.settings["cohorts_matched"] == [2016, 2018]
     with pytest.raises(DesignError, match="pre_periods"):
         MatchedDiD(pre_periods=0)

@@ -48,6 +48,9 @@ class UnitData:
         Float columns with every level of each categorical, for the balance table.
     adoption : object
         The adoption period (None for a cross-section).
+    sampling_weights : ndarray or None
+        The Panel's sampling weight per unit (its mean over the unit's rows; over the
+        pre-programme rows on a panel), None without weights.
     """
 
     units: pd.Index
@@ -58,6 +61,7 @@ class UnitData:
     model: pd.DataFrame
     balance: pd.DataFrame
     adoption: object
+    sampling_weights: np.ndarray | None = None
 
 
 def _is_numeric(col: pd.Series) -> bool:
@@ -80,11 +84,6 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
     -------
     UnitData
     """
-    if panel.weights is not None:
-        raise DesignError(
-            f"{design} does not use sampling weights yet; build the Panel without "
-            f"weights= ({panel.weights!r}) or use a regression design"
-        )
     frame = panel.frame
     unit, time, y = panel.unit, panel.time, panel.outcome
     if panel.is_cross_section:
@@ -108,8 +107,9 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
         raw_frame = pd.DataFrame(
             {cov: frame[cov].to_numpy() for cov in panel.covariates}, index=units
         )
+        sw = None if panel.weights is None else frame[panel.weights].to_numpy(dtype=float)
         return _finish(units, treated, frame[y].to_numpy(dtype=float), None, raw_frame, None,
-                       design)  # fmt: skip
+                       design, sw)  # fmt: skip
     units = pd.Index(np.sort(pd.unique(frame[unit])), name=unit)
     treated = units.isin(treated_units)
     if treated.all():
@@ -144,8 +144,12 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
                 )
             for period in periods:
                 raw[f"{y}[{period}]"] = wide[period]
+    sw = None
+    if panel.weights is not None:
+        rows = pre_frame if adoption is not None else frame
+        sw = rows.groupby(unit)[panel.weights].mean().reindex(units).to_numpy(dtype=float)
     return _finish(units, treated, outcome, pre_outcome, pd.DataFrame(raw, index=units),
-                   adoption, design)  # fmt: skip
+                   adoption, design, sw)  # fmt: skip
 
 
 def _finish(
@@ -156,6 +160,7 @@ def _finish(
     raw_frame: pd.DataFrame,
     adoption: object,
     design: str,
+    sampling_weights: np.ndarray | None = None,
 ) -> UnitData:
     if raw_frame.shape[1] == 0:
         raise DesignError(
@@ -178,6 +183,7 @@ def _finish(
         model=model,
         balance=balance,
         adoption=adoption,
+        sampling_weights=sampling_weights,
     )
 
 

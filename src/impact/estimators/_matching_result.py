@@ -32,6 +32,7 @@ def estimate_effects(
     treated = data.treated
     X = data.model.to_numpy(dtype=float)
     w = matched.weights
+    sw = data.sampling_weights
     adjusted = None
     if est.method == "nearest" and est.replace:
         t_index = np.flatnonzero(treated)
@@ -44,17 +45,20 @@ def estimate_effects(
             adjusted = abadie_imbens(y, t_index, matched.match_matrix, metric, controls, mu0=mu0)
     elif est.method == "weighting":
         ps = matched.propensity
-        if matched.discarded.any():  # trimmed: the score equations no longer hold, use HC1
-            plain = weighted_regression(y, treated, None, w, clusters=None)
+        ww = w if sw is None else w * sw
+        if matched.discarded.any() or sw is not None:
+            # trimmed or survey-weighted: the score equations no longer hold, use HC1
+            plain = weighted_regression(y, treated, None, ww, clusters=None)
         else:
             plain = ipw_att(y, treated, ps.design, ps.linear_predictor)  # type: ignore[union-attr]
         if est.adjustment == "regression":
-            adjusted = weighted_regression(y, treated, X, w, clusters=None)
+            adjusted = weighted_regression(y, treated, X, ww, clusters=None)
     else:
         clusters = matched.subclass
-        plain = weighted_regression(y, treated, None, w, clusters=clusters)
+        ww = w if sw is None else w * sw
+        plain = weighted_regression(y, treated, None, ww, clusters=clusters)
         if est.adjustment == "regression":
-            adjusted = weighted_regression(y, treated, X, w, clusters=clusters)
+            adjusted = weighted_regression(y, treated, X, ww, clusters=clusters)
     return plain, adjusted
 
 
@@ -190,7 +194,7 @@ def build_result(
         balance_cols = pd.concat(
             [pd.DataFrame({"distance": matched.score}, index=data.units), balance_cols], axis=1
         )
-    balance = balance_table(balance_cols, treated, w)
+    balance = balance_table(balance_cols, treated, w, base_weights=data.sampling_weights)
     sizes = sample_sizes(treated, w, matched.discarded)
     bounds, summary = sensitivity_tables(est, matched, y, rows[0])
     matches = pd.DataFrame(
@@ -211,7 +215,7 @@ def build_result(
         "n_treated_unmatched": matched.n_caliper_dropped,
         "adoption_period": data.adoption,
         "matching_covariates": list(data.raw.columns),
-        "inference": _inference_label(est),
+        "inference": _inference_label(est, matched),
     }
     n_clusters = None
     if head.df is not None:
@@ -234,11 +238,16 @@ def build_result(
     )
 
 
-def _inference_label(est: MatchedComparison) -> str:
+def _inference_label(est: MatchedComparison, matched: Matched) -> str:
     if est.method == "nearest" and est.replace:
         return "Abadie-Imbens (2006)"
     if est.method == "weighting":
-        return "sandwich (M-estimation)" if est.adjustment == "none" else "HC1, weights fixed"
+        plain = not matched.discarded.any() and matched.data.sampling_weights is None
+        return (
+            "sandwich (M-estimation)"
+            if est.adjustment == "none" and plain
+            else "HC1, weights fixed"
+        )
     return "CR1 clustered by matched set"
 
 
@@ -252,7 +261,10 @@ def _paths(panel: Panel, matched: Matched, *, difference: bool) -> pd.DataFrame 
         return None
     frame = panel.frame
     data = matched.data
-    unit_w = pd.Series(matched.weights, index=data.units)
+    unit_weights = matched.weights
+    if data.sampling_weights is not None:
+        unit_weights = unit_weights * data.sampling_weights
+    unit_w = pd.Series(unit_weights, index=data.units)
     unit_t = pd.Series(data.treated, index=data.units)
     w = frame[panel.unit].map(unit_w).to_numpy(dtype=float)
     t = frame[panel.unit].map(unit_t).to_numpy(dtype=bool)

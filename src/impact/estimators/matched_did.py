@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from impact._defaults import ALPHA
 from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.estimators._matched_did_inference import (
+    check_inference,
+    matched_set_inference,
+    uses_matched_sets,
+)
+from impact.estimators._matched_staggered import fit_staggered
 from impact.estimators._matching_data import unit_data
 from impact.estimators.did import require_single_adoption
-from impact.estimators.matching import MatchedComparison, build_result, match_units
+from impact.estimators.matching import Matched, MatchedComparison, build_result, match_units
 from impact.exceptions import DesignError
+from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS
 from impact.matching.sensitivity import DEFAULT_GAMMAS
 from impact.registry import register
-from impact.result import ImpactResult
+from impact.result import ImpactResult, effect_row
 
 if TYPE_CHECKING:
     from impact.data import Panel
@@ -71,22 +79,69 @@ class MatchedDiD(Estimator):
         matched sample otherwise); the plain matched DiD is the ``att_unadjusted`` row.
         Nearest-neighbour matching on several continuous lags leaves small
         discrepancies that bias the plain estimate (see the validation study).
+    control : {"never_treated", "not_yet_treated"}, default "never_treated"
+        Staggered adoption only: the pool of candidate controls of each cohort (never
+        treated units, or also units of later cohorts, used only before their own
+        adoption). See Notes.
     gammas : sequence of float
         Gammas for the Rosenbaum bounds of the matched differences.
+    inference : {"auto", "cr1", "cr2", "cr3", "wild", "hc1", "iid"}, default "auto"
+        How intervals and p-values are computed, through the package's common
+        :func:`~impact.inference.coefficient.infer_coefficient` with clusters the
+        matched sets (see Notes). ``"randomization"`` is refused: every matched set
+        holds treated and control units (the within-set permutation analysis is the
+        Rosenbaum bounds).
+    min_clusters : int, default 12
+        Fewest matched sets for which ``inference="auto"`` uses CR1.
+    draws : int, default 9999
+        Wild bootstrap draws.
+    bootstrap_weights : {"rademacher", "webb"}, default "rademacher"
+        Wild bootstrap weights.
+    seed : int, numpy.random.Generator or None, default 0
+        Randomness of the wild bootstrap.
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
 
     Notes
     -----
     **Inference.** The matching is taken as given, and the standard error accounts for
-    the matched structure: without replacement (the default, and for CEM) a
-    regression of the unit's change on treatment (and the matching covariates) in the
-    matched sample with standard errors clustered by matched set (CR1, t with
-    ``G - 1`` degrees of freedom); with replacement the Abadie-Imbens (2006) variance
-    of the matched mean change, whose second term counts how often each control is
-    reused; with weighting the sandwich variance of the weighted means. Single
-    adoption only: with staggered adoption a :class:`~impact.exceptions.DesignError`
-    is raised.
+    the matched structure. Without replacement (the default, and for CEM) the matched
+    DiD is the regression of the outcome on ``D x post`` and ``post`` (and the matching
+    covariates times ``post``) over each matched unit's pre- and post-programme means
+    with unit effects, weighted by the matching weights, with clusters the matched
+    sets, through :func:`~impact.inference.coefficient.infer_coefficient` as for
+    :class:`~impact.DifferenceInDifferences`: ``"auto"`` is CR1 (t with ``G - 1``
+    degrees of freedom) with at least ``min_clusters`` matched sets of similar sizes,
+    and the wild cluster restricted bootstrap otherwise, with an
+    :class:`~impact.exceptions.InferenceWarning`; ``settings`` record
+    ``inference_used``, ``inference_reason`` and ``n_matched_sets``. With replacement
+    the matched sets overlap: ``"auto"`` uses the Abadie-Imbens (2006) variance of the
+    matched mean change, whose second term counts how often each control is reused
+    (other choices raise a :class:`~impact.exceptions.DesignError`). With weighting,
+    ``"auto"`` is the sandwich variance of the weighted means; ``"hc1"`` and ``"iid"``
+    go through the regression with each unit its own cluster.
+
+    **Staggered adoption.** Each cohort is matched on its own, on the covariates and its
+    last ``pre_periods`` outcomes before its adoption, to the never-treated units (and,
+    with ``control="not_yet_treated"``, units adopting later); the matched units of
+    each cohort go to :class:`~impact.StaggeredDiD` (same ``control`` rule, weights =
+    matching times sampling weights) and only that cohort's ATT(g, t) are kept; the
+    cells are stacked and aggregated with cohort-size weights into ``att``. The result
+    is a :class:`~impact.estimators.staggered_result.StaggeredResult` (``aggregate``
+    works). Standard errors sum the stacked influence functions within clusters: the
+    matched sets, merged when they share a unit (a control reused by several cohorts),
+    so that clusters are independent; ``inference`` must be ``"auto"``. The rule in
+    full is in :mod:`impact.estimators._matched_staggered`. ``adjustment`` does not
+    apply (the two-period comparisons are unadjusted), nor do Rosenbaum bounds.
+
+    **Sampling weights.** A Panel with ``weights=`` is supported without replacement,
+    with CEM and with weighting: each unit's sampling weight (its mean over the
+    pre-programme rows) multiplies its matching weight in the regression, the balance
+    table (before and after) and the paths. The propensity score and the greedy
+    matching ignore it (matching is a design step on the units as they are), and the
+    Rosenbaum bounds are unweighted. Matching with replacement raises a
+    :class:`~impact.exceptions.DesignError`: the Abadie-Imbens variance has no
+    weighted form.
 
     **Regression to the mean.** Matching on pre-programme outcomes removes bias when
     the programme selected units on those observed outcomes (and covariates). When it
@@ -123,7 +178,13 @@ class MatchedDiD(Estimator):
     caliper: float | None = None
     exact: Sequence[str] = ()
     adjustment: Literal["regression", "none"] = "regression"
+    control: Literal["never_treated", "not_yet_treated"] = "never_treated"
     gammas: Sequence[float] = DEFAULT_GAMMAS
+    inference: Literal["auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid"] = "auto"
+    min_clusters: int = MIN_CLUSTERS
+    draws: int = 9999
+    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher"
+    seed: int | np.random.Generator | None = 0
     alpha: float = ALPHA
 
     def __post_init__(self) -> None:
@@ -134,7 +195,15 @@ class MatchedDiD(Estimator):
         ):
             raise DesignError(f"pre_periods={self.pre_periods!r} must be a positive integer")
         check_choice("method", self.method, ("nearest", "cem", "weighting"))
+        check_choice("inference", self.inference, INFERENCE_METHODS)
+        check_choice("control", self.control, ("never_treated", "not_yet_treated"))
+        check_choice("bootstrap_weights", self.bootstrap_weights, ("rademacher", "webb"))
+        if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
+            raise DesignError(f"min_clusters={self.min_clusters!r} must be an integer >= 2")
+        if not (isinstance(self.draws, int) and self.draws >= 99):
+            raise DesignError(f"draws={self.draws!r} must be an integer >= 99 (e.g. 9999)")
         check_alpha(self.alpha)
+        check_inference(self)
         self._matching()  # validates the remaining hyperparameters
 
     def _matching(self) -> MatchedComparison:
@@ -158,7 +227,8 @@ class MatchedDiD(Estimator):
         Parameters
         ----------
         panel : Panel
-            Single-adoption panel with never-treated units and at least one period
+            Panel with never-treated units (or, for staggered adoption with
+            ``control="not_yet_treated"``, later cohorts) and at least one period
             before adoption.
 
         Returns
@@ -168,16 +238,27 @@ class MatchedDiD(Estimator):
             treated units' path and the comparison path shifted by the pre-programme
             gap (unadjusted); diagnostics as for
             :class:`MatchedComparison` (balance on the matching covariates, sample
-            sizes, sensitivity, matches).
+            sizes, sensitivity, matches). With staggered adoption a
+            :class:`~impact.estimators.staggered_result.StaggeredResult`: one row
+            per ATT(g, t) and the overall ``att``; ``balance``, ``sample_sizes`` and
+            ``matches`` per cohort.
 
         Raises
         ------
         DesignError
-            For a cross-section, staggered adoption, no never-treated units, units
-            missing a pre-period outcome used for matching, or every treated unit
-            dropped by the caliper.
+            For a cross-section, no never-treated units, units missing a pre-period
+            outcome used for matching, every treated unit dropped by the caliper, or
+            an ``inference`` other than ``"auto"`` with staggered adoption.
         """
         design = "matched difference-in-differences"
+        if not panel.is_cross_section and len(panel.cohorts) > 1:
+            if self.inference != "auto":
+                raise DesignError(
+                    f"inference={self.inference!r}: with staggered adoption the standard "
+                    "errors come from influence functions clustered by linked matched sets; "
+                    "use inference='auto'"
+                )
+            return fit_staggered(self, panel)
         if panel.is_cross_section:
             raise DesignError(
                 f"{design} needs outcomes before and after adoption, but the Panel holds a "
@@ -197,13 +278,49 @@ class MatchedDiD(Estimator):
             k: v for k, v in result.settings.items() if k not in matching.get_params()
         }}  # fmt: skip
         settings["pre_periods_used"] = matching.pre_period_outcomes
+        effects = result.effects
+        n_clusters = result.n_clusters
+        if uses_matched_sets(self) or (self.method == "weighting" and self.inference != "auto"):
+            effects, extra = self._regression_effects(matched, result.effects)
+            settings.update(extra)
+            settings["inference"] = f"{settings['inference_used']} clustered by matched set"
+            if self.method == "weighting":
+                settings["inference"] = settings["inference_used"]
+            n_clusters = extra["n_matched_sets"]
         return ImpactResult(
             estimator=self.name,
-            effects=result.effects,
+            effects=effects,
             settings=settings,
             paths=result.paths,
             diagnostics=dict(result.diagnostics),
             n_obs=result.n_obs,
             n_units=result.n_units,
-            n_clusters=result.n_clusters,
+            n_clusters=n_clusters,
         )
+
+    def _regression_effects(
+        self, matched: Matched, effects: pd.DataFrame
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Replace the effects rows by those of the common inference entry point."""
+        rows: list[dict[str, Any]] = []
+        settings: dict[str, Any] = {}
+        for _, row in effects.iterrows():
+            adjust = row["term"] == "att" and self.adjustment == "regression"
+            point, inference, extra = matched_set_inference(
+                self, matched, covariates=adjust, announce=not rows
+            )
+            new = effect_row(
+                row["term"],
+                point.estimate,
+                point.std_error,
+                df=point.df,
+                alpha=self.alpha,
+                n_treated=row["n_treated"],
+                n_control=row["n_control"],
+            )
+            new.update(ci_lower=inference.ci_lower, ci_upper=inference.ci_upper,
+                       p_value=inference.p_value)  # fmt: skip
+            rows.append(new)
+            if row["term"] == "att":
+                settings = extra
+        return pd.DataFrame(rows, columns=effects.columns), settings

@@ -123,6 +123,16 @@ class MatchedComparison(Estimator):
     The matching itself is taken as given, as R ``MatchIt`` recommends; see
     :mod:`impact.matching.variance`.
 
+    **Sampling weights.** With a Panel built with ``weights=``, each unit's sampling
+    weight (its mean over its rows; over the pre-programme rows on a panel) multiplies
+    its matching weight in the effect regressions, the balance table (before and after
+    matching) and the paths. The propensity score and the matching itself ignore it
+    (a design step on the units as they are), and the Rosenbaum bounds are
+    unweighted. Weighting then uses HC1 standard errors with the weights held fixed
+    (the sandwich stacking the score equations assumes unit weights). Matching with
+    replacement raises a :class:`~impact.exceptions.DesignError`: the Abadie-Imbens
+    variance has no weighted form.
+
     **Sensitivity.** Rosenbaum bounds use the signed-rank test on each treated unit's
     difference from the (weighted) mean of its matched set; they are exact for 1:1
     pairs and an approximation for larger sets; they are not defined for weighting.
@@ -228,6 +238,12 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
     """Run the matching step configured by ``est`` on unit-level ``data``."""
     treated = data.treated
     n = len(treated)
+    if data.sampling_weights is not None and est.method == "nearest" and est.replace:
+        raise DesignError(
+            "matching with replacement does not use sampling weights: the Abadie-Imbens "
+            "variance has no weighted form; match without replacement (replace=False), use "
+            "method='cem' or 'weighting', or build the Panel without weights="
+        )
     for name in est.exact:
         if name not in data.raw.columns:
             raise DesignError(

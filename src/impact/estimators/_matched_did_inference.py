@@ -1,0 +1,168 @@
+"""Inference for matched difference-in-differences through the package's common entry point.
+
+The matched DiD on a single-adoption panel is the regression of each matched unit's
+change (mean post minus mean pre outcome) on treatment, weighted by the matching
+weights (times the sampling weights). Written on two rows per unit (pre-programme mean
+and post-programme mean) with unit effects absorbed, it is the regression
+``y ~ att * D * post + post (+ covariates * post)`` that
+:func:`~impact.inference.coefficient.infer_coefficient` handles for every other
+regression estimator of the package, with clusters the matched sets (pairs, 1:k sets or
+CEM strata). The estimate is the same as the change regression; the small-sample
+corrections are those of :func:`~impact.inference.regression.within_regression`.
+
+``"auto"`` applies the package's few-clusters rule to the number of matched sets:
+every set holds treated and control units, so the rule's "treated and control
+clusters" are both the number of sets (CR1 from ``min_clusters`` sets of similar
+sizes, the wild cluster restricted bootstrap otherwise, with an
+:class:`~impact.exceptions.InferenceWarning`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from impact.exceptions import DesignError, InferenceWarning, warn
+from impact.inference.coefficient import (
+    MANY_CLUSTERS,
+    MAX_SIZE_CV,
+    CoefficientInference,
+    choose_method,
+    infer_coefficient,
+)
+from impact.matching.variance import PointEstimate
+
+if TYPE_CHECKING:
+    from impact.estimators.matched_did import MatchedDiD
+    from impact.estimators.matching import Matched
+
+__all__ = ["matched_set_inference", "uses_matched_sets"]
+
+
+def uses_matched_sets(est: MatchedDiD) -> bool:
+    """Whether the design has disjoint matched sets to cluster on."""
+    return est.method == "cem" or (est.method == "nearest" and not est.replace)
+
+
+def check_inference(est: MatchedDiD) -> None:
+    """Raise a DesignError for an ``inference`` the design cannot support."""
+    if est.inference == "auto":
+        return
+    if est.inference == "randomization":
+        raise DesignError(
+            "inference='randomization' re-assigns treatment across clusters, but every "
+            "matched set holds treated and control units; the within-set permutation "
+            "analysis is in diagnostics['sensitivity'] (Rosenbaum bounds at Gamma = 1)"
+        )
+    if est.method == "nearest" and est.replace:
+        raise DesignError(
+            f"inference={est.inference!r} needs disjoint matched sets, but with replace=True a "
+            "control can belong to several; use inference='auto' (Abadie-Imbens variance) "
+            "or replace=False"
+        )
+    if est.method == "weighting" and est.inference not in ("hc1", "iid"):
+        raise DesignError(
+            f"inference={est.inference!r} clusters on matched sets, which weighting does not "
+            "form; use inference='auto' (sandwich variance), 'hc1' or 'iid'"
+        )
+
+
+def matched_set_inference(
+    est: MatchedDiD,
+    matched: Matched,
+    *,
+    covariates: bool,
+    announce: bool = True,
+) -> tuple[PointEstimate, CoefficientInference, dict[str, Any]]:
+    """The matched DiD and its inference from :func:`infer_coefficient`.
+
+    Parameters
+    ----------
+    est : MatchedDiD
+        The estimator (its ``inference``, ``alpha``, ``min_clusters``, ``draws``,
+        ``bootstrap_weights`` and ``seed``).
+    matched : Matched
+        The matching step's output (a panel: ``data.pre_outcome`` is set).
+    covariates : bool
+        Adjust for the matching covariates (interacted with ``post``).
+    announce : bool
+        Issue the few-matched-sets warning of ``"auto"``.
+
+    Returns
+    -------
+    tuple
+        The estimate as a :class:`PointEstimate` (``df`` None for the resampling
+        methods), the full inference and the settings that record it.
+    """
+    data = matched.data
+    w = matched.weights
+    if data.sampling_weights is not None:
+        w = w * data.sampling_weights
+    keep = w > 0
+    n = int(keep.sum())
+    d = data.treated[keep].astype(float)
+    pre = np.asarray(data.pre_outcome, dtype=float)[keep]
+    post_y = np.asarray(data.outcome, dtype=float)[keep]
+    y = np.concatenate([pre, post_y])
+    post = np.repeat([0.0, 1.0], n)
+    cols = [np.tile(d, 2) * post, post]
+    names = ["att", "post"]
+    if covariates:
+        Xm = data.model.to_numpy(dtype=float)[keep]
+        tw = w[keep] * d
+        centre = (Xm * tw[:, None]).sum(axis=0) / tw.sum()
+        Xc = Xm - centre
+        for j, name in enumerate(data.model.columns):
+            if Xc[:, j].std() > 1e-12 * (1 + abs(centre[j])):
+                cols.append(np.tile(Xc[:, j], 2) * post)
+                names.append(f"{name}:post")
+    unit_codes = np.tile(np.arange(n), 2)
+    sets = np.unique(matched.subclass[keep], return_inverse=True)[1]
+    cluster_codes = np.tile(sets, 2)
+    method = est.inference
+    n_sets = int(sets.max()) + 1
+    if est.method == "weighting":  # no matched sets: each unit its own cluster
+        cluster_codes = unit_codes
+        n_sets = n
+    reason = None
+    if method == "auto":
+        sizes = np.bincount(sets)
+        size_cv = float(sizes.std() / sizes.mean())
+        method, reason, message = choose_method(
+            "auto", n_sets, n_sets, est.min_clusters, size_cv, MAX_SIZE_CV, MANY_CLUSTERS
+        )
+        reason = reason.replace(
+            f"{n_sets} treated and {n_sets} control clusters", f"{n_sets} matched sets"
+        )
+        if message is not None and announce:
+            message = message.replace(
+                f"{n_sets} treated and {n_sets} control clusters", f"{n_sets} matched sets"
+            ).replace(" on either side", " matched sets")
+            warn(message, InferenceWarning)
+    inference = infer_coefficient(
+        y,
+        np.column_stack(cols),
+        names,
+        unit_codes=unit_codes,
+        cluster_codes=cluster_codes,
+        weights=np.tile(w[keep], 2),
+        term="att",
+        method=method,
+        alpha=est.alpha,
+        seed=est.seed,
+        draws=est.draws,
+        bootstrap_weights=est.bootstrap_weights,
+        min_clusters=est.min_clusters,
+        warn_few_clusters=False,
+    )
+    settings = {
+        **inference.to_settings(),
+        "inference_reason": reason or inference.reason,
+        "n_treated_clusters": n_sets,
+        "n_control_clusters": n_sets,
+        "n_matched_sets": n_sets,
+        "df_inference": inference.df,
+    }
+    df = inference.df if np.isfinite(inference.df) else None
+    return PointEstimate(inference.estimate, inference.std_error, df), inference, settings
