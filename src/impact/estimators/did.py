@@ -208,7 +208,9 @@ default "auto"
             cross-section, or ``periods`` not in the data.
         """
         design, prepared = self._prepare(panel)
-        frame, adoption, post, unit_levels, weights, is_treated_unit, time_codes = prepared
+        frame, adoption, post, unit_levels, weights, is_treated_unit, time_codes, time_levels = (
+            prepared
+        )
         unit_codes = design.unit_codes
         inference = infer_coefficient(
             design.y,
@@ -251,7 +253,7 @@ default "auto"
             for name, value in zip(fit.params.index, fit.params.to_numpy(), strict=True)
         ]
         coefficients = pd.DataFrame({key: [r[key] for r in rows] for key in rows[0]})
-        paths = _paths(frame, panel, is_treated_unit, post, weights, time_codes)
+        paths = _paths(frame, panel, is_treated_unit, post, weights, time_codes, time_levels)
         settings = {
             **self.get_params(),
             "adoption_period": adoption,
@@ -348,7 +350,16 @@ default "auto"
             exposure=post.astype(float),
             term="att",
         )
-        return design, (frame, adoption, post, unit_levels, weights, is_treated_unit, time_codes)
+        return design, (
+            frame,
+            adoption,
+            post,
+            unit_levels,
+            weights,
+            is_treated_unit,
+            time_codes,
+            time_levels,
+        )
 
 
 def _count_codes(codes: np.ndarray, size: int) -> int:
@@ -369,13 +380,16 @@ def _paths(
     post: np.ndarray,
     weights: np.ndarray | None,
     time_codes: np.ndarray,
+    time_levels: pd.Index,
 ) -> pd.DataFrame:
     """Observed and counterfactual mean paths of the treated group."""
     y = frame[panel.outcome].to_numpy(dtype=float)
     w = np.ones(len(y)) if weights is None else weights
     wy = w * y
     codes = time_codes
-    times = np.unique(frame[panel.time].to_numpy())
+    values = frame[panel.time].to_numpy()
+    # the sorted distinct periods: those the codes index
+    times = np.asarray(time_levels) if values.dtype.kind in "iuf" else np.unique(values)
     n_times = len(times)
 
     def weighted_means(rows: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:

@@ -234,9 +234,10 @@ def within_regression(
         raise ValueError(f"unknown inference {inference!r}")
     params, cov = _least_squares(yd, Xd, weights, inference, cluster_index, n_clusters)
     cov = cov * ((n - k_within) / (n - k))
+    index = pd.Index(kept_names)
     return RegressionFit(
-        params=pd.Series(params, index=kept_names),
-        cov=pd.DataFrame(cov, index=kept_names, columns=kept_names),
+        params=pd.Series(params, index=index),
+        cov=pd.DataFrame(cov, index=index, columns=index),
         df_inference=df_inf,
         n_obs=n,
         n_params=k,
