@@ -54,6 +54,10 @@ def test_fast_panel_equals_general_path(
     assert_frame_equal(fast.frame, slow.frame)
     assert_series_equal(fast.cohort, slow.cohort)
     assert_index_equal(fast.treated_units, slow.treated_units)
+    assert_index_equal(fast.periods, pd.Index(np.sort(pd.unique(frame["time"])), name="time"))
+    assert_index_equal(
+        fast.cohorts, pd.Index(np.sort(slow.cohort.dropna().unique()), name="cohort")
+    )
     assert fast.n_periods == slow.n_periods == frame["time"].nunique()
     unit_codes, unit_levels, time_codes, time_levels = fast._codes()
     expected_units, expected_unit_levels = pd.factorize(fast.frame["unit"], sort=True)

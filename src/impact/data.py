@@ -594,9 +594,13 @@ class Panel:
     @property
     def periods(self) -> pd.Index:
         """Sorted unique periods."""
-        return self._cached(
-            "periods", lambda: pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
-        ).copy()
+
+        def compute() -> pd.Index:
+            if _plain_numeric(self._frame[self.time]):
+                return self._codes()[3].rename(self.time)  # the sorted distinct periods
+            return pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
+
+        return self._cached("periods", compute).copy()
 
     @property
     def n_obs(self) -> int:
@@ -626,9 +630,14 @@ class Panel:
     @property
     def cohorts(self) -> pd.Index:
         """Sorted distinct first-treated periods (treatment cohorts)."""
-        return self._cached(
-            "cohorts", lambda: pd.Index(np.sort(self._cohort.dropna().unique()), name="cohort")
-        ).copy()
+
+        def compute() -> pd.Index:
+            values = self._cohort.to_numpy()
+            if values.dtype in (np.dtype(np.int64), np.dtype(np.float64)):
+                return pd.Index(np.unique(values[~np.isnan(values)]), name="cohort")
+            return pd.Index(np.sort(self._cohort.dropna().unique()), name="cohort")
+
+        return self._cached("cohorts", compute).copy()
 
     @property
     def treated_units(self) -> pd.Index:
