@@ -38,6 +38,28 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
+def _plain_numeric(series: pd.Series) -> bool:
+    """True for int64 and float64 columns (numpy dtypes)."""
+    return series.dtype in (np.dtype(np.int64), np.dtype(np.float64))
+
+
+def _cohort_series(
+    first_values: np.ndarray, first_codes: np.ndarray, unit_levels: pd.Index
+) -> pd.Series:
+    """First treated period per unit (in ``unit_levels`` order), NaN for never treated.
+
+    For int64/float64 units and periods this is the Series that
+    ``pd.Series(first, dtype=time dtype).reindex(units).sort_index()`` gives, without
+    the index alignment: int64 when every unit is treated, float64 otherwise.
+    """
+    if len(first_codes) == len(unit_levels):
+        values = np.asarray(first_values).copy()
+    else:
+        values = np.full(len(unit_levels), np.nan)
+        values[first_codes] = first_values
+    return pd.Series(values, index=unit_levels.copy())
+
+
 class Panel:
     """Validated, immutable long-format data for impact estimation.
 
@@ -204,7 +226,10 @@ class Panel:
                 f"extra outcome(s) {_show(clash)} already have another role in the Panel"
             )
         used = list(dict.fromkeys([*roles.values(), *covariates, *extra_outcomes]))
-        frame = df.loc[:, used].copy(deep=True)
+        if list(df.columns) == used:  # exactly the Panel's columns: no column lookup
+            frame = df.copy(deep=True)
+        else:
+            frame = df.loc[:, used].copy(deep=True)
         frame.index = pd.RangeIndex(len(frame))
 
         # unit
@@ -377,10 +402,13 @@ class Panel:
             # first treated period per unit: the first treated row in unit-period order
             on = d == 1
             first_codes, at = np.unique(ordered_codes[on], return_index=True)
-            first = pd.Series(
-                frame[time].to_numpy()[order][on][at], index=unit_levels.take(first_codes)
-            )
-            unit_cohort = pd.Series(first, dtype=frame[time].dtype).reindex(units)
+            first_values = frame[time].to_numpy()[order][on][at]
+            if _plain_numeric(frame[unit]) and _plain_numeric(frame[time]):
+                # the same Series as the general path below, built from the codes
+                unit_cohort = _cohort_series(first_values, first_codes, unit_levels)
+            else:
+                first = pd.Series(first_values, index=unit_levels.take(first_codes))
+                unit_cohort = pd.Series(first, dtype=frame[time].dtype).reindex(units)
             derived_cohort = None
         else:
             ccol = frame[cohort]
@@ -422,11 +450,20 @@ class Panel:
         unit_cohort.name = "cohort"
         unit_cohort = unit_cohort.sort_index()
 
-        order = np.lexsort((time_codes, unit_codes))
-        frame = frame.take(order).reset_index(drop=True)
+        if bool(np.all(cell_codes[1:] >= cell_codes[:-1])):
+            order = None  # already in unit-then-period order
+        else:
+            order = np.lexsort((time_codes, unit_codes))
+            frame = frame.take(order).reset_index(drop=True)
+            unit_codes, time_codes = unit_codes[order], time_codes[order]
+        unit_codes.flags.writeable = False
+        time_codes.flags.writeable = False
         panel = object.__new__(cls)
         for name, value in {
-            "_cache": {},
+            "_cache": {
+                "codes": (unit_codes, unit_levels, time_codes, time_levels),
+                "n_periods": len(time_levels),
+            },
             "_frame": frame,
             "_cohort": unit_cohort,
             "_is_rcs": is_rcs,
@@ -521,6 +558,25 @@ class Panel:
             cache[key] = compute()
         return cache[key]
 
+    def _codes(self) -> tuple[np.ndarray, pd.Index, np.ndarray, pd.Index]:
+        """Unit and period codes of each row of the frame, with their sorted levels.
+
+        ``(unit_codes, unit_levels, time_codes, time_levels)``, as
+        ``pd.factorize(frame[col], sort=True)`` gives them; computed when the Panel is
+        built. The arrays are read-only and shared: for estimators inside the package.
+        """
+
+        def compute() -> tuple[np.ndarray, pd.Index, np.ndarray, pd.Index]:
+            unit_codes, unit_levels = pd.factorize(self._frame[self.unit], sort=True)
+            time_codes, time_levels = pd.factorize(self._frame[self.time], sort=True)
+            return unit_codes, unit_levels, time_codes, time_levels
+
+        return self._cached("codes", compute)
+
+    def _view(self) -> pd.DataFrame:
+        """The validated frame itself, not a copy: for estimators that only read it."""
+        return self._frame
+
     @property
     def frame(self) -> pd.DataFrame:
         """A copy of the validated data, sorted by unit and time."""
@@ -534,9 +590,13 @@ class Panel:
     @property
     def periods(self) -> pd.Index:
         """Sorted unique periods."""
-        return self._cached(
-            "periods", lambda: pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
-        ).copy()
+
+        def compute() -> pd.Index:
+            if _plain_numeric(self._frame[self.time]):
+                return self._codes()[3].rename(self.time)  # the sorted distinct periods
+            return pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
+
+        return self._cached("periods", compute).copy()
 
     @property
     def n_obs(self) -> int:
@@ -566,9 +626,14 @@ class Panel:
     @property
     def cohorts(self) -> pd.Index:
         """Sorted distinct first-treated periods (treatment cohorts)."""
-        return self._cached(
-            "cohorts", lambda: pd.Index(np.sort(self._cohort.dropna().unique()), name="cohort")
-        ).copy()
+
+        def compute() -> pd.Index:
+            values = self._cohort.to_numpy()
+            if values.dtype in (np.dtype(np.int64), np.dtype(np.float64)):
+                return pd.Index(np.unique(values[~np.isnan(values)]), name="cohort")
+            return pd.Index(np.sort(self._cohort.dropna().unique()), name="cohort")
+
+        return self._cached("cohorts", compute).copy()
 
     @property
     def treated_units(self) -> pd.Index:

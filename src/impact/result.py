@@ -64,6 +64,9 @@ class Effect:
         )
 
 
+_STR_DTYPE = pd.Series([], dtype=str).dtype  # what ``astype(str)`` gives
+
+
 def _frozen_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy(deep=True)
     out.index = pd.RangeIndex(len(out))
@@ -146,7 +149,8 @@ class ImpactResult:
             if plead != PATH_COLUMNS:
                 raise ValueError(f"paths must start with the columns {PATH_COLUMNS}, got {plead}")
         effects = _frozen_frame(effects)
-        effects["term"] = effects["term"].astype(str)
+        if effects["term"].dtype != _STR_DTYPE:
+            effects["term"] = effects["term"].astype(str)
         frozen_draws = {}
         for term, values in (draws or {}).items():
             array = np.array(values, dtype=float).ravel()

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 import impact
@@ -228,3 +230,31 @@ def test_estimate_convenience_matches_class(frame):
     a = impact.estimate(panel, method="did", inference="hc1")
     b = DifferenceInDifferences(inference="hc1").fit(panel)
     assert_frame_equal(a.effects, b.effects)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    n_units=st.integers(8, 30),
+    n_periods=st.integers(3, 6),
+    design=st.sampled_from(["twfe", "2x2"]),
+    shuffle=st.booleans(),
+)
+def test_random_panels_equal_statsmodels_dummy_ols(seed, n_units, n_periods, design, shuffle):
+    """Reference: statsmodels OLS with unit and period (or post) dummies, clustered by unit."""
+    frame = make_did_frame(
+        n_units=n_units, n_periods=n_periods, adoption=n_periods // 2, noise=1.0, seed=seed
+    )
+    frame["unit"] = frame["unit"] * 3 + 1  # labels that are not codes
+    if shuffle:
+        frame = frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    reference = frame.copy()
+    if design == "2x2":
+        adoption = reference.loc[reference["d"] == 1, "time"].min()
+        reference["time"] = reference["time"] >= adoption
+    ref = dummy_ols(reference).fit(cov_type="cluster", cov_kwds={"groups": reference["unit"]})
+    result = DifferenceInDifferences(design=design, inference="cr1", small_sample="full").fit(
+        panel_of(frame)
+    )
+    assert result.att.estimate == pytest.approx(ref.params["d"], rel=1e-10, abs=1e-10)
+    assert result.att.std_error == pytest.approx(ref.bse["d"], rel=1e-10)

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from pandas.testing import assert_frame_equal
+from pandas.testing import assert_frame_equal, assert_series_equal
 
 import impact
+from impact import Panel
 from impact.exceptions import DesignError
 from impact.simulations import Scenario, SimulatedPanel, simulate
 
@@ -279,3 +280,39 @@ def test_default_trend_is_a_steady_rise():
     sim = simulate(Scenario(n_units=200, noise_sd=0.1), seed=0)
     means = sim.data.groupby("time")["y0"].mean().to_numpy()
     np.testing.assert_allclose(np.diff(means), 0.5, atol=0.1)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario(n_units=12, n_periods=4, adoption_period=3, effect=1.0),
+        Scenario(n_units=6, n_periods=3, adoption_period=2, pupils_per_unit=3),
+        Scenario(
+            n_units=6,
+            n_periods=3,
+            adoption_period=2,
+            pupils_per_unit=2,
+            follow_pupils=True,
+            panel_covariates=("x",),
+        ),
+        Scenario(n_units=20, n_periods=4, adoption_period=3, attrition=0.2),
+    ],
+)
+def test_panel_equals_the_panel_of_the_full_data(scenario):
+    """The Panel is built from its own columns; it equals the one built from ``data``."""
+    sim = simulate(scenario, seed=3)
+    panel = sim.panel
+    kwargs = {"cluster": panel.cluster} if panel.cluster else {}
+    rebuilt = Panel.from_frame(
+        sim.data,
+        unit=panel.unit,
+        time="time",
+        outcome="y",
+        treated="treated",
+        covariates=panel.covariates,
+        repeated_cross_section=panel.is_repeated_cross_section,
+        **kwargs,
+    )
+    assert_frame_equal(panel.frame, rebuilt.frame)
+    assert_series_equal(panel.cohort, rebuilt.cohort)
+    assert sim.data is sim.data  # built once

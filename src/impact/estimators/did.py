@@ -62,8 +62,15 @@ def require_single_adoption(panel: Panel, design: str) -> object:
             f"treatment starts in the first observed period ({adoption!r}) of {panel.time!r}: "
             "there is no pre-programme period to difference against"
         )
-    frame = panel.frame
-    expected = (frame[panel.time] >= frame[panel.unit].map(panel.cohort)).to_numpy()
+    frame = panel._view()
+    times = frame[panel.time]
+    cohort = panel._cohort
+    if times.dtype.kind in "iuf" and cohort.dtype.kind in "iuf":
+        # each row's cohort through the unit codes (the cohort is indexed by sorted unit)
+        unit_codes = panel._codes()[0]
+        expected = times.to_numpy() >= cohort.to_numpy()[unit_codes]
+    else:
+        expected = (times >= frame[panel.unit].map(cohort)).to_numpy()
     if not np.array_equal(expected, frame[panel.treated].to_numpy() == 1):
         raise DesignError(
             f"treated column {panel.treated!r} switches off for some units; {design} needs "
@@ -200,7 +207,10 @@ default "auto"
             For staggered adoption, no pre-period, no comparison units, a
             cross-section, or ``periods`` not in the data.
         """
-        design, (frame, adoption, post, unit_levels, weights) = self._prepare(panel)
+        design, prepared = self._prepare(panel)
+        frame, adoption, post, unit_levels, weights, is_treated_unit, time_codes, time_levels = (
+            prepared
+        )
         unit_codes = design.unit_codes
         inference = infer_coefficient(
             design.y,
@@ -221,8 +231,7 @@ default "auto"
             min_clusters=self.min_clusters,
         )
         fit = inference.fit
-        treated_units = set(panel.treated_units)
-        is_treated_unit = frame[panel.unit].isin(treated_units).to_numpy()
+        n_codes = len(unit_levels)
         row = {
             "term": "att",
             "estimate": inference.estimate,
@@ -230,22 +239,21 @@ default "auto"
             "ci_lower": inference.ci_lower,
             "ci_upper": inference.ci_upper,
             "p_value": inference.p_value,
-            "n_treated_units": len(np.unique(unit_codes[is_treated_unit])),
-            "n_control_units": len(np.unique(unit_codes[~is_treated_unit])),
+            "n_treated_units": _count_codes(unit_codes[is_treated_unit], n_codes),
+            "n_control_units": _count_codes(unit_codes[~is_treated_unit], n_codes),
         }
-        coefficients = pd.DataFrame(
-            [
-                effect_row(
-                    name,
-                    fit.params[name],
-                    fit.std_error(name),
-                    df=_term_df(inference, name, fit.df_inference),
-                    alpha=self.alpha,
-                )
-                for name in fit.params.index
-            ]
-        )
-        paths = _paths(frame, panel, is_treated_unit, post, weights)
+        rows = [
+            effect_row(
+                name,
+                value,
+                fit.std_error(name),
+                df=_term_df(inference, name, fit.df_inference),
+                alpha=self.alpha,
+            )
+            for name, value in zip(fit.params.index, fit.params.to_numpy(), strict=True)
+        ]
+        coefficients = pd.DataFrame({key: [r[key] for r in rows] for key in rows[0]})
+        paths = _paths(frame, panel, is_treated_unit, post, weights, time_codes, time_levels)
         settings = {
             **self.get_params(),
             "adoption_period": adoption,
@@ -259,7 +267,7 @@ default "auto"
         }
         return ImpactResult(
             estimator=self.name,
-            effects=pd.DataFrame([row]),
+            effects=pd.DataFrame({key: [value] for key, value in row.items()}),
             settings=settings,
             paths=paths,
             diagnostics={"coefficients": coefficients},
@@ -277,7 +285,8 @@ default "auto"
 
     def _prepare(self, panel: Panel) -> tuple[RegressionDesign, tuple]:
         adoption = require_single_adoption(panel, "difference-in-differences")
-        frame = panel.frame
+        frame = panel._view()  # read only, never modified
+        unit_codes, unit_levels, time_codes, time_levels = panel._codes()
         if self.periods is not None:
             before, after = self.periods
             observed = set(panel.periods)
@@ -294,29 +303,43 @@ default "auto"
                 )
             keep = frame[panel.time].isin([before, after]).to_numpy()
             frame = frame.loc[keep].reset_index(drop=True)
+            unit_codes, unit_levels = pd.factorize(frame[panel.unit], sort=True)
+            time_codes, time_levels = pd.factorize(frame[panel.time], sort=True)
         else:
-            keep = np.ones(panel.n_obs, dtype=bool)
+            keep = None
         time = frame[panel.time]
         post = (time >= adoption).to_numpy()
-        period_key = post.astype(int) if self.design == "2x2" else time
-        period_codes, period_levels = pd.factorize(period_key, sort=True)
-        unit_codes, unit_levels = pd.factorize(frame[panel.unit], sort=True)
+        if self.design == "2x2":
+            period_codes, period_levels = pd.factorize(post.astype(int), sort=True)
+        else:
+            period_codes, period_levels = time_codes, time_levels
         d = frame[panel.treated].to_numpy(dtype=float)
-        covariates = panel.covariate_matrix().loc[keep].reset_index(drop=True)
+        if panel.covariates:
+            covariates = panel.covariate_matrix()
+            if keep is not None:
+                covariates = covariates.loc[keep].reset_index(drop=True)
+            covariate_names = list(covariates.columns)
+            covariate_values = covariates.to_numpy(dtype=float)
+        else:
+            covariate_names, covariate_values = [], np.empty((len(frame), 0))
         dummies = np.zeros((len(frame), len(period_levels) - 1))
         if dummies.shape[1]:
             rows = period_codes > 0
             dummies[np.flatnonzero(rows), period_codes[rows] - 1] = 1.0
         names = [
             "att",
-            *covariates.columns,
+            *covariate_names,
             *(f"period[{level}]" for level in period_levels[1:]),
         ]
-        X = np.column_stack([d, covariates.to_numpy(dtype=float), dummies])
+        X = np.column_stack([d, covariate_values, dummies])
         weights = frame[panel.weights].to_numpy(dtype=float) if panel.weights else None
         cluster_codes = (
             pd.factorize(frame[panel.cluster], sort=True)[0] if panel.cluster else unit_codes
         )
+        # units ever treated (a unit's cohort is missing when it never is)
+        cohort = panel._cohort if keep is None else panel._cohort.reindex(unit_levels)
+        ever = cohort.notna().to_numpy()
+        is_treated_unit = ever[unit_codes]
         design = RegressionDesign(
             y=frame[panel.outcome].to_numpy(dtype=float),
             X=X,
@@ -327,7 +350,21 @@ default "auto"
             exposure=post.astype(float),
             term="att",
         )
-        return design, (frame, adoption, post, unit_levels, weights)
+        return design, (
+            frame,
+            adoption,
+            post,
+            unit_levels,
+            weights,
+            is_treated_unit,
+            time_codes,
+            time_levels,
+        )
+
+
+def _count_codes(codes: np.ndarray, size: int) -> int:
+    """Number of distinct values among ``codes`` (integers in ``0..size-1``)."""
+    return int(np.count_nonzero(np.bincount(codes, minlength=size)))
 
 
 def _term_df(inference, name: str, default: float) -> float:
@@ -342,12 +379,17 @@ def _paths(
     is_treated_unit: np.ndarray,
     post: np.ndarray,
     weights: np.ndarray | None,
+    time_codes: np.ndarray,
+    time_levels: pd.Index,
 ) -> pd.DataFrame:
     """Observed and counterfactual mean paths of the treated group."""
     y = frame[panel.outcome].to_numpy(dtype=float)
     w = np.ones(len(y)) if weights is None else weights
     wy = w * y
-    codes, times = pd.factorize(frame[panel.time].to_numpy(), sort=True)
+    codes = time_codes
+    values = frame[panel.time].to_numpy()
+    # the sorted distinct periods: those the codes index
+    times = np.asarray(time_levels) if values.dtype.kind in "iuf" else np.unique(values)
     n_times = len(times)
 
     def weighted_means(rows: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:

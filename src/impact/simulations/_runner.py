@@ -32,6 +32,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "p_value",
     "truth",
 )
+_STATS = ("estimate", "std_error", "ci_lower", "ci_upper", "p_value")
 _MESSAGE_CHARS = 300
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
 
@@ -102,11 +103,9 @@ def run_chunk(
                 out.warnings.append((label, w.category.__name__, _message(w.message)))
             if result is None:
                 continue
-            effects = result.effects
+            effects = result._effects  # read only: skips the copy of result.effects
             names = effects["term"].tolist()
-            stats = effects[["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]].to_numpy(
-                dtype=float
-            )
+            stats = np.column_stack([effects[c].to_numpy(dtype=float) for c in _STATS])
             for name, row in zip(names, stats, strict=True):
                 value = truth.get(name)
                 if value is None or (wanted is not None and name not in wanted):

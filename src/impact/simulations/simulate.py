@@ -55,21 +55,21 @@ class SimulatedPanel:
     :attr:`truth` and :attr:`paths` are computed on first access.
     """
 
-    __slots__ = ("_parts", "_paths", "_truth", "data", "panel", "scenario", "trend_gap")
+    __slots__ = ("_data", "_parts", "_paths", "_truth", "panel", "scenario", "trend_gap")
 
     def __init__(
         self,
         *,
         scenario: Scenario,
         panel: Panel,
-        data: pd.DataFrame,
+        data: pd.DataFrame | dict[str, np.ndarray],
         trend_gap: float,
         parts: dict[str, Any],
     ) -> None:
         for name, value in {
             "scenario": scenario,
             "panel": panel,
-            "data": data,
+            "_data": data,
             "trend_gap": float(trend_gap),
             "_parts": parts,
             "_truth": None,
@@ -82,6 +82,13 @@ class SimulatedPanel:
 
     def __repr__(self) -> str:
         return f"SimulatedPanel({self.panel!r}; true att {self.true_att:.4g})"
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """Every simulated column, one row per observation (built on first access)."""
+        if not isinstance(self._data, pd.DataFrame):
+            object.__setattr__(self, "_data", pd.DataFrame(self._data))
+        return self._data
 
     # ------------------------------------------------------------------ truth
     def truth_values(self) -> dict[str, float]:
@@ -480,30 +487,23 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
         columns["exposure"] = exposure
     if spill.any():
         columns["spillover"] = spill[ui].astype(np.int8)
-    data = pd.DataFrame(columns)
-
+    # the Panel's columns only (a Monte Carlo study never needs the full data frame,
+    # which is built when SimulatedPanel.data is first read)
     if pupils is not None and s.follow_pupils:
-        panel = Panel.from_frame(
-            data,
-            unit="pupil",
-            time="time",
-            outcome="y",
-            treated="treated",
-            covariates=s.panel_covariates,
-            cluster="unit",
-            repeated_cross_section=False,
-        )
+        roles = {"unit": "pupil", "cluster": "unit", "repeated_cross_section": False}
+        used = ("pupil", "time", "y", "treated", "unit")
     else:
-        panel = Panel.from_frame(
-            data,
-            unit="unit",
-            time="time",
-            outcome="y",
-            treated="treated",
-            covariates=s.panel_covariates,
-            repeated_cross_section=pupils is not None,
-        )
-
+        roles = {"unit": "unit", "repeated_cross_section": pupils is not None}
+        used = ("unit", "time", "y", "treated")
+    used = tuple(dict.fromkeys((*used, *s.panel_covariates)))
+    panel = Panel.from_frame(
+        pd.DataFrame({c: columns[c] for c in used if c in columns}),
+        time="time",
+        outcome="y",
+        treated="treated",
+        covariates=s.panel_covariates,
+        **roles,
+    )
     starts = np.asarray(list(s.cohort_sizes), dtype=np.int64) - 1
     cohort_index = np.full(n_u, -1, dtype=np.int64)
     cohort_index[ever_u] = np.searchsorted(starts, gi[ever_u])
@@ -526,4 +526,4 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
         "g_first": g_first,
         "att": float(tau[treated].mean()) if treated.any() else math.nan,
     }
-    return SimulatedPanel(scenario=s, panel=panel, data=data, trend_gap=trend_gap, parts=parts)
+    return SimulatedPanel(scenario=s, panel=panel, data=columns, trend_gap=trend_gap, parts=parts)
