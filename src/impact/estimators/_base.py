@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from impact.data import Panel
     from impact.result import ImpactResult
 
-__all__ = ["Estimator", "check_alpha", "check_choice"]
+__all__ = ["Estimator", "check_alpha", "check_choice", "check_inference_fields"]
 
 
 class Estimator(ABC):
@@ -46,3 +46,24 @@ def check_alpha(alpha: float) -> None:
     """Check that a significance level lies strictly between 0 and 1."""
     if not (isinstance(alpha, int | float) and 0 < alpha < 1):
         raise DesignError(f"alpha={alpha!r} must lie strictly between 0 and 1 (e.g. 0.05)")
+
+
+def check_inference_fields(estimator: Any, methods: tuple[str, ...]) -> None:
+    """Check the few-cluster inference hyperparameters an estimator shares with others.
+
+    Checks ``inference`` against ``methods`` and, where the estimator has them,
+    ``bootstrap_weights``, ``df_method``, ``min_clusters`` (an integer >= 2) and
+    ``draws`` (an integer >= 99).
+    """
+    check_choice("inference", estimator.inference, methods)
+    if hasattr(estimator, "bootstrap_weights"):
+        check_choice("bootstrap_weights", estimator.bootstrap_weights, ("rademacher", "webb"))
+    if hasattr(estimator, "df_method"):
+        check_choice("df_method", estimator.df_method, ("satterthwaite", "imbens-kolesar"))
+    min_clusters = estimator.min_clusters
+    if not (isinstance(min_clusters, int) and min_clusters >= 2):
+        raise DesignError(f"min_clusters={min_clusters!r} must be an integer >= 2")
+    if hasattr(estimator, "draws"):
+        draws = estimator.draws
+        if not (isinstance(draws, int) and draws >= 99):
+            raise DesignError(f"draws={draws!r} must be an integer >= 99 (e.g. 9999)")

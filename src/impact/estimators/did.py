@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
-from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
 from impact.exceptions import DesignError
 from impact.inference.coefficient import (
     INFERENCE_METHODS,
@@ -174,13 +174,7 @@ default "auto"
 
     def __post_init__(self) -> None:
         check_choice("design", self.design, ("twfe", "2x2"))
-        check_choice("inference", self.inference, INFERENCE_METHODS)
-        check_choice("bootstrap_weights", self.bootstrap_weights, ("rademacher", "webb"))
-        check_choice("df_method", self.df_method, ("satterthwaite", "imbens-kolesar"))
-        if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
-            raise DesignError(f"min_clusters={self.min_clusters!r} must be an integer >= 2")
-        if not (isinstance(self.draws, int) and self.draws >= 99):
-            raise DesignError(f"draws={self.draws!r} must be an integer >= 99 (e.g. 9999)")
+        check_inference_fields(self, INFERENCE_METHODS)
         check_choice("small_sample", self.small_sample, ("nested", "full"))
         check_alpha(self.alpha)
         if self.periods is not None and len(self.periods) != 2:

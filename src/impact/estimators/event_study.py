@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from impact._defaults import ALPHA
-from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
 from impact.exceptions import DesignError
 from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS, infer_coefficient
 from impact.inference.combination import infer_combinations
@@ -128,14 +128,8 @@ class EventStudy(Estimator):
     seed: int | np.random.Generator | None = 0
 
     def __post_init__(self) -> None:
-        check_choice("inference", self.inference, _METHODS)
+        check_inference_fields(self, _METHODS)
         check_choice("small_sample", self.small_sample, ("nested", "full"))
-        check_choice("bootstrap_weights", self.bootstrap_weights, ("rademacher", "webb"))
-        check_choice("df_method", self.df_method, ("satterthwaite", "imbens-kolesar"))
-        if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
-            raise DesignError(f"min_clusters={self.min_clusters!r} must be an integer >= 2")
-        if not (isinstance(self.draws, int) and self.draws >= 99):
-            raise DesignError(f"draws={self.draws!r} must be an integer >= 99 (e.g. 9999)")
         check_alpha(self.alpha)
         for name in ("leads", "lags"):
             value = getattr(self, name)

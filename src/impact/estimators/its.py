@@ -11,7 +11,7 @@ import pandas as pd
 
 from impact._defaults import ALPHA
 from impact.diagnostics_its import autocorrelations, residual_tests
-from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
 from impact.estimators._its_design import build_design, check_times, locate
 from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_effects import Contrast, assemble
@@ -233,13 +233,7 @@ class InterruptedTimeSeries(Estimator):
     seed: int | np.random.Generator | None = 0
 
     def __post_init__(self) -> None:
-        check_choice("inference", self.inference, POOLED_METHODS)
-        check_choice("bootstrap_weights", self.bootstrap_weights, ("rademacher", "webb"))
-        check_choice("df_method", self.df_method, ("satterthwaite", "imbens-kolesar"))
-        if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
-            raise DesignError(f"min_clusters={self.min_clusters!r} must be an integer >= 2")
-        if not (isinstance(self.draws, int) and self.draws >= 99):
-            raise DesignError(f"draws={self.draws!r} must be an integer >= 99 (e.g. 9999)")
+        check_inference_fields(self, POOLED_METHODS)
         if self.errors == "ols" and self.inference not in ("auto", "iid"):
             raise DesignError(
                 f"errors='ols' asks for conventional standard errors but "

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
-from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
 from impact.estimators._matched_did_inference import (
     check_inference,
     matched_set_inference,
@@ -195,13 +195,8 @@ class MatchedDiD(Estimator):
         ):
             raise DesignError(f"pre_periods={self.pre_periods!r} must be a positive integer")
         check_choice("method", self.method, ("nearest", "cem", "weighting"))
-        check_choice("inference", self.inference, INFERENCE_METHODS)
+        check_inference_fields(self, INFERENCE_METHODS)
         check_choice("control", self.control, ("never_treated", "not_yet_treated"))
-        check_choice("bootstrap_weights", self.bootstrap_weights, ("rademacher", "webb"))
-        if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
-            raise DesignError(f"min_clusters={self.min_clusters!r} must be an integer >= 2")
-        if not (isinstance(self.draws, int) and self.draws >= 99):
-            raise DesignError(f"draws={self.draws!r} must be an integer >= 99 (e.g. 9999)")
         check_alpha(self.alpha)
         check_inference(self)
         self._matching()  # validates the remaining hyperparameters
