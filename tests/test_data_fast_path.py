@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal, assert_index_equal, assert_series_equal
 
+import impact._panel_checks
 import impact.data
 from impact import Panel
 
@@ -32,7 +33,9 @@ def random_frame(seed, n_units, n_periods, share_treated, float_time, shuffle):
 
 def general_path(frame):
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(impact.data, "_plain_numeric", lambda series: False)
+        # the fast path is taken where the Panel and its checks test for plain numbers
+        m.setattr(impact.data, "plain_numeric", lambda series: False)
+        m.setattr(impact._panel_checks, "plain_numeric", lambda series: False)
         return Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
 
 

@@ -16,48 +16,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.exceptions import DataError, DataWarning, warn
+from impact._panel_checks import (
+    check_columns,
+    cohort_from_column,
+    cohort_from_treated,
+    is_numeric,
+    plain_numeric,
+    show,
+)
+from impact.exceptions import DataError
 
 __all__ = ["Panel"]
-
-_MAX_SHOWN = 5
-
-
-def _show(values: Sequence[Any] | pd.Index | np.ndarray) -> str:
-    """Render at most a handful of offending values for an error message."""
-    values = list(values)
-    shown = ", ".join(
-        repr(v.item() if isinstance(v, np.generic) else v) for v in values[:_MAX_SHOWN]
-    )
-    if len(values) > _MAX_SHOWN:
-        shown += f", ... ({len(values)} in all)"
-    return shown
-
-
-def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
-
-
-def _plain_numeric(series: pd.Series) -> bool:
-    """True for int64 and float64 columns (numpy dtypes)."""
-    return series.dtype in (np.dtype(np.int64), np.dtype(np.float64))
-
-
-def _cohort_series(
-    first_values: np.ndarray, first_codes: np.ndarray, unit_levels: pd.Index
-) -> pd.Series:
-    """First treated period per unit (in ``unit_levels`` order), NaN for never treated.
-
-    For int64/float64 units and periods this is the Series that
-    ``pd.Series(first, dtype=time dtype).reindex(units).sort_index()`` gives, without
-    the index alignment: int64 when every unit is treated, float64 otherwise.
-    """
-    if len(first_codes) == len(unit_levels):
-        values = np.asarray(first_values).copy()
-    else:
-        values = np.full(len(unit_levels), np.nan)
-        values[first_codes] = first_values
-    return pd.Series(values, index=unit_levels.copy())
 
 
 class Panel:
@@ -213,8 +182,8 @@ class Panel:
         ]
         if missing:
             raise DataError(
-                f"column(s) {_show(missing)} not found in the frame; "
-                f"available columns are {_show(list(df.columns))}"
+                f"column(s) {show(missing)} not found in the frame; "
+                f"available columns are {show(list(df.columns))}"
             )
         if len(df) == 0:
             raise DataError("the frame is empty: no rows to estimate from")
@@ -223,7 +192,7 @@ class Panel:
         clash = [c for c in extra_outcomes if c in (*roles.values(), *covariates)]
         if clash:
             raise DataError(
-                f"extra outcome(s) {_show(clash)} already have another role in the Panel"
+                f"extra outcome(s) {show(clash)} already have another role in the Panel"
             )
         used = list(dict.fromkeys([*roles.values(), *covariates, *extra_outcomes]))
         if list(df.columns) == used:  # exactly the Panel's columns: no column lookup
@@ -232,102 +201,17 @@ class Panel:
             frame = df.loc[:, used].copy(deep=True)
         frame.index = pd.RangeIndex(len(frame))
 
-        # unit
-        if frame[unit].isna().any():
-            rows = frame.index[frame[unit].isna()]
-            raise DataError(f"unit column {unit!r} has missing values in rows {_show(rows)}")
-        # time
-        tcol = frame[time]
-        if not (pd.api.types.is_numeric_dtype(tcol) or pd.api.types.is_datetime64_any_dtype(tcol)):
-            raise DataError(
-                f"time column {time!r} must be numeric (e.g. years) or datetime, "
-                f"got dtype {tcol.dtype}; convert it with pd.to_numeric or pd.to_datetime"
-            )
-        if pd.api.types.is_bool_dtype(tcol):
-            raise DataError(f"time column {time!r} is boolean; it must hold periods")
-        if tcol.isna().any():
-            rows = frame.index[tcol.isna()]
-            raise DataError(f"time column {time!r} has missing values in rows {_show(rows)}")
-        # outcome
-        ycol = frame[outcome]
-        if not pd.api.types.is_numeric_dtype(ycol) or pd.api.types.is_bool_dtype(ycol):
-            if pd.api.types.is_bool_dtype(ycol):
-                frame[outcome] = ycol.astype(float)
-            else:
-                bad = ycol[pd.to_numeric(ycol, errors="coerce").isna() & ycol.notna()]
-                raise DataError(
-                    f"outcome column {outcome!r} must be numeric, got dtype {ycol.dtype}"
-                    + (f" with values such as {_show(bad.unique())}" if len(bad) else "")
-                )
-        if frame[outcome].dtype != np.float64:
-            frame[outcome] = frame[outcome].astype(float)
-        bad_y = ~np.isfinite(frame[outcome].to_numpy())
-        if bad_y.any():
-            if not dropna:
-                raise DataError(
-                    f"outcome column {outcome!r} has {int(bad_y.sum())} missing or infinite "
-                    f"value(s) in rows {_show(frame.index[bad_y])}; clean them or pass "
-                    "dropna=True to drop those rows"
-                )
-            warn(
-                f"dropped {int(bad_y.sum())} row(s) whose outcome {outcome!r} is missing or "
-                "infinite",
-                DataWarning,
-            )
-            frame = frame.loc[~bad_y].reset_index(drop=True)
-            if len(frame) == 0:
-                raise DataError(f"no rows left after dropping missing outcomes in {outcome!r}")
-        # covariates
-        for cov in covariates:
-            col = frame[cov]
-            if col.isna().any():
-                rows = frame.index[col.isna()]
-                raise DataError(
-                    f"covariate {cov!r} has missing values in rows {_show(rows)}; impute or "
-                    "drop them before building the Panel"
-                )
-            if _is_numeric(col) and not np.isfinite(col.to_numpy(dtype=float)).all():
-                rows = frame.index[~np.isfinite(col.to_numpy(dtype=float))]
-                raise DataError(f"covariate {cov!r} has infinite values in rows {_show(rows)}")
-            if col.nunique(dropna=False) <= 1:
-                raise DataError(
-                    f"covariate {cov!r} is constant ({col.iloc[0]!r} in every row); it "
-                    "carries no information, drop it"
-                )
-        # extra outcomes
-        for extra in extra_outcomes:
-            col = frame[extra]
-            if pd.api.types.is_bool_dtype(col):
-                col = col.astype(float)
-            if not pd.api.types.is_numeric_dtype(col):
-                raise DataError(f"outcome column {extra!r} must be numeric, got dtype {col.dtype}")
-            values = col.to_numpy(dtype=float)
-            if not np.isfinite(values).all():
-                rows = frame.index[~np.isfinite(values)]
-                raise DataError(
-                    f"outcome column {extra!r} has missing or infinite values in rows "
-                    f"{_show(rows)}; every outcome of a Panel must be observed in every row"
-                )
-            frame[extra] = values
-        # cluster and weights
-        if cluster is not None and frame[cluster].isna().any():
-            rows = frame.index[frame[cluster].isna()]
-            raise DataError(f"cluster column {cluster!r} has missing values in rows {_show(rows)}")
-        if weights is not None:
-            w = frame[weights]
-            if not _is_numeric(w):
-                raise DataError(f"weights column {weights!r} must be numeric, got {w.dtype}")
-            wv = w.to_numpy(dtype=float)
-            bad = ~np.isfinite(wv) | (wv < 0)
-            if bad.any():
-                raise DataError(
-                    f"weights column {weights!r} must be finite and non-negative; rows "
-                    f"{_show(frame.index[bad])} are not"
-                )
-            if not (wv > 0).any():
-                raise DataError(f"weights column {weights!r} is zero in every row")
-            frame[weights] = wv
-
+        frame = check_columns(
+            frame,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            covariates=covariates,
+            extra_outcomes=extra_outcomes,
+            cluster=cluster,
+            weights=weights,
+            dropna=dropna,
+        )
         units = pd.unique(frame[unit])
         if len(units) < 2:
             raise DataError(
@@ -352,99 +236,28 @@ class Panel:
             dup = cell_sizes[cell_sizes > 1]
             raise DataError(
                 f"{len(dup)} unit-period cell(s) of ({unit!r}, {time!r}) hold more than one "
-                f"row, e.g. {_show(list(dup.index))}; remove the duplicates, or pass "
+                f"row, e.g. {show(list(dup.index))}; remove the duplicates, or pass "
                 "repeated_cross_section=True if rows are individuals nested in units"
             )
 
         # treatment
         if treated is not None:
-            dcol = frame[treated]
-            if pd.api.types.is_bool_dtype(dcol):
-                frame[treated] = dcol.astype(np.int8)
-            else:
-                if not pd.api.types.is_numeric_dtype(dcol):
-                    raise DataError(
-                        f"treated column {treated!r} must be 0/1 or boolean, got dtype "
-                        f"{dcol.dtype} with values {_show(pd.unique(dcol))}"
-                    )
-                values = pd.unique(dcol)
-                bad = [v for v in values if not (v == 0 or v == 1)]
-                if bad:
-                    raise DataError(
-                        f"treated column {treated!r} must hold only 0 and 1, found {_show(bad)}"
-                    )
-                if dcol.dtype != np.int8:
-                    frame[treated] = dcol.astype(np.int8)
-            d_rows = frame[treated].to_numpy()
-            if is_rcs:
-                ones = np.bincount(cell_codes, weights=d_rows, minlength=len(cell_counts))
-                if ((ones > 0) & (ones < cell_counts)).any():
-                    spread = frame.groupby([unit, time], sort=False)[treated].agg(["min", "max"])
-                    mixed = spread.index[spread["min"] != spread["max"]]
-                    raise DataError(
-                        f"treated column {treated!r} differs between rows of the same "
-                        f"unit-period {_show(list(mixed))}; assignment must be at the unit "
-                        f"level ({unit!r})"
-                    )
-            # in unit-then-period order (a stable sort, as sort_values(kind="stable"))
-            order = np.lexsort((time_codes, unit_codes))
-            d = d_rows[order]
-            ordered_codes = unit_codes[order]
-            same_unit = ordered_codes[1:] == ordered_codes[:-1]
-            switch_off = same_unit & (d[:-1] == 1) & (d[1:] == 0)
-            if switch_off.any() and absorbing:
-                bad_units = pd.unique(frame[unit].to_numpy()[order][1:][switch_off])
-                raise DataError(
-                    f"treated column {treated!r} switches from 1 back to 0 for unit(s) "
-                    f"{_show(bad_units)}; treatment must be absorbing, or pass "
-                    "absorbing=False"
-                )
-            # first treated period per unit: the first treated row in unit-period order
-            on = d == 1
-            first_codes, at = np.unique(ordered_codes[on], return_index=True)
-            first_values = frame[time].to_numpy()[order][on][at]
-            if _plain_numeric(frame[unit]) and _plain_numeric(frame[time]):
-                # the same Series as the general path below, built from the codes
-                unit_cohort = _cohort_series(first_values, first_codes, unit_levels)
-            else:
-                first = pd.Series(first_values, index=unit_levels.take(first_codes))
-                unit_cohort = pd.Series(first, dtype=frame[time].dtype).reindex(units)
+            unit_cohort = cohort_from_treated(
+                frame,
+                unit=unit,
+                time=time,
+                treated=treated,
+                absorbing=absorbing,
+                is_rcs=is_rcs,
+                codes=(unit_codes, time_codes, cell_codes, cell_counts),
+                unit_levels=unit_levels,
+                units=units,
+            )
             derived_cohort = None
         else:
-            ccol = frame[cohort]
-            if not (
-                pd.api.types.is_numeric_dtype(ccol) or pd.api.types.is_datetime64_any_dtype(ccol)
-            ) or pd.api.types.is_bool_dtype(ccol):
-                raise DataError(
-                    f"cohort column {cohort!r} must hold the first treated period (same type "
-                    f"as {time!r}), got dtype {ccol.dtype}"
-                )
-            if pd.api.types.is_datetime64_any_dtype(ccol):
-                never = ccol.isna()
-            else:
-                never = ccol.isna() | (ccol == 0)
-            spread = ccol.where(~never).groupby(frame[unit], sort=False).nunique(dropna=False)
-            varying = spread.index[spread > 1]
-            if len(varying):
-                raise DataError(
-                    f"cohort column {cohort!r} varies within unit(s) {_show(varying)}; it "
-                    "must hold one first-treated period per unit"
-                )
-            observed = set(pd.unique(frame[time]))
-            cvals = pd.unique(ccol[~never])
-            off = [v for v in cvals if v not in observed]
-            if off:
-                raise DataError(
-                    f"cohort column {cohort!r} holds value(s) {_show(sorted(off))} that are "
-                    f"not observed periods of {time!r}; use 0 or NaN for never-treated units"
-                )
-            first = ccol.where(~never).groupby(frame[unit], sort=False).first()
-            unit_cohort = first.reindex(units)
-            if not pd.api.types.is_datetime64_any_dtype(ccol):
-                unit_cohort = unit_cohort.astype(float)
-            treated = "treated" if "treated" not in frame.columns else "_treated"
-            row_cohort = frame[unit].map(unit_cohort)
-            frame[treated] = (frame[time] >= row_cohort).fillna(False).astype(np.int8)
+            unit_cohort, treated = cohort_from_column(
+                frame, unit=unit, time=time, cohort=cohort, units=units
+            )
             derived_cohort = cohort
         unit_cohort.index.name = unit
         unit_cohort.name = "cohort"
@@ -519,7 +332,7 @@ class Panel:
         if outcome not in self.outcomes:
             raise DataError(
                 f"{outcome!r} is not an outcome of this Panel; its outcomes are "
-                f"{_show(self.outcomes)} (carry more with Panel.from_frame(..., "
+                f"{show(self.outcomes)} (carry more with Panel.from_frame(..., "
                 "extra_outcomes=[...]))"
             )
         if outcome == self.outcome:
@@ -592,7 +405,7 @@ class Panel:
         """Sorted unique periods."""
 
         def compute() -> pd.Index:
-            if _plain_numeric(self._frame[self.time]):
+            if plain_numeric(self._frame[self.time]):
                 return self._codes()[3].rename(self.time)  # the sorted distinct periods
             return pd.Index(np.sort(pd.unique(self._frame[self.time])), name=self.time)
 
@@ -696,7 +509,7 @@ class Panel:
         if values not in self._frame.columns:
             raise DataError(
                 f"column {values!r} is not part of the Panel; available: "
-                f"{_show(list(self._frame.columns))}"
+                f"{show(list(self._frame.columns))}"
             )
         return self._frame.pivot_table(
             index=self.time, columns=self.unit, values=values, aggfunc="mean", sort=True
@@ -713,7 +526,7 @@ class Panel:
         parts = []
         for cov in self.covariates:
             col = self._frame[cov]
-            if _is_numeric(col):
+            if is_numeric(col):
                 parts.append(col.astype(float).rename(cov))
             else:
                 dummies = pd.get_dummies(col, prefix=cov, prefix_sep="[", drop_first=True)

@@ -1,0 +1,282 @@
+"""Checks behind :meth:`impact.data.Panel.from_frame`, one function per role.
+
+Each function works on the Panel's private copy of the caller's frame (never on the
+caller's frame) and raises a :class:`~impact.exceptions.DataError` that names the
+column and the offending values or rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impact.exceptions import DataError, DataWarning, warn
+
+_MAX_SHOWN = 5
+
+
+def show(values: Sequence[Any] | pd.Index | np.ndarray) -> str:
+    """Render at most a handful of offending values for an error message."""
+    values = list(values)
+    shown = ", ".join(
+        repr(v.item() if isinstance(v, np.generic) else v) for v in values[:_MAX_SHOWN]
+    )
+    if len(values) > _MAX_SHOWN:
+        shown += f", ... ({len(values)} in all)"
+    return shown
+
+
+def is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def plain_numeric(series: pd.Series) -> bool:
+    """True for int64 and float64 columns (numpy dtypes)."""
+    return series.dtype in (np.dtype(np.int64), np.dtype(np.float64))
+
+
+def cohort_series(
+    first_values: np.ndarray, first_codes: np.ndarray, unit_levels: pd.Index
+) -> pd.Series:
+    """First treated period per unit (in ``unit_levels`` order), NaN for never treated.
+
+    For int64/float64 units and periods this is the Series that
+    ``pd.Series(first, dtype=time dtype).reindex(units).sort_index()`` gives, without
+    the index alignment: int64 when every unit is treated, float64 otherwise.
+    """
+    if len(first_codes) == len(unit_levels):
+        values = np.asarray(first_values).copy()
+    else:
+        values = np.full(len(unit_levels), np.nan)
+        values[first_codes] = first_values
+    return pd.Series(values, index=unit_levels.copy())
+
+
+def check_columns(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    covariates: tuple[str, ...],
+    extra_outcomes: tuple[str, ...],
+    cluster: str | None,
+    weights: str | None,
+    dropna: bool,
+) -> pd.DataFrame:
+    """Check and normalise the unit, time, outcome, covariate, cluster and weight columns.
+
+    Returns the frame, with rows whose outcome is missing dropped when ``dropna``.
+    """
+    # unit
+    if frame[unit].isna().any():
+        rows = frame.index[frame[unit].isna()]
+        raise DataError(f"unit column {unit!r} has missing values in rows {show(rows)}")
+    # time
+    tcol = frame[time]
+    if not (pd.api.types.is_numeric_dtype(tcol) or pd.api.types.is_datetime64_any_dtype(tcol)):
+        raise DataError(
+            f"time column {time!r} must be numeric (e.g. years) or datetime, "
+            f"got dtype {tcol.dtype}; convert it with pd.to_numeric or pd.to_datetime"
+        )
+    if pd.api.types.is_bool_dtype(tcol):
+        raise DataError(f"time column {time!r} is boolean; it must hold periods")
+    if tcol.isna().any():
+        rows = frame.index[tcol.isna()]
+        raise DataError(f"time column {time!r} has missing values in rows {show(rows)}")
+    # outcome
+    ycol = frame[outcome]
+    if not pd.api.types.is_numeric_dtype(ycol) or pd.api.types.is_bool_dtype(ycol):
+        if pd.api.types.is_bool_dtype(ycol):
+            frame[outcome] = ycol.astype(float)
+        else:
+            bad = ycol[pd.to_numeric(ycol, errors="coerce").isna() & ycol.notna()]
+            raise DataError(
+                f"outcome column {outcome!r} must be numeric, got dtype {ycol.dtype}"
+                + (f" with values such as {show(bad.unique())}" if len(bad) else "")
+            )
+    if frame[outcome].dtype != np.float64:
+        frame[outcome] = frame[outcome].astype(float)
+    bad_y = ~np.isfinite(frame[outcome].to_numpy())
+    if bad_y.any():
+        if not dropna:
+            raise DataError(
+                f"outcome column {outcome!r} has {int(bad_y.sum())} missing or infinite "
+                f"value(s) in rows {show(frame.index[bad_y])}; clean them or pass "
+                "dropna=True to drop those rows"
+            )
+        warn(
+            f"dropped {int(bad_y.sum())} row(s) whose outcome {outcome!r} is missing or infinite",
+            DataWarning,
+        )
+        frame = frame.loc[~bad_y].reset_index(drop=True)
+        if len(frame) == 0:
+            raise DataError(f"no rows left after dropping missing outcomes in {outcome!r}")
+    # covariates
+    for cov in covariates:
+        col = frame[cov]
+        if col.isna().any():
+            rows = frame.index[col.isna()]
+            raise DataError(
+                f"covariate {cov!r} has missing values in rows {show(rows)}; impute or "
+                "drop them before building the Panel"
+            )
+        if is_numeric(col) and not np.isfinite(col.to_numpy(dtype=float)).all():
+            rows = frame.index[~np.isfinite(col.to_numpy(dtype=float))]
+            raise DataError(f"covariate {cov!r} has infinite values in rows {show(rows)}")
+        if col.nunique(dropna=False) <= 1:
+            raise DataError(
+                f"covariate {cov!r} is constant ({col.iloc[0]!r} in every row); it "
+                "carries no information, drop it"
+            )
+    # extra outcomes
+    for extra in extra_outcomes:
+        col = frame[extra]
+        if pd.api.types.is_bool_dtype(col):
+            col = col.astype(float)
+        if not pd.api.types.is_numeric_dtype(col):
+            raise DataError(f"outcome column {extra!r} must be numeric, got dtype {col.dtype}")
+        values = col.to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            rows = frame.index[~np.isfinite(values)]
+            raise DataError(
+                f"outcome column {extra!r} has missing or infinite values in rows "
+                f"{show(rows)}; every outcome of a Panel must be observed in every row"
+            )
+        frame[extra] = values
+    # cluster and weights
+    if cluster is not None and frame[cluster].isna().any():
+        rows = frame.index[frame[cluster].isna()]
+        raise DataError(f"cluster column {cluster!r} has missing values in rows {show(rows)}")
+    if weights is not None:
+        w = frame[weights]
+        if not is_numeric(w):
+            raise DataError(f"weights column {weights!r} must be numeric, got {w.dtype}")
+        wv = w.to_numpy(dtype=float)
+        bad = ~np.isfinite(wv) | (wv < 0)
+        if bad.any():
+            raise DataError(
+                f"weights column {weights!r} must be finite and non-negative; rows "
+                f"{show(frame.index[bad])} are not"
+            )
+        if not (wv > 0).any():
+            raise DataError(f"weights column {weights!r} is zero in every row")
+        frame[weights] = wv
+    return frame
+
+
+def cohort_from_treated(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    treated: str,
+    absorbing: bool,
+    is_rcs: bool,
+    codes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    unit_levels: pd.Index,
+    units: np.ndarray,
+) -> pd.Series:
+    """Check a 0/1 treated column (in place) and return each unit's first treated period.
+
+    ``codes`` holds the unit, time and unit-period cell codes of the rows and the
+    number of rows per cell.
+    """
+    unit_codes, time_codes, cell_codes, cell_counts = codes
+    dcol = frame[treated]
+    if pd.api.types.is_bool_dtype(dcol):
+        frame[treated] = dcol.astype(np.int8)
+    else:
+        if not pd.api.types.is_numeric_dtype(dcol):
+            raise DataError(
+                f"treated column {treated!r} must be 0/1 or boolean, got dtype "
+                f"{dcol.dtype} with values {show(pd.unique(dcol))}"
+            )
+        values = pd.unique(dcol)
+        bad = [v for v in values if not (v == 0 or v == 1)]
+        if bad:
+            raise DataError(f"treated column {treated!r} must hold only 0 and 1, found {show(bad)}")
+        if dcol.dtype != np.int8:
+            frame[treated] = dcol.astype(np.int8)
+    d_rows = frame[treated].to_numpy()
+    if is_rcs:
+        ones = np.bincount(cell_codes, weights=d_rows, minlength=len(cell_counts))
+        if ((ones > 0) & (ones < cell_counts)).any():
+            spread = frame.groupby([unit, time], sort=False)[treated].agg(["min", "max"])
+            mixed = spread.index[spread["min"] != spread["max"]]
+            raise DataError(
+                f"treated column {treated!r} differs between rows of the same "
+                f"unit-period {show(list(mixed))}; assignment must be at the unit "
+                f"level ({unit!r})"
+            )
+    # in unit-then-period order (a stable sort, as sort_values(kind="stable"))
+    order = np.lexsort((time_codes, unit_codes))
+    d = d_rows[order]
+    ordered_codes = unit_codes[order]
+    same_unit = ordered_codes[1:] == ordered_codes[:-1]
+    switch_off = same_unit & (d[:-1] == 1) & (d[1:] == 0)
+    if switch_off.any() and absorbing:
+        bad_units = pd.unique(frame[unit].to_numpy()[order][1:][switch_off])
+        raise DataError(
+            f"treated column {treated!r} switches from 1 back to 0 for unit(s) "
+            f"{show(bad_units)}; treatment must be absorbing, or pass "
+            "absorbing=False"
+        )
+    # first treated period per unit: the first treated row in unit-period order
+    on = d == 1
+    first_codes, at = np.unique(ordered_codes[on], return_index=True)
+    first_values = frame[time].to_numpy()[order][on][at]
+    if plain_numeric(frame[unit]) and plain_numeric(frame[time]):
+        # the same Series as the general path below, built from the codes
+        unit_cohort = cohort_series(first_values, first_codes, unit_levels)
+    else:
+        first = pd.Series(first_values, index=unit_levels.take(first_codes))
+        unit_cohort = pd.Series(first, dtype=frame[time].dtype).reindex(units)
+    return unit_cohort
+
+
+def cohort_from_column(
+    frame: pd.DataFrame, *, unit: str, time: str, cohort: str, units: np.ndarray
+) -> tuple[pd.Series, str]:
+    """Check a cohort column, add the derived 0/1 treated column (in place).
+
+    Returns each unit's first treated period and the name of the treated column.
+    """
+    ccol = frame[cohort]
+    if not (
+        pd.api.types.is_numeric_dtype(ccol) or pd.api.types.is_datetime64_any_dtype(ccol)
+    ) or pd.api.types.is_bool_dtype(ccol):
+        raise DataError(
+            f"cohort column {cohort!r} must hold the first treated period (same type "
+            f"as {time!r}), got dtype {ccol.dtype}"
+        )
+    if pd.api.types.is_datetime64_any_dtype(ccol):
+        never = ccol.isna()
+    else:
+        never = ccol.isna() | (ccol == 0)
+    spread = ccol.where(~never).groupby(frame[unit], sort=False).nunique(dropna=False)
+    varying = spread.index[spread > 1]
+    if len(varying):
+        raise DataError(
+            f"cohort column {cohort!r} varies within unit(s) {show(varying)}; it "
+            "must hold one first-treated period per unit"
+        )
+    observed = set(pd.unique(frame[time]))
+    cvals = pd.unique(ccol[~never])
+    off = [v for v in cvals if v not in observed]
+    if off:
+        raise DataError(
+            f"cohort column {cohort!r} holds value(s) {show(sorted(off))} that are "
+            f"not observed periods of {time!r}; use 0 or NaN for never-treated units"
+        )
+    first = ccol.where(~never).groupby(frame[unit], sort=False).first()
+    unit_cohort = first.reindex(units)
+    if not pd.api.types.is_datetime64_any_dtype(ccol):
+        unit_cohort = unit_cohort.astype(float)
+    treated = "treated" if "treated" not in frame.columns else "_treated"
+    row_cohort = frame[unit].map(unit_cohort)
+    frame[treated] = (frame[time] >= row_cohort).fillna(False).astype(np.int8)
+    return unit_cohort, treated
