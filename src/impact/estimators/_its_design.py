@@ -1,4 +1,4 @@
-"""Interrupted time series: checking a series and building the segmented design.
+"""Interrupted time series: checking a series and its data, building the segmented design.
 
 A series is a regular sequence of periods (numbers with a constant step, or dates with
 a regular frequency) without duplicates. Periods are coded by their position
@@ -21,11 +21,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from impact.exceptions import DataError, DesignError
+from impact.exceptions import DataError, DesignError, DesignWarning, warn
+
+if TYPE_CHECKING:
+    from impact.data import Panel
 
 __all__ = [
     "MIN_PRE_PERIODS",
@@ -327,3 +331,44 @@ def build_design(
         slope_terms=tuple(slope_terms),
         post=post,
     )
+
+
+def check_counts(y: np.ndarray, exposure: np.ndarray | None, what: str) -> None:
+    """Raise a DataError for negative counts or a non-positive exposure."""
+    if (y < 0).any():
+        raise DataError(
+            f"{what} has negative values (e.g. {y[y < 0][:3].tolist()}); a count family "
+            "needs counts >= 0"
+        )
+    if exposure is not None and not (np.isfinite(exposure) & (exposure > 0)).all():
+        bad = exposure[~(np.isfinite(exposure) & (exposure > 0))][:3].tolist()
+        raise DataError(
+            f"exposure must be positive and finite in every period, found {bad}; a zero "
+            "population has no rate"
+        )
+
+
+def aggregate_covariates(
+    panel: Panel, treated: pd.Index, controls: pd.Index | None, *, exclude: str | None
+) -> pd.DataFrame | None:
+    """Per-period means of the covariates over the treated units (minus the controls')."""
+    matrix = panel.covariate_matrix()
+    if exclude is not None:
+        matrix = matrix.drop(columns=[c for c in matrix.columns if c == exclude])
+    if matrix.shape[1] == 0:
+        return None
+    frame = panel.frame
+    keys = [frame[panel.time], frame[panel.unit].isin(set(treated)).map({True: "t", False: "c"})]
+    means = matrix.groupby(keys).mean()
+    out = means.xs("t", level=1)
+    if controls is not None:
+        out = out - means.xs("c", level=1)
+    varying = [c for c in out.columns if out[c].nunique() > 1]
+    dropped = [c for c in out.columns if c not in varying]
+    if dropped:
+        warn(
+            f"dropped covariate(s) {dropped}: constant over time once aggregated, so "
+            "absorbed by the intercept",
+            DesignWarning,
+        )
+    return out[varying].sort_index() if varying else None

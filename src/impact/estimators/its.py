@@ -12,7 +12,13 @@ import pandas as pd
 from impact._defaults import ALPHA
 from impact.diagnostics_its import autocorrelations, residual_tests
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
-from impact.estimators._its_design import build_design, check_times, locate
+from impact.estimators._its_design import (
+    aggregate_covariates,
+    build_design,
+    check_counts,
+    check_times,
+    locate,
+)
 from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_effects import Contrast, assemble
 from impact.estimators._its_fit import fit_series_model
@@ -30,46 +36,6 @@ POOLED_METHODS = tuple(m for m in INFERENCE_METHODS if m != "randomization")
 
 SHORT_SERIES = 20
 """Below this many fitted periods Newey-West errors draw an InferenceWarning."""
-
-
-def _check_counts(y: np.ndarray, exposure: np.ndarray | None, what: str) -> None:
-    if (y < 0).any():
-        raise DataError(
-            f"{what} has negative values (e.g. {y[y < 0][:3].tolist()}); a count family "
-            "needs counts >= 0"
-        )
-    if exposure is not None and not (np.isfinite(exposure) & (exposure > 0)).all():
-        bad = exposure[~(np.isfinite(exposure) & (exposure > 0))][:3].tolist()
-        raise DataError(
-            f"exposure must be positive and finite in every period, found {bad}; a zero "
-            "population has no rate"
-        )
-
-
-def _aggregate_covariates(
-    panel: Panel, treated: pd.Index, controls: pd.Index | None, *, exclude: str | None
-) -> pd.DataFrame | None:
-    """Per-period means of the covariates over the treated units (minus the controls')."""
-    matrix = panel.covariate_matrix()
-    if exclude is not None:
-        matrix = matrix.drop(columns=[c for c in matrix.columns if c == exclude])
-    if matrix.shape[1] == 0:
-        return None
-    frame = panel.frame
-    keys = [frame[panel.time], frame[panel.unit].isin(set(treated)).map({True: "t", False: "c"})]
-    means = matrix.groupby(keys).mean()
-    out = means.xs("t", level=1)
-    if controls is not None:
-        out = out - means.xs("c", level=1)
-    varying = [c for c in out.columns if out[c].nunique() > 1]
-    dropped = [c for c in out.columns if c not in varying]
-    if dropped:
-        warn(
-            f"dropped covariate(s) {dropped}: constant over time once aggregated, so "
-            "absorbed by the intercept",
-            DesignWarning,
-        )
-    return out[varying].sort_index() if varying else None
 
 
 @register("its")
@@ -434,7 +400,7 @@ class InterruptedTimeSeries(Estimator):
             return (part.mean(axis=1) if how == "mean" else part.sum(axis=1)).to_numpy()
 
         expo_wide = panel.wide(self.exposure) if self.exposure else None
-        covariates = _aggregate_covariates(
+        covariates = aggregate_covariates(
             panel, treated, controls if use_comparison else None, exclude=self.exposure
         )
         if covariates is not None and use_comparison and self.family != "gaussian":
@@ -495,9 +461,9 @@ class InterruptedTimeSeries(Estimator):
         counts = self.family != "gaussian"
         errors = self.errors or ("ols" if counts else "ar")
         if counts:
-            _check_counts(y, exposure, "the outcome")
+            check_counts(y, exposure, "the outcome")
             if comparison is not None:
-                _check_counts(comparison, comparison_exposure, "the comparison outcome")
+                check_counts(comparison, comparison_exposure, "the comparison outcome")
         elif exposure is not None:
             raise DesignError("exposure is for count families (family='poisson' or ...)")
         keep = design.keep
