@@ -78,3 +78,62 @@ def test_frame_with_exactly_the_panel_columns_is_copied():
     panel = Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
     frame.loc[0, "y"] = 99.0
     assert panel.frame.loc[0, "y"] != 99.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=30)
+    | st.lists(st.integers(-5, 40), min_size=1, max_size=30)
+    | st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30),
+    presort=st.booleans(),
+)
+def test_sorted_codes_equal_pandas_factorize(values, presort):
+    array = np.array(sorted(values) if presort else values)
+    found = impact._panel_checks.sorted_codes(array)
+    codes, levels = pd.factorize(array, sort=True)
+    if found is None:  # no shortcut applies: only unsorted floats or wide integer ranges
+        assert not presort
+        return
+    np.testing.assert_array_equal(found[0], codes)
+    np.testing.assert_array_equal(found[1].to_numpy(), levels)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    n_units=st.integers(2, 12),
+    n_periods=st.integers(2, 5),
+    zero_for_never=st.booleans(),
+    float_time=st.booleans(),
+    shuffle=st.booleans(),
+)
+def test_fast_cohort_column_equals_general_path(
+    seed, n_units, n_periods, zero_for_never, float_time, shuffle
+):
+    frame = random_frame(seed, n_units, n_periods, 0.5, float_time, shuffle)
+    first = frame["time"].where(frame["d"] == 1).groupby(frame["unit"]).transform("min")
+    frame["g"] = first.fillna(0) if zero_for_never else first
+    frame = frame.drop(columns="d")
+    kwargs = {"unit": "unit", "time": "time", "outcome": "y", "cohort": "g"}
+    fast = Panel.from_frame(frame, **kwargs)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(impact.data, "plain_numeric", lambda series: False)
+        m.setattr(impact._panel_checks, "plain_numeric", lambda series: False)
+        slow = Panel.from_frame(frame, **kwargs)
+    assert_frame_equal(fast.frame, slow.frame)
+    assert_series_equal(fast.cohort, slow.cohort)
+
+
+@pytest.mark.parametrize(
+    ("g", "message"),
+    [
+        ([2002, 2002, 2003, 2002], "varies within unit"),
+        ([2009, 2009, 0, 0], "not observed periods"),
+    ],
+)
+def test_fast_cohort_column_errors_name_the_fault(g, message):
+    frame = pd.DataFrame(
+        {"unit": [1, 1, 2, 2], "time": [2002, 2003, 2002, 2003], "y": 1.0, "g": g}
+    )
+    with pytest.raises(impact.exceptions.DataError, match=message):
+        Panel.from_frame(frame, unit="unit", time="time", outcome="y", cohort="g")

@@ -38,6 +38,37 @@ def plain_numeric(series: pd.Series) -> bool:
     return series.dtype in (np.dtype(np.int64), np.dtype(np.float64))
 
 
+def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, pd.Index] | None:
+    """Codes and sorted levels as ``pd.factorize(values, sort=True)`` gives them.
+
+    A shortcut by array passes, without hashing, for two common layouts of int64 or
+    float64 columns without missing values: values already in non-decreasing order
+    (units of a frame sorted by unit), and int64 values in a narrow range (years, or
+    unit numbers). Returns None when neither applies.
+    """
+    n = len(values)
+    if n == 0 or values.dtype not in (np.dtype(np.int64), np.dtype(np.float64)):
+        return None
+    if bool(np.all(values[1:] >= values[:-1])):
+        change = values[1:] != values[:-1]
+        codes = np.empty(n, dtype=np.intp)
+        codes[0] = 0
+        np.cumsum(change, out=codes[1:])
+        starts = np.empty(n, dtype=bool)
+        starts[0] = True
+        starts[1:] = change
+        return codes, pd.Index(values[starts])
+    if values.dtype == np.int64:
+        low, high = int(values.min()), int(values.max())
+        if high - low < max(4 * n, 1024):
+            offset = values - low
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[offset] = True
+            lookup = np.cumsum(present, dtype=np.intp) - 1
+            return lookup[offset], pd.Index(np.flatnonzero(present) + low)
+    return None
+
+
 def cohort_series(
     first_values: np.ndarray, first_codes: np.ndarray, unit_levels: pd.Index
 ) -> pd.Series:
@@ -53,6 +84,14 @@ def cohort_series(
         values = np.full(len(unit_levels), np.nan)
         values[first_codes] = first_values
     return pd.Series(values, index=unit_levels.copy())
+
+
+def _is_constant(col: pd.Series) -> bool:
+    """True when every value of a column without missing values is the same."""
+    if plain_numeric(col):
+        values = col.to_numpy()
+        return bool(np.all(values == values[0]))
+    return col.nunique(dropna=False) <= 1
 
 
 def check_columns(
@@ -127,7 +166,7 @@ def check_columns(
         if is_numeric(col) and not np.isfinite(col.to_numpy(dtype=float)).all():
             rows = frame.index[~np.isfinite(col.to_numpy(dtype=float))]
             raise DataError(f"covariate {cov!r} has infinite values in rows {show(rows)}")
-        if col.nunique(dropna=False) <= 1:
+        if _is_constant(col):
             raise DataError(
                 f"covariate {cov!r} is constant ({col.iloc[0]!r} in every row); it "
                 "carries no information, drop it"
@@ -178,7 +217,6 @@ def cohort_from_treated(
     is_rcs: bool,
     codes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     unit_levels: pd.Index,
-    units: np.ndarray,
 ) -> pd.Series:
     """Check a 0/1 treated column (in place) and return each unit's first treated period.
 
@@ -234,16 +272,24 @@ def cohort_from_treated(
         unit_cohort = cohort_series(first_values, first_codes, unit_levels)
     else:
         first = pd.Series(first_values, index=unit_levels.take(first_codes))
+        units = pd.unique(frame[unit])
         unit_cohort = pd.Series(first, dtype=frame[time].dtype).reindex(units)
     return unit_cohort
 
 
 def cohort_from_column(
-    frame: pd.DataFrame, *, unit: str, time: str, cohort: str, units: np.ndarray
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    cohort: str,
+    codes: tuple[np.ndarray, pd.Index, pd.Index],
 ) -> tuple[pd.Series, str]:
     """Check a cohort column, add the derived 0/1 treated column (in place).
 
-    Returns each unit's first treated period and the name of the treated column.
+    ``codes`` holds the unit code of each row with the sorted units and periods.
+    Returns each unit's first treated period (indexed by the sorted units) and the
+    name of the treated column.
     """
     ccol = frame[cohort]
     if not (
@@ -253,6 +299,15 @@ def cohort_from_column(
             f"cohort column {cohort!r} must hold the first treated period (same type "
             f"as {time!r}), got dtype {ccol.dtype}"
         )
+    treated = "treated" if "treated" not in frame.columns else "_treated"
+    if plain_numeric(ccol) and plain_numeric(frame[unit]) and plain_numeric(frame[time]):
+        found = _unit_cohorts(ccol.to_numpy(dtype=float), codes)
+        if found is not None:  # else the general path below words the error
+            unit_codes, unit_levels, _ = codes
+            unit_cohort = pd.Series(found, index=unit_levels.copy())
+            start = found[unit_codes]
+            frame[treated] = (frame[time].to_numpy() >= start).astype(np.int8)
+            return unit_cohort, treated
     if pd.api.types.is_datetime64_any_dtype(ccol):
         never = ccol.isna()
     else:
@@ -273,10 +328,31 @@ def cohort_from_column(
             f"not observed periods of {time!r}; use 0 or NaN for never-treated units"
         )
     first = ccol.where(~never).groupby(frame[unit], sort=False).first()
-    unit_cohort = first.reindex(units)
+    unit_cohort = first.reindex(pd.unique(frame[unit]))
     if not pd.api.types.is_datetime64_any_dtype(ccol):
         unit_cohort = unit_cohort.astype(float)
-    treated = "treated" if "treated" not in frame.columns else "_treated"
     row_cohort = frame[unit].map(unit_cohort)
     frame[treated] = (frame[time] >= row_cohort).fillna(False).astype(np.int8)
     return unit_cohort, treated
+
+
+def _unit_cohorts(
+    values: np.ndarray, codes: tuple[np.ndarray, pd.Index, pd.Index]
+) -> np.ndarray | None:
+    """Each unit's cohort (NaN for never treated) from a numeric cohort column.
+
+    None when the cohort varies within a unit or is not an observed period.
+    """
+    unit_codes, unit_levels, time_levels = codes
+    masked = np.where(np.isnan(values) | (values == 0), np.nan, values)
+    some_row = np.empty(len(unit_levels), dtype=np.intp)
+    some_row[unit_codes] = np.arange(len(values))  # any row of each unit will do
+    found = masked[some_row]
+    ref = found[unit_codes]
+    same = (masked == ref) | (np.isnan(masked) & np.isnan(ref))
+    if not same.all():
+        return None
+    cohorts = np.unique(found[~np.isnan(found)])
+    if not np.isin(cohorts, time_levels.to_numpy()).all():
+        return None
+    return found

@@ -22,6 +22,7 @@ from impact._panel_checks import (
     cohort_from_treated,
     is_numeric,
     plain_numeric,
+    sorted_codes,
     show,
 )
 from impact.exceptions import DataError
@@ -212,16 +213,14 @@ class Panel:
             weights=weights,
             dropna=dropna,
         )
-        units = pd.unique(frame[unit])
-        if len(units) < 2:
+        # integer codes of units and periods (sorted): the checks below work on them
+        unit_codes, unit_levels = _factorize(frame[unit])
+        time_codes, time_levels = _factorize(frame[time])
+        if len(unit_levels) < 2:
             raise DataError(
-                f"unit column {unit!r} holds a single unit ({units[0]!r}); an impact "
+                f"unit column {unit!r} holds a single unit ({show(unit_levels[:1])}); an impact "
                 "estimate needs at least two units"
             )
-
-        # integer codes of units and periods (sorted): the checks below work on them
-        unit_codes, unit_levels = pd.factorize(frame[unit], sort=True)
-        time_codes, time_levels = pd.factorize(frame[time], sort=True)
         cell_codes = unit_codes.astype(np.int64) * len(time_levels) + time_codes
         # rows per unit-period cell
         cell_counts = np.bincount(cell_codes)
@@ -251,12 +250,15 @@ class Panel:
                 is_rcs=is_rcs,
                 codes=(unit_codes, time_codes, cell_codes, cell_counts),
                 unit_levels=unit_levels,
-                units=units,
             )
             derived_cohort = None
         else:
             unit_cohort, treated = cohort_from_column(
-                frame, unit=unit, time=time, cohort=cohort, units=units
+                frame,
+                unit=unit,
+                time=time,
+                cohort=cohort,
+                codes=(unit_codes, unit_levels, time_levels),
             )
             derived_cohort = cohort
         unit_cohort.index.name = unit
@@ -543,3 +545,12 @@ class Panel:
     def row_cohort(self) -> pd.Series:
         """The unit's cohort repeated on each row (NaN/NaT for never treated)."""
         return self._frame[self.unit].map(self._cohort)
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(column, sort=True)``, by array passes where the data allow."""
+    if plain_numeric(column):
+        found = sorted_codes(column.to_numpy())
+        if found is not None:
+            return found
+    return pd.factorize(column, sort=True)
