@@ -132,8 +132,6 @@ def test_fast_cohort_column_equals_general_path(
     ],
 )
 def test_fast_cohort_column_errors_name_the_fault(g, message):
-    frame = pd.DataFrame(
-        {"unit": [1, 1, 2, 2], "time": [2002, 2003, 2002, 2003], "y": 1.0, "g": g}
-    )
+    frame = pd.DataFrame({"unit": [1, 1, 2, 2], "time": [2002, 2003, 2002, 2003], "y": 1.0, "g": g})
     with pytest.raises(impact.exceptions.DataError, match=message):
         Panel.from_frame(frame, unit="unit", time="time", outcome="y", cohort="g")

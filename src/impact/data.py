@@ -22,8 +22,8 @@ from impact._panel_checks import (
     cohort_from_treated,
     is_numeric,
     plain_numeric,
-    sorted_codes,
     show,
+    sorted_codes,
 )
 from impact.exceptions import DataError
 
