@@ -275,7 +275,7 @@ class StaggeredDiD(Estimator):
             boot_weights=boot_weights,
             df=df,
         )
-        se, crit = gt.inference(influence)
+        se, crit = gt.standard_errors()
         is_ref = np.array([c.reference for c in cells], dtype=bool)
         se = np.where(is_ref, np.nan, se)
         dist = gt.reference()

@@ -119,7 +119,42 @@ class GroupTimeEffects:
         else None).
         """
         psi = psi[:, None] if psi.ndim == 1 else psi
-        sums = cluster_sums(psi, self.clusters)
+        return self.inference_from_sums(cluster_sums(psi, self.clusters))
+
+    def covariance(self, columns: np.ndarray) -> np.ndarray:
+        """Analytic covariance of the cells ``columns`` (clustered influence functions)."""
+        k = len(self.att)
+        columns = np.asarray(columns)
+        return self.gram[:k, :k][np.ix_(columns, columns)]
+
+    def standard_errors(self, coef: np.ndarray | None = None) -> tuple[np.ndarray, float | None]:
+        """Standard errors of linear combinations of the cells and cohort shares.
+
+        Parameters
+        ----------
+        coef : ndarray, shape (K + C, L), optional
+            Each column combines the cells' influence functions (first ``K`` rows)
+            and the centred cohort memberships of :attr:`membership` (last ``C``
+            rows) into the influence function of one estimator. None: the cells.
+
+        Returns
+        -------
+        The standard errors and the uniform critical value over the ``L``
+        estimators (bootstrap only, else None).
+        """
+        k = len(self.att)
+        if coef is None:
+            coef = np.eye(k + len(self.cohort_list))[:, :k]
+        if self.bootstrap:
+            sums_i, sums_m = self.sums
+            return self.inference_from_sums(sums_i @ coef[:k] + sums_m @ coef[k:])
+        variance = np.einsum("kl,km,ml->l", coef, self.gram, coef)
+        se = np.sqrt(np.maximum(variance, 0.0))
+        return np.where(se * np.sqrt(self.n) > _TINY, se, np.nan), None
+
+    def inference_from_sums(self, sums: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """Standard errors (and bootstrap critical value) from clustered IF sums."""
+        sums = sums[:, None] if sums.ndim == 1 else sums
         se = np.sqrt(np.einsum("ij,ij->j", sums, sums)) / self.n
         se = np.where(se * np.sqrt(self.n) > _TINY, se, np.nan)
         crit = None
@@ -137,58 +172,74 @@ class GroupTimeEffects:
             crit = boot.crit_value
         return se, crit
 
-    def covariance(self, columns: np.ndarray) -> np.ndarray:
-        """Analytic covariance of the cells ``columns`` (clustered influence functions)."""
-        sums = cluster_sums(np.ascontiguousarray(self.influence[:, columns]), self.clusters)
-        return influence_covariance(sums, self.n)
-
     # ------------------------------------------------------------------ aggregation maths
+    @cached_property
+    def cohort_list(self) -> np.ndarray:
+        """The cohorts (positions) that have cells, sorted."""
+        return np.unique(self.group)
+
     @cached_property
     def shares(self) -> dict[int, float]:
         """Weighted share of observation units in each cohort (R ``did``'s ``pg``)."""
-        return {g: float(member.mean()) for g, member in self.members.items()}
+        return {
+            int(g): float((self.obs_weight * (self.obs_group == g)).mean())
+            for g in self.cohort_list
+        }
 
     @cached_property
-    def cohort_codes(self) -> tuple[np.ndarray, list[int]]:
-        """Index of each observation unit's cohort in the cohort list (last: none)."""
-        cohorts = [int(g) for g in np.unique(self.group)]
-        codes = np.searchsorted(np.array(cohorts), self.obs_group)
-        codes = np.where(np.isin(self.obs_group, cohorts), codes, len(cohorts))
-        return codes, cohorts
+    def membership(self) -> np.ndarray:
+        """``w 1{G = g} - p_g`` for each cohort ``g`` of :attr:`cohort_list`, shape (n, C).
 
-    @cached_property
-    def members(self) -> dict[int, np.ndarray]:
-        """``w 1{G = g}`` for each cohort ``g`` (weighted membership indicators)."""
-        return {int(g): self.obs_weight * (self.obs_group == g) for g in np.unique(self.group)}
-
-    def weight_influence(self, keep: np.ndarray, shares: np.ndarray) -> np.ndarray:
-        """Influence of estimating the size weights of a weighted average of cells.
-
-        For the average ``sum_k p_k att_k / sum_k p_k`` over cells ``keep`` with
-        cohort shares ``p_k`` estimated as means of ``w 1{G = g_k}``, returns the
-        extra influence term ``wif @ att[keep]`` (an n-vector).
+        The influence functions of the estimated cohort shares ``p_g``.
         """
-        att = self.att[keep]
-        groups = self.group[keep]
+        out = np.zeros((len(self.obs_group), len(self.cohort_list)), order="F")
+        for j, g in enumerate(self.cohort_list):
+            member = self.obs_group == g
+            out[member, j] = self.obs_weight[member]
+            out[:, j] -= self.shares[int(g)]
+        return out
+
+    @cached_property
+    def sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Clustered sums of the cells' influence functions and of :attr:`membership`."""
+        return cluster_sums(self.influence, self.clusters), cluster_sums(
+            self.membership, self.clusters
+        )
+
+    @cached_property
+    def gram(self) -> np.ndarray:
+        """Covariance of the cells and the cohort shares, shape (K + C, K + C)."""
+        sums_i, sums_m = self.sums
+        cross = sums_i.T @ sums_m
+        gram = np.block([[sums_i.T @ sums_i, cross], [cross.T, sums_m.T @ sums_m]])
+        return gram / float(self.n) ** 2
+
+    def weighted(self, keep: np.ndarray, with_wif: bool) -> tuple[float, np.ndarray]:
+        """Cohort-size weighted average of the cells ``keep`` and its coefficients.
+
+        The coefficients (a (K + C)-vector, see :meth:`standard_errors`) weight the
+        cells by ``p_g / sum p_g`` and, when ``with_wif``, add the influence of
+        estimating the cohort shares: ``sum_g (s_g / P - c_g A / P**2) (w 1{G = g} - p_g)``
+        with ``s_g`` the sum and ``c_g`` the count of the kept cells of cohort ``g``,
+        ``P`` the sum of the kept cells' shares and ``A`` their share-weighted sum.
+        """
+        k = len(self.att)
+        coef = np.zeros(k + len(self.cohort_list))
+        idx = np.flatnonzero(keep)
+        if len(idx) == 0:
+            return float("nan"), coef
+        shares = np.array([self.shares[int(g)] for g in self.group[idx]])
         total = shares.sum()
-        weighted_att = float(np.dot(shares, att))
-        # sum over cells of (w 1{G = g_k} - p_k) * a_k, computed per cohort
-        by_group: dict[int, tuple[float, int]] = {}
-        for g, a in zip(groups.tolist(), att.tolist(), strict=True):
-            s, c = by_group.get(g, (0.0, 0))
-            by_group[g] = (s + a, c + 1)
-        codes, cohorts = self.cohort_codes
-        value_att = np.zeros(len(cohorts) + 1)
-        value_one = np.zeros(len(cohorts) + 1)
-        position = {g: i for i, g in enumerate(cohorts)}
-        for g, (s, c) in by_group.items():
-            value_att[position[g]] = s
-            value_one[position[g]] = c
-        term_att = self.obs_weight * value_att[codes]
-        term_one = self.obs_weight * value_one[codes]
-        term_att -= weighted_att
-        term_one -= total
-        return term_att / total - term_one * weighted_att / total**2
+        coef[idx] = shares / total
+        estimate = float(np.dot(coef[idx], self.att[idx]))
+        if with_wif:
+            att = self.att[idx]
+            weighted_att = float(np.dot(shares, att))
+            position = np.searchsorted(self.cohort_list, self.group[idx])
+            sum_att = np.bincount(position, weights=att, minlength=len(self.cohort_list))
+            count = np.bincount(position, minlength=len(self.cohort_list))
+            coef[k:] = sum_att / total - count * weighted_att / total**2
+        return estimate, coef
 
 
 class StaggeredResult(ImpactResult):
@@ -275,18 +326,17 @@ class StaggeredResult(ImpactResult):
             levels, weights_fn = _by_calendar(gt)
         else:
             levels, weights_fn = [], None
-        rows, psi_levels, est_levels = [], [], []
-        for level, keep, with_wif in weights_fn or []:
-            est, psi = _weighted(gt, keep, with_wif)
+        coef_levels, est_levels = [], []
+        for _level, keep, with_wif in weights_fn or []:
+            est, coef = gt.weighted(keep, with_wif)
             est_levels.append(est)
-            psi_levels.append(psi)
-            rows.append(level)
+            coef_levels.append(coef)
         # overall parameter
         if kind == "simple":
             keep = (gt.group <= gt.time) & (gt.time <= gt.group + max_e)
-            overall, overall_psi = _weighted(gt, keep, with_wif=True)
+            overall, overall_coef = gt.weighted(keep, with_wif=True)
         elif kind == "group":
-            overall, overall_psi = _group_overall(gt, est_levels, psi_levels, levels)
+            overall, overall_coef = _group_overall(gt, est_levels, coef_levels, levels)
         else:
             if kind == "dynamic":
                 use = [i for i, level in enumerate(levels) if level >= 0]
@@ -295,16 +345,16 @@ class StaggeredResult(ImpactResult):
             if not use:
                 raise DesignError(f"no post-treatment cell is left for the {kind} aggregation")
             overall = float(np.mean([est_levels[i] for i in use]))
-            overall_psi = np.mean(np.column_stack([psi_levels[i] for i in use]), axis=1)
+            overall_coef = np.mean(np.column_stack([coef_levels[i] for i in use]), axis=1)
         if not np.isfinite(overall):
             raise DesignError(f"no post-treatment cell is left for the {kind} aggregation")
         return self._aggregate_result(
             kind,
             levels,
             est_levels,
-            psi_levels,
+            coef_levels,
             overall,
-            overall_psi,
+            overall_coef,
             {"min_event": min_event, "max_event": max_event, "balance_e": balance_e},
         )
 
@@ -313,9 +363,9 @@ class StaggeredResult(ImpactResult):
         kind: str,
         levels: list[int],
         est_levels: list[float],
-        psi_levels: list[np.ndarray],
+        coef_levels: list[np.ndarray],
         overall: float,
-        overall_psi: np.ndarray,
+        overall_coef: np.ndarray,
         options: Mapping[str, Any],
     ) -> ImpactResult:
         gt = self._gt
@@ -323,10 +373,7 @@ class StaggeredResult(ImpactResult):
         zcrit = float(dist.ppf(1 - gt.alpha / 2))
         records = []
         if levels:
-            if gt.bootstrap:
-                se, crit = gt.inference(np.column_stack(psi_levels))
-            else:
-                se, crit = np.array([gt.inference(psi)[0][0] for psi in psi_levels]), None
+            se, crit = gt.standard_errors(np.column_stack(coef_levels))
             column = {"dynamic": "event_time", "group": "group", "calendar": "time"}[kind]
             name_of = {"dynamic": event_term, "group": group_term, "calendar": calendar_term}[kind]
             for i, level in enumerate(levels):
@@ -337,7 +384,7 @@ class StaggeredResult(ImpactResult):
                     record["cband_lower"] = est_levels[i] - crit * se[i]
                     record["cband_upper"] = est_levels[i] + crit * se[i]
                 records.append(record)
-        se_all, _ = gt.inference(overall_psi)
+        se_all, _ = gt.standard_errors(overall_coef[:, None])
         record = _row("att", overall, float(se_all[0]), zcrit, dist)
         if levels and crit is not None:
             record["cband_lower"] = record["ci_lower"]
@@ -377,23 +424,6 @@ def _row(term: str, estimate: float, se: float, zcrit: float, dist=stats.norm) -
     }
 
 
-def _weighted(gt: GroupTimeEffects, keep: np.ndarray, with_wif: bool) -> tuple[float, np.ndarray]:
-    """Cohort-size weighted average of the cells ``keep`` and its influence function."""
-    idx = np.flatnonzero(keep)
-    if len(idx) == 0:
-        return float("nan"), np.zeros(gt.n)
-    shares_by_group = gt.shares
-    shares = np.array([shares_by_group[int(g)] for g in gt.group[idx]])
-    weights = shares / shares.sum()
-    estimate = float(np.dot(weights, gt.att[idx]))
-    psi = np.zeros(gt.n)
-    for j, weight in zip(idx, weights, strict=True):
-        psi += weight * gt.influence[:, j]
-    if with_wif:
-        psi = psi + gt.weight_influence(keep, shares)
-    return estimate, psi
-
-
 def _by_group(gt: GroupTimeEffects, max_e: float) -> tuple[list[int], list]:
     levels, specs = [], []
     for g in np.unique(gt.group):
@@ -405,21 +435,20 @@ def _by_group(gt: GroupTimeEffects, max_e: float) -> tuple[list[int], list]:
 
 
 def _group_overall(
-    gt: GroupTimeEffects, est: list[float], psi: list[np.ndarray], levels: list[int]
+    gt: GroupTimeEffects, est: list[float], coef: list[np.ndarray], levels: list[int]
 ) -> tuple[float, np.ndarray]:
     """Cohort-size weighted average of the per-cohort ATTs, with the weights' influence."""
+    k = len(gt.att)
     if not levels:
-        return float("nan"), np.zeros(gt.n)
-    shares_by_group = gt.shares
-    shares = np.array([shares_by_group[g] for g in levels])
+        return float("nan"), np.zeros(k + len(gt.cohort_list))
+    shares = np.array([gt.shares[g] for g in levels])
     total = shares.sum()
     att_g = np.array(est)
     overall = float(np.dot(shares, att_g) / total)
-    out = np.column_stack(psi) @ (shares / total)
-    # influence of the estimated cohort shares
-    member = np.column_stack([gt.members[g] for g in levels])
-    centred = member - shares
-    out = out + centred @ att_g / total - centred.sum(axis=1) * overall / total
+    out = np.column_stack(coef) @ (shares / total)
+    # influence of the estimated cohort shares: sum_g (att_g - overall) / P (w 1{G=g} - p_g)
+    position = np.searchsorted(gt.cohort_list, levels)
+    out[k + position] += (att_g - overall) / total
     return overall, out
 
 
