@@ -200,9 +200,10 @@ def prepare(
 
     if not keep_rows.all():
         kept_units = np.unique(row_unit[keep_rows])
+        n_periods_used = int(row_period[keep_rows].max()) + 1
     else:
         kept_units = np.arange(len(cohort))
-    n_periods_used = int(row_period[keep_rows].max()) + 1
+        n_periods_used = n_periods  # every period is observed in some row
 
     # covariates
     covariate_names: list[str] = []
@@ -234,8 +235,8 @@ def prepare(
         counts = np.bincount(sub_units, minlength=len(cohort))[kept_units]
         is_panel = bool(np.all(counts == n_periods_used))
 
-    sizes_all = pd.Series(unit_group[kept_units]).value_counts().sort_index()
-    cohort_sizes = {int(g): int(c) for g, c in sizes_all.items()}
+    sizes_all = np.bincount(unit_group[kept_units])
+    cohort_sizes = {int(g): int(sizes_all[g]) for g in np.flatnonzero(sizes_all)}
 
     if is_panel:
         data = _panel_arrays(
@@ -295,13 +296,13 @@ def _panel_arrays(
     row_unit: np.ndarray,
 ) -> StaggeredData:
     n = len(kept_units)
-    y = _column(panel, panel.outcome).astype(float)
+    y = np.asarray(_column(panel, panel.outcome), dtype=float)
     if not keep_rows.all():
         y = y[keep_rows]
-    y = y.reshape(n, n_periods)
     groups = unit_group[kept_units]
-    order = np.argsort(groups, kind="stable")
-    y_by_period = np.ascontiguousarray(y[order].T)
+    order = _stable_order(groups)
+    # periods in rows, units sorted by cohort in columns: one gather
+    y_by_period = np.take(y.reshape(n, n_periods).T, order, axis=1)
 
     def per_unit(values: np.ndarray, what: str) -> np.ndarray:
         v = values[keep_rows] if not keep_rows.all() else values
@@ -350,6 +351,14 @@ def _panel_arrays(
         y_by_period=y_by_period,
         unit_weight=unit_weight,
     )
+
+
+def _stable_order(groups: np.ndarray) -> np.ndarray:
+    """``np.argsort(groups, kind="stable")`` for a handful of distinct groups."""
+    values = np.flatnonzero(np.bincount(groups))  # groups are small non-negative positions
+    if len(values) > 64:
+        return np.argsort(groups, kind="stable")
+    return np.concatenate([np.flatnonzero(groups == g) for g in values])
 
 
 def _rcs_arrays(
@@ -430,14 +439,15 @@ def _cells(
     periods: np.ndarray,
 ) -> list[Cell]:
     """Enumerate the group-time cells with their base periods and comparison groups."""
-    sorted_groups = np.sort(groups)
-    counts = {int(g): int(c) for g, c in zip(*np.unique(groups, return_counts=True), strict=True)}
+    per_group = np.bincount(groups, minlength=never + 2)  # groups are positions <= never
+    below = np.concatenate([[0], np.cumsum(per_group)])
+    counts = {int(g): int(per_group[g]) for g in np.flatnonzero(per_group)}
 
-    def lo(g: int) -> int:
-        return int(np.searchsorted(sorted_groups, g, side="left"))
+    def lo(g: int) -> int:  # units in groups below g (g's block starts here when sorted)
+        return int(below[min(max(g, 0), never + 1)])
 
     def hi(g: int) -> int:
-        return int(np.searchsorted(sorted_groups, g, side="right"))
+        return int(below[min(max(g + 1, 0), never + 1)])
 
     n = len(groups)
     cohorts = [g for g in sorted(counts) if g != never]

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
 from impact._defaults import ALPHA
+from impact._threads import single_blas_thread
 from impact.estimators._base import Estimator, check_alpha, check_choice
 from impact.estimators._drdid import (
     PanelComparison,
@@ -208,7 +208,7 @@ class StaggeredDiD(Estimator):
             of a single unit with covariates.
         """
         # the products here are tall and thin: BLAS threads only add contention
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_blas_thread():
             return self._fit(panel)
 
     def _choose_inference(self, data: StaggeredData) -> tuple[str, str, str, dict]:
@@ -280,11 +280,13 @@ class StaggeredDiD(Estimator):
         se = np.where(is_ref, np.nan, se)
         dist = gt.reference()
         zcrit = float(dist.ppf(1 - self.alpha / 2))
+        valid = np.isfinite(se) & (se > 0)
+        p_values = np.full(len(cells), np.nan)
+        p_values[valid] = 2 * dist.sf(np.abs(att[valid]) / se[valid])
         rows = []
         for k, cell in enumerate(cells):
             g_label, t_label = gt.label(cell.group), gt.label(cell.time)
-            est, s = float(att[k]), float(se[k])
-            p = float(2 * dist.sf(abs(est) / s)) if np.isfinite(s) and s > 0 else np.nan
+            est, s, p = float(att[k]), float(se[k]), float(p_values[k])
             row = {
                 "term": f"ATT({g_label},{t_label})",
                 "estimate": est,

@@ -33,13 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
+from impact._threads import single_blas_thread
 from impact.estimators._staggered_data import period_label
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.multiplier import (
     cluster_sums,
-    influence_covariance,
     multiplier_bootstrap,
 )
 from impact.result import ImpactResult
@@ -299,7 +298,7 @@ class StaggeredResult(ImpactResult):
         """
         if kind not in AGGREGATIONS:
             raise DesignError(f"kind={kind!r} is not valid; choose one of {AGGREGATIONS}")
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_blas_thread():
             return self._aggregate(kind, min_event, max_event, balance_e)
 
     def _aggregate(
