@@ -96,6 +96,9 @@ def test_sorted_codes_equal_pandas_factorize(values, presort):
         return
     np.testing.assert_array_equal(found[0], codes)
     np.testing.assert_array_equal(found[1].to_numpy(), levels)
+    if found[2] is not None:  # sorted values: the first row of each level
+        np.testing.assert_array_equal(array[found[2]], levels)
+        assert np.all(codes[found[2]] == np.arange(len(levels)))
 
 
 @settings(max_examples=40, deadline=None)

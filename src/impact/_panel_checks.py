@@ -38,34 +38,38 @@ def plain_numeric(series: pd.Series) -> bool:
     return series.dtype in (np.dtype(np.int64), np.dtype(np.float64))
 
 
-def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, pd.Index] | None:
+def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray | None] | None:
     """Codes and sorted levels as ``pd.factorize(values, sort=True)`` gives them.
 
     A shortcut by array passes, without hashing, for two common layouts of int64 or
     float64 columns without missing values: values already in non-decreasing order
     (units of a frame sorted by unit), and int64 values in a narrow range (years, or
-    unit numbers). Returns None when neither applies.
+    unit numbers). Returns ``(codes, levels, starts)``, where ``starts`` holds the
+    first row of each level when the values were sorted (else None), or None when
+    neither shortcut applies.
     """
     n = len(values)
     if n == 0 or values.dtype not in (np.dtype(np.int64), np.dtype(np.float64)):
         return None
-    if bool(np.all(values[1:] >= values[:-1])):
-        change = values[1:] != values[:-1]
-        codes = np.empty(n, dtype=np.intp)
-        codes[0] = 0
-        np.cumsum(change, out=codes[1:])
+    if bool(np.all(values[1:] >= values[:-1])):  # sorted: each level is one run
         starts = np.empty(n, dtype=bool)
         starts[0] = True
-        starts[1:] = change
-        return codes, pd.Index(values[starts])
+        np.not_equal(values[1:], values[:-1], out=starts[1:])
+        first_rows = np.flatnonzero(starts)
+        run_lengths = np.diff(first_rows, append=n)
+        codes = np.repeat(np.arange(len(first_rows), dtype=np.intp), run_lengths)
+        return codes, pd.Index(values[first_rows]), first_rows
     if values.dtype == np.int64:
         low, high = int(values.min()), int(values.max())
-        if high - low < max(4 * n, 1024):
-            offset = values - low
-            present = np.zeros(high - low + 1, dtype=bool)
+        if high - low < max(4 * n, 1 << 16):
+            # a table of the range: index it by the values themselves when they are
+            # small non-negative numbers (years), else by their offsets from the minimum
+            base = 0 if low >= 0 and high < max(4 * n, 1 << 16) else low
+            offset = values if base == 0 else values - base
+            present = np.zeros(high - base + 1, dtype=bool)
             present[offset] = True
             lookup = np.cumsum(present, dtype=np.intp) - 1
-            return lookup[offset], pd.Index(np.flatnonzero(present) + low)
+            return lookup[offset], pd.Index(np.flatnonzero(present) + base), None
     return None
 
 
@@ -283,11 +287,12 @@ def cohort_from_column(
     unit: str,
     time: str,
     cohort: str,
-    codes: tuple[np.ndarray, pd.Index, pd.Index],
+    codes: tuple[np.ndarray, pd.Index, pd.Index, np.ndarray | None],
 ) -> tuple[pd.Series, str]:
     """Check a cohort column, add the derived 0/1 treated column (in place).
 
-    ``codes`` holds the unit code of each row with the sorted units and periods.
+    ``codes`` holds the unit code of each row, the sorted units and periods, and the
+    first row of each unit when the rows come sorted by unit (else None).
     Returns each unit's first treated period (indexed by the sorted units) and the
     name of the treated column.
     """
@@ -301,9 +306,9 @@ def cohort_from_column(
         )
     treated = "treated" if "treated" not in frame.columns else "_treated"
     if plain_numeric(ccol) and plain_numeric(frame[unit]) and plain_numeric(frame[time]):
-        found = _unit_cohorts(ccol.to_numpy(dtype=float), codes)
+        found = _unit_cohorts(ccol.to_numpy(), codes)
         if found is not None:  # else the general path below words the error
-            unit_codes, unit_levels, _ = codes
+            unit_codes, unit_levels, _, _ = codes
             unit_cohort = pd.Series(found, index=unit_levels.copy())
             start = found[unit_codes]
             frame[treated] = (frame[time].to_numpy() >= start).astype(np.int8)
@@ -337,21 +342,30 @@ def cohort_from_column(
 
 
 def _unit_cohorts(
-    values: np.ndarray, codes: tuple[np.ndarray, pd.Index, pd.Index]
+    values: np.ndarray, codes: tuple[np.ndarray, pd.Index, pd.Index, np.ndarray | None]
 ) -> np.ndarray | None:
     """Each unit's cohort (NaN for never treated) from a numeric cohort column.
 
     None when the cohort varies within a unit or is not an observed period.
     """
-    unit_codes, unit_levels, time_levels = codes
-    masked = np.where(np.isnan(values) | (values == 0), np.nan, values)
-    some_row = np.empty(len(unit_levels), dtype=np.intp)
-    some_row[unit_codes] = np.arange(len(values))  # any row of each unit will do
-    found = masked[some_row]
-    ref = found[unit_codes]
-    same = (masked == ref) | (np.isnan(masked) & np.isnan(ref))
-    if not same.all():
-        return None
+    unit_codes, unit_levels, time_levels, starts = codes
+    if starts is not None and values.dtype == np.int64:
+        # rows sorted by unit: each unit's rows are one run; 0 marks never treated
+        low = np.minimum.reduceat(values, starts)
+        if not np.array_equal(low, np.maximum.reduceat(values, starts)):
+            return None
+        found = low.astype(float)
+        found[low == 0] = np.nan
+    else:
+        values = values.astype(float)
+        masked = np.where(np.isnan(values) | (values == 0), np.nan, values)
+        some_row = np.empty(len(unit_levels), dtype=np.intp)
+        some_row[unit_codes] = np.arange(len(values))  # any row of each unit will do
+        found = masked[some_row]
+        ref = found[unit_codes]
+        same = (masked == ref) | (np.isnan(masked) & np.isnan(ref))
+        if not same.all():
+            return None
     cohorts = np.unique(found[~np.isnan(found)])
     if not np.isin(cohorts, time_levels.to_numpy()).all():
         return None

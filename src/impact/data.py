@@ -214,22 +214,30 @@ class Panel:
             dropna=dropna,
         )
         # integer codes of units and periods (sorted): the checks below work on them
-        unit_codes, unit_levels = _factorize(frame[unit])
-        time_codes, time_levels = _factorize(frame[time])
+        unit_codes, unit_levels, unit_starts = _factorize(frame[unit])
+        time_codes, time_levels, _ = _factorize(frame[time])
         if len(unit_levels) < 2:
             raise DataError(
                 f"unit column {unit!r} holds a single unit ({show(unit_levels[:1])}); an impact "
                 "estimate needs at least two units"
             )
-        cell_codes = unit_codes.astype(np.int64) * len(time_levels) + time_codes
-        # rows per unit-period cell
-        cell_counts = np.bincount(cell_codes)
-        multi = cell_counts[cell_counts > 0] > 1
-        has_dups = bool(multi.any())
-        if repeated_cross_section is None:
-            is_rcs = has_dups and float(multi.mean()) >= 0.5
-        else:
+        cell_codes = unit_codes * len(time_levels)
+        cell_codes += time_codes
+        # rows in unit-then-period order, one per cell: no duplicates to count
+        in_order = bool(np.all(cell_codes[1:] > cell_codes[:-1]))
+        cell_counts = None if in_order else np.bincount(cell_codes)  # rows per cell
+        if in_order:
+            has_dups = False
             is_rcs = bool(repeated_cross_section)
+        else:
+            multi = cell_counts[cell_counts > 0] > 1
+            has_dups = bool(multi.any())
+            if repeated_cross_section is None:
+                is_rcs = has_dups and float(multi.mean()) >= 0.5
+            else:
+                is_rcs = bool(repeated_cross_section)
+        if is_rcs and cell_counts is None:
+            cell_counts = np.bincount(cell_codes)
         if has_dups and not is_rcs:
             cell_sizes = frame.groupby([unit, time], sort=False).size()
             dup = cell_sizes[cell_sizes > 1]
@@ -258,14 +266,14 @@ class Panel:
                 unit=unit,
                 time=time,
                 cohort=cohort,
-                codes=(unit_codes, unit_levels, time_levels),
+                codes=(unit_codes, unit_levels, time_levels, unit_starts),
             )
             derived_cohort = cohort
         unit_cohort.index.name = unit
         unit_cohort.name = "cohort"
         unit_cohort = unit_cohort.sort_index()
 
-        if bool(np.all(cell_codes[1:] >= cell_codes[:-1])):
+        if in_order or bool(np.all(cell_codes[1:] >= cell_codes[:-1])):
             order = None  # already in unit-then-period order
         else:
             order = np.lexsort((time_codes, unit_codes))
@@ -547,10 +555,14 @@ class Panel:
         return self._frame[self.unit].map(self._cohort)
 
 
-def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """``pd.factorize(column, sort=True)``, by array passes where the data allow."""
+def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
+    """``pd.factorize(column, sort=True)``, by array passes where the data allow.
+
+    Also returns the first row of each level when the column is sorted (else None).
+    """
     if plain_numeric(column):
         found = sorted_codes(column.to_numpy())
         if found is not None:
             return found
-    return pd.factorize(column, sort=True)
+    codes, levels = pd.factorize(column, sort=True)
+    return codes, levels, None

@@ -210,7 +210,11 @@ class GroupTimeEffects:
         """Covariance of the cells and the cohort shares, shape (K + C, K + C)."""
         sums_i, sums_m = self.sums
         cross = sums_i.T @ sums_m
-        gram = np.block([[sums_i.T @ sums_i, cross], [cross.T, sums_m.T @ sums_m]])
+        if self.clusters is None:
+            cells = _blockwise_gram(sums_i, self.obs_group)
+        else:
+            cells = sums_i.T @ sums_i
+        gram = np.block([[cells, cross], [cross.T, sums_m.T @ sums_m]])
         return gram / float(self.n) ** 2
 
     def weighted(self, keep: np.ndarray, with_wif: bool) -> tuple[float, np.ndarray]:
@@ -421,6 +425,30 @@ def _row(term: str, estimate: float, se: float, zcrit: float, dist=stats.norm) -
         "ci_upper": float(estimate + zcrit * se),
         "p_value": p,
     }
+
+
+def _blockwise_gram(psi: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``psi.T @ psi`` skipping the zeros of the cells that do not use a cohort.
+
+    A cell's influence function is zero on the units outside its treated and
+    comparison groups. When ``groups`` (the cohort of each row) comes in a few
+    contiguous runs, as for units sorted by cohort, each run contributes only the
+    products of the columns that are non-zero on it.
+    """
+    starts = np.flatnonzero(np.diff(groups)) + 1
+    if len(starts) > 64:
+        return psi.T @ psi
+    k = psi.shape[1]
+    out = np.zeros((k, k))
+    for a, b in zip(np.r_[0, starts], np.r_[starts, len(groups)], strict=True):
+        block = psi[a:b]
+        used = np.flatnonzero(np.any(block != 0.0, axis=0))
+        if len(used) == k:
+            out += block.T @ block
+        elif len(used):
+            sub = block[:, used]
+            out[np.ix_(used, used)] += sub.T @ sub
+    return out
 
 
 def _by_group(gt: GroupTimeEffects, max_e: float) -> tuple[list[int], list]:
