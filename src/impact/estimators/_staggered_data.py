@@ -153,15 +153,22 @@ def prepare(
     treated = cohort.notna().to_numpy()
     unit_group[treated] = np.searchsorted(periods, cohort.to_numpy()[treated])
 
-    time = _column(panel, panel.time)
-    if not panel.is_repeated_cross_section and panel.n_obs == len(cohort) * n_periods:
-        # balanced panel sorted by unit and period: positions without searching
-        row_period = np.tile(np.arange(n_periods), len(cohort))
-        row_unit = np.repeat(np.arange(len(cohort)), n_periods)
-    else:
-        row_period = np.searchsorted(periods, time)
-        row_unit = np.searchsorted(cohort.index.to_numpy(), _column(panel, panel.unit))
-    keep_rows = np.ones(len(time), dtype=bool)
+    positions: list[np.ndarray] = []
+
+    def row_positions() -> tuple[np.ndarray, np.ndarray]:
+        """Period and unit position of every row (computed when first needed)."""
+        if not positions:
+            if not panel.is_repeated_cross_section and panel.n_obs == len(cohort) * n_periods:
+                # balanced panel sorted by unit and period: positions without searching
+                positions.append(np.tile(np.arange(n_periods), len(cohort)))
+                positions.append(np.repeat(np.arange(len(cohort)), n_periods))
+            else:
+                positions.append(np.searchsorted(periods, _column(panel, panel.time)))
+                units = cohort.index.to_numpy()
+                positions.append(np.searchsorted(units, _column(panel, panel.unit)))
+        return positions[0], positions[1]
+
+    keep_rows: np.ndarray | None = None  # None: every row
 
     # cohorts with no period before adoption (minus anticipation)
     early = treated & (unit_group <= anticipation)
@@ -175,7 +182,7 @@ def prepare(
             + ": they have no pre-treatment period to compare against",
             DesignWarning,
         )
-        keep_rows &= ~early[row_unit]
+        keep_rows = ~early[row_positions()[1]]
     active = ~early
     if not (active & treated).any():
         raise DesignError(
@@ -195,10 +202,14 @@ def prepare(
                 "there is no comparison group"
             )
         # as R did: the last cohort becomes the comparison group, its periods dropped
-        keep_rows &= row_period < last - anticipation
+        keep = row_positions()[0] < last - anticipation
+        keep_rows = keep if keep_rows is None else keep_rows & keep
         unit_group[unit_group == last] = never
 
-    if not keep_rows.all():
+    if keep_rows is not None and keep_rows.all():
+        keep_rows = None  # every row
+    if keep_rows is not None:
+        row_period, row_unit = row_positions()
         kept_units = np.unique(row_unit[keep_rows])
         n_periods_used = int(row_period[keep_rows].max()) + 1
     else:
@@ -221,17 +232,16 @@ def prepare(
                 "neighbouring ones"
             )
 
-    weights_rows = (
-        _column(panel, panel.weights).astype(float) if panel.weights else np.ones(len(time))
-    )
+    weights_rows = _column(panel, panel.weights).astype(float) if panel.weights else None
     cluster_rows = (
         pd.factorize(panel._frame[panel.cluster], sort=True)[0] if panel.cluster else None
     )
 
-    is_panel = (not panel.is_repeated_cross_section) and panel.is_balanced and keep_rows.all()
+    is_panel = (not panel.is_repeated_cross_section) and panel.is_balanced and keep_rows is None
     if not is_panel and not panel.is_repeated_cross_section:
         # a balanced panel with dropped rows/units is still balanced on what is left
-        sub_units = row_unit[keep_rows]
+        row_unit = row_positions()[1]
+        sub_units = row_unit if keep_rows is None else row_unit[keep_rows]
         counts = np.bincount(sub_units, minlength=len(cohort))[kept_units]
         is_panel = bool(np.all(counts == n_periods_used))
 
@@ -250,9 +260,13 @@ def prepare(
             X_rows,
             weights_rows,
             cluster_rows,
-            row_unit,
         )
     else:
+        row_period, row_unit = row_positions()
+        if keep_rows is None:
+            keep_rows = np.ones(panel.n_obs, dtype=bool)
+        if weights_rows is None:
+            weights_rows = np.ones(panel.n_obs)
         data = _rcs_arrays(
             panel,
             periods,
@@ -288,16 +302,16 @@ def _panel_arrays(
     never: int,
     unit_group: np.ndarray,
     kept_units: np.ndarray,
-    keep_rows: np.ndarray,
+    keep_rows: np.ndarray | None,
     n_periods: int,
     X_rows: np.ndarray | None,
-    weights_rows: np.ndarray,
+    weights_rows: np.ndarray | None,
     cluster_rows: np.ndarray | None,
-    row_unit: np.ndarray,
 ) -> StaggeredData:
+    """Arrays of a balanced panel; ``keep_rows`` None keeps every row."""
     n = len(kept_units)
     y = np.asarray(_column(panel, panel.outcome), dtype=float)
-    if not keep_rows.all():
+    if keep_rows is not None:
         y = y[keep_rows]
     groups = unit_group[kept_units]
     order = _stable_order(groups)
@@ -305,12 +319,10 @@ def _panel_arrays(
     y_by_period = np.take(y.reshape(n, n_periods).T, order, axis=1)
 
     def per_unit(values: np.ndarray, what: str) -> np.ndarray:
-        v = values[keep_rows] if not keep_rows.all() else values
+        v = values if keep_rows is None else values[keep_rows]
         v = v.reshape(n, n_periods, *v.shape[1:])
         first = v[:, 0]
-        if values is not constant and not np.array_equal(
-            v, np.broadcast_to(first[:, None], v.shape)
-        ):
+        if not np.array_equal(v, np.broadcast_to(first[:, None], v.shape)):
             warn(
                 f"{what} vary over time within units; the staggered estimator uses each "
                 "unit's values in its first observed period",
@@ -318,13 +330,15 @@ def _panel_arrays(
             )
         return first[order]
 
-    constant = weights_rows if panel.weights is None else None
-    unit_weight = per_unit(weights_rows, f"weights {panel.weights!r}")
+    if weights_rows is None:
+        unit_weight = np.ones(n)
+    else:
+        unit_weight = per_unit(weights_rows, f"weights {panel.weights!r}")
     X = per_unit(X_rows, f"covariates {list(panel.covariates)}") if X_rows is not None else None
     clusters = None
     n_clusters = n
     if cluster_rows is not None:
-        c = cluster_rows[keep_rows] if not keep_rows.all() else cluster_rows
+        c = cluster_rows if keep_rows is None else cluster_rows[keep_rows]
         c = c.reshape(n, n_periods)
         if not np.all(c == c[:, :1]):
             raise DesignError(
@@ -341,7 +355,7 @@ def _panel_arrays(
         obs_group=groups[order],
         obs_weight=unit_weight,
         clusters=clusters,
-        n_rows=int(keep_rows.sum()),
+        n_rows=n * n_periods,
         n_units=n,
         n_clusters=n_clusters,
         covariate_names=[],

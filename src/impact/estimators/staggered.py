@@ -207,7 +207,8 @@ class StaggeredDiD(Estimator):
             For a cross-section, no treated units, no comparison units, or a cohort
             of a single unit with covariates.
         """
-        # the products here are tall and thin: BLAS threads only add contention
+        # the products here are tall and thin: BLAS threads only add contention (on a
+        # busy machine they spin against other processes for the cores)
         with single_blas_thread():
             return self._fit(panel)
 
@@ -433,11 +434,11 @@ def _panel_cell(
         dyt = y[cell.time, tr[0] : tr[1]] - y[cell.base, tr[0] : tr[1]]
         wt = data.unit_weight[tr[0] : tr[1]]
         s1 = wt.sum()
-        mu1 = float(np.dot(wt, dyt) / s1)
+        mu1 = float(np.einsum("i,i->", wt, dyt) / s1)  # einsum: no BLAS threads
         dyc = [y[cell.time, a:b] - y[cell.base, a:b] for a, b in ctrl]
         wc = [data.unit_weight[a:b] for a, b in ctrl]
         s0 = sum(float(v.sum()) for v in wc)
-        mu0 = sum(float(np.dot(v, d)) for v, d in zip(wc, dyc, strict=True)) / s0
+        mu0 = sum(float(np.einsum("i,i->", v, d)) for v, d in zip(wc, dyc, strict=True)) / s0
         out[tr[0] : tr[1]] = n * wt * (dyt - mu1) / s1
         for (a, b), v, d in zip(ctrl, wc, dyc, strict=True):
             out[a:b] = -n * v * (d - mu0) / s0
