@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from impact._panel_checks import is_numeric
 from impact.exceptions import DesignError, DesignWarning, warn
 
 if TYPE_CHECKING:
@@ -218,13 +219,18 @@ def prepare(
 
     # covariates
     covariate_names: list[str] = []
-    X_rows = None
+    X_rows = None  # covariates by row, without the constant
     if use_covariates and panel.covariates:
-        cov = panel.covariate_matrix()
-        covariate_names = list(cov.columns)
-        X_rows = np.column_stack([np.ones(len(cov)), cov.to_numpy(dtype=float)])
-        sizes = pd.Series(unit_group[kept_units]).value_counts()
-        single = [period_label(periods[g]) for g, c in sizes.items() if c == 1 and g != never]
+        frame = panel._view()
+        if all(is_numeric(frame[c]) for c in panel.covariates):
+            covariate_names = list(panel.covariates)
+            X_rows = np.column_stack([frame[c].to_numpy(dtype=float) for c in covariate_names])
+        else:  # categorical covariates: dummies
+            cov = panel.covariate_matrix()
+            covariate_names = list(cov.columns)
+            X_rows = cov.to_numpy(dtype=float)
+        sizes = np.bincount(unit_group[kept_units])
+        single = [period_label(periods[g]) for g in np.flatnonzero(sizes == 1) if g != never]
         if single:
             raise DesignError(
                 f"cohort(s) {single} hold a single unit, too few to model with covariates "
@@ -334,7 +340,10 @@ def _panel_arrays(
         unit_weight = np.ones(n)
     else:
         unit_weight = per_unit(weights_rows, f"weights {panel.weights!r}")
-    X = per_unit(X_rows, f"covariates {list(panel.covariates)}") if X_rows is not None else None
+    X = None
+    if X_rows is not None:
+        X = per_unit(X_rows, f"covariates {list(panel.covariates)}")
+        X = np.column_stack([np.ones(n), X])
     clusters = None
     n_clusters = n
     if cluster_rows is not None:
@@ -395,7 +404,7 @@ def _rcs_arrays(
     key = key[order]
     y = _column(panel, panel.outcome).astype(float)[rows]
     w = weights_rows[rows]
-    X = X_rows[rows] if X_rows is not None else None
+    X = np.column_stack([np.ones(len(rows)), X_rows[rows]]) if X_rows is not None else None
     units = row_unit[rows]
     if panel.is_repeated_cross_section:
         kind = "repeated_cross_section"
