@@ -430,19 +430,25 @@ def _panel_cell(
     tr = cell.treated
     ctrl = cell.controls
     if data.X is None:
-        # fast path: closed form without materialising the comparison sample
-        dyt = y[cell.time, tr[0] : tr[1]] - y[cell.base, tr[0] : tr[1]]
-        wt = data.unit_weight[tr[0] : tr[1]]
-        s1 = wt.sum()
-        mu1 = float(np.einsum("i,i->", wt, dyt) / s1)  # einsum: no BLAS threads
-        dyc = [y[cell.time, a:b] - y[cell.base, a:b] for a, b in ctrl]
-        wc = [data.unit_weight[a:b] for a, b in ctrl]
-        s0 = sum(float(v.sum()) for v in wc)
-        mu0 = sum(float(np.einsum("i,i->", v, d)) for v, d in zip(wc, dyc, strict=True)) / s0
-        out[tr[0] : tr[1]] = n * wt * (dyt - mu1) / s1
-        for (a, b), v, d in zip(ctrl, wc, dyc, strict=True):
-            out[a:b] = -n * v * (d - mu0) / s0
-        return mu1 - mu0
+        # closed form, computed in place in the influence column (no temporaries):
+        # n w (dy - mean) / sum(w) on the treated, minus the same on the comparison
+        w, now, then = data.unit_weight, y[cell.time], y[cell.base]
+        means = []
+        for blocks, sign in (((tr,), 1.0), (ctrl, -1.0)):
+            total = 0.0
+            weighted = 0.0
+            for a, b in blocks:
+                np.subtract(now[a:b], then[a:b], out=out[a:b])
+                total += float(w[a:b].sum())
+                weighted += float(np.einsum("i,i->", w[a:b], out[a:b]))  # no BLAS
+            mean = weighted / total
+            scale = sign * n / total
+            for a, b in blocks:
+                out[a:b] -= mean
+                out[a:b] *= w[a:b]
+                out[a:b] *= scale
+            means.append(mean)
+        return means[0] - means[1]
     key = (tr, ctrl)
     comparison = ps_cache.get(key)
     if comparison is None:
