@@ -352,7 +352,10 @@ class StaggeredDiD(Estimator):
 def _cluster_counts(data: StaggeredData) -> tuple[int, int]:
     """Clusters (units without a cluster column) holding treated units, and the others."""
     treated = data.obs_group != data.never
-    codes = np.arange(len(treated)) if data.clusters is None else data.clusters
+    if data.clusters is None:
+        n_treated = int(treated.sum())
+        return n_treated, len(treated) - n_treated
+    codes = data.clusters
     n = int(codes.max()) + 1 if len(codes) else 0
     has = np.zeros(n, dtype=bool)
     has[codes[treated]] = True

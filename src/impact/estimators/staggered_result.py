@@ -208,13 +208,16 @@ class GroupTimeEffects:
     @cached_property
     def gram(self) -> np.ndarray:
         """Covariance of the cells and the cohort shares, shape (K + C, K + C)."""
-        sums_i, sums_m = self.sums
-        cross = sums_i.T @ sums_m
+        gram = None
         if self.clusters is None:
-            cells = _blockwise_gram(sums_i, self.obs_group)
-        else:
-            cells = sums_i.T @ sums_i
-        gram = np.block([[cells, cross], [cross.T, sums_m.T @ sums_m]])
+            shares = np.array([self.shares[int(g)] for g in self.cohort_list])
+            gram = _gram_by_runs(
+                self.influence, self.obs_group, self.obs_weight, self.cohort_list, shares
+            )
+        if gram is None:
+            sums_i, sums_m = self.sums
+            cross = sums_i.T @ sums_m
+            gram = np.block([[sums_i.T @ sums_i, cross], [cross.T, sums_m.T @ sums_m]])
         return gram / float(self.n) ** 2
 
     def weighted(self, keep: np.ndarray, with_wif: bool) -> tuple[float, np.ndarray]:
@@ -427,28 +430,44 @@ def _row(term: str, estimate: float, se: float, zcrit: float, dist=stats.norm) -
     }
 
 
-def _blockwise_gram(psi: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """``psi.T @ psi`` skipping the zeros of the cells that do not use a cohort.
+def _gram_by_runs(
+    psi: np.ndarray,
+    groups: np.ndarray,
+    weights: np.ndarray,
+    cohorts: np.ndarray,
+    shares: np.ndarray,
+) -> np.ndarray | None:
+    """``A.T @ A`` for ``A = [psi, M]``, ``M`` the centred cohort memberships.
 
     A cell's influence function is zero on the units outside its treated and
     comparison groups. When ``groups`` (the cohort of each row) comes in a few
     contiguous runs, as for units sorted by cohort, each run contributes only the
-    products of the columns that are non-zero on it.
+    products of the columns that are non-zero on it, and the membership columns
+    ``M_g = w 1{G = g} - p_g`` enter through sums per run, without building ``M``:
+    ``psi'M_g = psi'(w 1{G = g}) - p_g psi'1`` and
+    ``M_g'M_h = 1{g = h} sum_{G = g} w**2 - n p_g p_h``. None when the runs are many.
     """
     starts = np.flatnonzero(np.diff(groups)) + 1
     if len(starts) > 64:
-        return psi.T @ psi
-    k = psi.shape[1]
-    out = np.zeros((k, k))
+        return None
+    k, n_cohorts = psi.shape[1], len(cohorts)
+    cells = np.zeros((k, k))
+    cell_member = np.zeros((k, n_cohorts))
+    cell_total = np.zeros(k)
+    square_weights = np.zeros(n_cohorts)
     for a, b in zip(np.r_[0, starts], np.r_[starts, len(groups)], strict=True):
         block = psi[a:b]
         used = np.flatnonzero(np.any(block != 0.0, axis=0))
-        if len(used) == k:
-            out += block.T @ block
-        elif len(used):
-            sub = block[:, used]
-            out[np.ix_(used, used)] += sub.T @ sub
-    return out
+        sub = block if len(used) == k else block[:, used]
+        cells[np.ix_(used, used)] += sub.T @ sub
+        cell_total[used] += sub.sum(axis=0)
+        j = int(np.searchsorted(cohorts, groups[a]))
+        if j < n_cohorts and cohorts[j] == groups[a]:
+            cell_member[used, j] += sub.T @ weights[a:b]
+            square_weights[j] += float(np.einsum("i,i->", weights[a:b], weights[a:b]))
+    cross = cell_member - np.outer(cell_total, shares)
+    members = np.diag(square_weights) - len(groups) * np.outer(shares, shares)
+    return np.block([[cells, cross], [cross.T, members]])
 
 
 def _by_group(gt: GroupTimeEffects, max_e: float) -> tuple[list[int], list]:
