@@ -20,7 +20,11 @@ from impact.estimators._drdid import (
     rcs_att_nocov,
 )
 from impact.estimators._staggered_data import Cell, StaggeredData, prepare
-from impact.estimators.staggered_result import GroupTimeEffects, StaggeredResult
+from impact.estimators.staggered_result import (
+    GroupTimeEffects,
+    StaggeredResult,
+    simple_overall,
+)
 from impact.exceptions import DesignError, DesignWarning, EstimationError, InferenceWarning, warn
 from impact.inference.coefficient import MIN_CLUSTERS
 from impact.inference.multiplier import MULTIPLIER_WEIGHTS
@@ -324,18 +328,7 @@ class StaggeredDiD(Estimator):
         }
         if crit is not None:
             settings["uniform_crit_value"] = crit
-        partial = StaggeredResult(
-            group_time=gt,
-            estimator=self.name,
-            effects=pd.DataFrame(rows),
-            settings=settings,
-            diagnostics=diagnostics,
-            n_obs=data.n_rows,
-            n_units=data.n_units,
-            n_clusters=data.n_clusters,
-        )
-        simple = partial.aggregate("simple").effects
-        simple_row = simple.loc[simple["term"] == "att"].iloc[0].to_dict()
+        simple_row = simple_overall(gt)
         effects = pd.DataFrame([*rows, simple_row])
         return StaggeredResult(
             group_time=gt,

@@ -415,6 +415,20 @@ class StaggeredResult(ImpactResult):
         )
 
 
+def simple_overall(gt: GroupTimeEffects) -> dict[str, Any]:
+    """The overall row ``att`` of the simple aggregation (what ``aggregate("simple")``
+    reports), without building a result.
+    """
+    keep = gt.group <= gt.time
+    overall, coef = gt.weighted(keep, with_wif=True)
+    if not np.isfinite(overall):
+        raise DesignError("no post-treatment cell is left for the simple aggregation")
+    dist = gt.reference()
+    zcrit = float(dist.ppf(1 - gt.alpha / 2))
+    se, _ = gt.standard_errors(coef[:, None])
+    return _row("att", overall, float(se[0]), zcrit, dist)
+
+
 def _row(term: str, estimate: float, se: float, zcrit: float, dist=stats.norm) -> dict[str, Any]:
     if np.isfinite(se) and se > 0:
         p = float(2 * dist.sf(abs(estimate) / se))
