@@ -416,9 +416,7 @@ class StaggeredResult(ImpactResult):
 
 
 def simple_overall(gt: GroupTimeEffects) -> dict[str, Any]:
-    """The overall row ``att`` of the simple aggregation (what ``aggregate("simple")``
-    reports), without building a result.
-    """
+    """The overall ``att`` row of ``aggregate("simple")``, without building a result."""
     keep = gt.group <= gt.time
     overall, coef = gt.weighted(keep, with_wif=True)
     if not np.isfinite(overall):
