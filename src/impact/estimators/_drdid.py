@@ -268,6 +268,14 @@ class PanelComparison:
             self.lin_ps = (w * (df - p))[:, None] * X @ ps.hessian_inv
             if method == "dr":
                 self.basis_cont = basis @ (self.w_cont @ X / m)
+                # the influence function is linear in the residuals: its per-unit
+                # coefficients, fixed for this comparison (see :meth:`att`)
+                self.treat_scaled = self.w_treat / self.mean_wt
+                self.cont_scaled = self.w_cont / self.mean_wc
+                self.resid_coef = (self.w_treat - self.basis_treat) / self.mean_wt - (
+                    self.w_cont - self.basis_cont
+                ) / self.mean_wc
+                self.x_cont = X.T @ self.w_cont
 
     def fitted_change(self, dy: np.ndarray) -> np.ndarray:
         """Comparison-group regression of ``dy`` on the covariates, fitted for everyone."""
@@ -280,15 +288,19 @@ class PanelComparison:
         if self.method in ("dr", "reg") and out_delta is None:
             out_delta = self.fitted_change(dy)
         if self.method == "dr":
+            # inf_t = (w_t (r - eta_t) - r b_t) / mean_wt and
+            # inf_c = (w_c (r - eta_c) + lin_ps (X'w_c (r - eta_c) / m) - r b_c) / mean_wc,
+            # regrouped by what multiplies the residuals r
             resid = dy - out_delta
-            eta_t = np.dot(self.w_treat, resid) / m / self.mean_wt
-            eta_c = np.dot(self.w_cont, resid) / m / self.mean_wc
-            inf_t = (self.w_treat * (resid - eta_t) - resid * self.basis_treat) / self.mean_wt
-            weighted = self.w_cont * (resid - eta_c)
-            inf_c = (weighted + self.lin_ps @ (weighted @ X / m) - resid * self.basis_cont) / (
-                self.mean_wc
-            )
-            return float(eta_t - eta_c), inf_t - inf_c
+            eta_t = float(np.dot(self.w_treat, resid)) / m / self.mean_wt
+            weighted = self.w_cont * resid
+            eta_c = float(weighted.sum()) / m / self.mean_wc
+            moment = (X.T @ weighted - eta_c * self.x_cont) / (m * self.mean_wc)
+            inf = resid * self.resid_coef
+            inf -= eta_t * self.treat_scaled
+            inf += eta_c * self.cont_scaled
+            inf -= self.lin_ps @ moment
+            return eta_t - eta_c, inf
         if self.method == "ipw":
             eta_t = np.dot(self.w_treat, dy) / m / self.mean_wt
             eta_c = np.dot(self.w_cont, dy) / m / self.mean_wc
