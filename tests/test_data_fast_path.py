@@ -138,3 +138,17 @@ def test_fast_cohort_column_errors_name_the_fault(g, message):
     frame = pd.DataFrame({"unit": [1, 1, 2, 2], "time": [2002, 2003, 2002, 2003], "y": 1.0, "g": g})
     with pytest.raises(impact.exceptions.DataError, match=message):
         Panel.from_frame(frame, unit="unit", time="time", outcome="y", cohort="g")
+
+
+def test_panel_and_caller_frame_stay_independent():
+    frame = random_frame(3, 6, 4, 0.5, False, False)
+    frame["y"] = (frame["y"] * 10).round().astype(int)  # converted to float by the Panel
+    first = frame["time"].where(frame["d"] == 1).groupby(frame["unit"]).transform("min")
+    frame["g"] = first.fillna(0).astype(int)
+    original = frame.copy(deep=True)
+    panel = Panel.from_frame(frame, unit="unit", time="time", outcome="y", cohort="g")
+    assert_frame_equal(frame, original)  # no derived column, no cast reaches the caller
+    before = panel.frame
+    frame.loc[frame.index[0], "y"] = 10**6
+    frame["g"] = 0
+    assert_frame_equal(panel.frame, before)  # nor do the caller's later changes

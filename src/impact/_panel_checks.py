@@ -29,6 +29,17 @@ def show(values: Sequence[Any] | pd.Index | np.ndarray) -> str:
     return shown
 
 
+def copy_on_write() -> bool:
+    """True when pandas' Copy-on-Write is on (always from pandas 3).
+
+    Then a shallow copy of a frame is as private as a deep one: a change on either
+    side copies the data first.
+    """
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return pd.get_option("mode.copy_on_write") is True
+
+
 def is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 

@@ -20,6 +20,7 @@ from impact._panel_checks import (
     check_columns,
     cohort_from_column,
     cohort_from_treated,
+    copy_on_write,
     is_numeric,
     plain_numeric,
     show,
@@ -196,10 +197,13 @@ class Panel:
                 f"extra outcome(s) {show(clash)} already have another role in the Panel"
             )
         used = list(dict.fromkeys([*roles.values(), *covariates, *extra_outcomes]))
+        # the Panel's own copy: later changes to the caller's frame never reach it, nor
+        # do the Panel's to the caller's (with Copy-on-Write a shallow copy ensures this)
+        deep = not copy_on_write()
         if list(df.columns) == used:  # exactly the Panel's columns: no column lookup
-            frame = df.copy(deep=True)
+            frame = df.copy(deep=deep)
         else:
-            frame = df.loc[:, used].copy(deep=True)
+            frame = df.loc[:, used].copy(deep=deep)
         frame.index = pd.RangeIndex(len(frame))
 
         frame = check_columns(
