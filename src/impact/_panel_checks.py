@@ -62,7 +62,9 @@ def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray |
     n = len(values)
     if n == 0 or values.dtype not in (np.dtype(np.int64), np.dtype(np.float64)):
         return None
-    if bool(np.all(values[1:] >= values[:-1])):  # sorted: each level is one run
+    head = values[: min(n, 1024)]
+    if bool(np.all(head[1:] >= head[:-1])) and bool(np.all(values[1:] >= values[:-1])):
+        # sorted: each level is one run
         starts = np.empty(n, dtype=bool)
         starts[0] = True
         np.not_equal(values[1:], values[:-1], out=starts[1:])
@@ -105,6 +107,8 @@ def _is_constant(col: pd.Series) -> bool:
     """True when every value of a column without missing values is the same."""
     if plain_numeric(col):
         values = col.to_numpy()
+        if not np.all(values[:64] == values[0]):  # most columns vary early
+            return False
         return bool(np.all(values == values[0]))
     return col.nunique(dropna=False) <= 1
 
@@ -172,13 +176,14 @@ def check_columns(
     # covariates
     for cov in covariates:
         col = frame[cov]
-        if col.isna().any():
+        all_finite = col.dtype == np.float64 and bool(np.isfinite(col.to_numpy()).all())
+        if not all_finite and col.isna().any():
             rows = frame.index[col.isna()]
             raise DataError(
                 f"covariate {cov!r} has missing values in rows {show(rows)}; impute or "
                 "drop them before building the Panel"
             )
-        if is_numeric(col) and not np.isfinite(col.to_numpy(dtype=float)).all():
+        if not all_finite and is_numeric(col) and not np.isfinite(col.to_numpy(dtype=float)).all():
             rows = frame.index[~np.isfinite(col.to_numpy(dtype=float))]
             raise DataError(f"covariate {cov!r} has infinite values in rows {show(rows)}")
         if _is_constant(col):
@@ -322,7 +327,7 @@ def cohort_from_column(
             unit_codes, unit_levels, _, _ = codes
             unit_cohort = pd.Series(found, index=unit_levels.copy())
             start = found[unit_codes]
-            frame[treated] = (frame[time].to_numpy() >= start).astype(np.int8)
+            frame[treated] = np.greater_equal(frame[time].to_numpy(), start).view(np.int8)
             return unit_cohort, treated
     if pd.api.types.is_datetime64_any_dtype(ccol):
         never = ccol.isna()
