@@ -380,11 +380,12 @@ class StaggeredResult(ImpactResult):
         records = []
         if levels:
             se, crit = gt.standard_errors(np.column_stack(coef_levels))
+            p_levels = _p_values(np.array(est_levels), se, dist)
             column = {"dynamic": "event_time", "group": "group", "calendar": "time"}[kind]
             name_of = {"dynamic": event_term, "group": group_term, "calendar": calendar_term}[kind]
             for i, level in enumerate(levels):
                 value = level if kind == "dynamic" else gt.label(level)
-                record = _row(name_of(value), est_levels[i], se[i], zcrit, dist)
+                record = _row(name_of(value), est_levels[i], se[i], zcrit, dist, p_levels[i])
                 record[column] = value
                 if crit is not None:
                     record["cband_lower"] = est_levels[i] - crit * se[i]
@@ -427,11 +428,26 @@ def simple_overall(gt: GroupTimeEffects) -> dict[str, Any]:
     return _row("att", overall, float(se[0]), zcrit, dist)
 
 
-def _row(term: str, estimate: float, se: float, zcrit: float, dist=stats.norm) -> dict[str, Any]:
-    if np.isfinite(se) and se > 0:
-        p = float(2 * dist.sf(abs(estimate) / se))
-    else:
-        p = float("nan")
+def _p_values(estimates: np.ndarray, se: np.ndarray, dist=stats.norm) -> np.ndarray:
+    """Two-sided p-values, NaN where the standard error is missing or zero."""
+    estimates, se = np.asarray(estimates, dtype=float), np.asarray(se, dtype=float)
+    valid = np.isfinite(se) & (se > 0)
+    out = np.full(len(se), np.nan)
+    if valid.any():
+        out[valid] = 2 * dist.sf(np.abs(estimates[valid]) / se[valid])
+    return out
+
+
+def _row(
+    term: str,
+    estimate: float,
+    se: float,
+    zcrit: float,
+    dist=stats.norm,
+    p: float | None = None,
+) -> dict[str, Any]:
+    if p is None:
+        p = float(_p_values(np.array([estimate]), np.array([se]), dist)[0])
     return {
         "term": term,
         "estimate": float(estimate),
