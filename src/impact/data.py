@@ -20,6 +20,7 @@ from impact._panel_checks import (
     check_columns,
     cohort_from_column,
     cohort_from_treated,
+    cohort_series,
     is_numeric,
     plain_numeric,
     show,
@@ -543,3 +544,73 @@ class Panel:
     def row_cohort(self) -> pd.Series:
         """The unit's cohort repeated on each row (NaN/NaT for never treated)."""
         return self._frame[self.unit].map(self._cohort)
+
+    # ------------------------------------------------------------------ trusted construction
+    @classmethod
+    def _from_trusted(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        unit: str,
+        time: str,
+        outcome: str,
+        treated: str,
+        covariates: tuple[str, ...] = (),
+        cluster: str | None = None,
+        repeated_cross_section: bool,
+        unit_codes: np.ndarray,
+        time_codes: np.ndarray,
+    ) -> Panel:
+        """A Panel from data valid by construction (the simulator's), without the checks.
+
+        For code inside the package that builds its own data: ``frame`` holds exactly
+        the Panel's columns, is owned by the Panel from now on (not copied), has a
+        RangeIndex, an int64 unit and time, a float64 outcome and covariates, a 0/1 int8
+        absorbing treatment and no missing values, and its rows are sorted by unit then
+        period; ``unit_codes`` and ``time_codes`` are the rows' positions among the
+        sorted distinct units and periods. The Panel is the one :meth:`from_frame`
+        builds from the same frame (the tests check this); user data always go through
+        :meth:`from_frame`.
+        """
+        unit_values = frame[unit].to_numpy()
+        time_values = frame[time].to_numpy()
+        unit_codes = np.asarray(unit_codes, dtype=np.intp)
+        time_codes = np.asarray(time_codes, dtype=np.intp)
+        # every row of a code holds the same value: write them into place, no sort needed
+        units = np.empty(int(unit_codes.max()) + 1, dtype=unit_values.dtype)
+        units[unit_codes] = unit_values
+        unit_levels = pd.Index(units)
+        n_periods = int(time_codes.max()) + 1
+        periods = np.empty(n_periods, dtype=time_values.dtype)
+        periods[time_codes] = time_values
+        time_levels = pd.Index(periods)
+        # first treated period per unit: the first treated row, rows being in order
+        on = frame[treated].to_numpy() == 1
+        first_codes, at = np.unique(unit_codes[on], return_index=True)
+        unit_cohort = cohort_series(time_values[on][at], first_codes, unit_levels)
+        unit_cohort.index.name = unit
+        unit_cohort.name = "cohort"
+        unit_codes.flags.writeable = False
+        time_codes.flags.writeable = False
+        panel = object.__new__(cls)
+        for name, value in {
+            "_cache": {
+                "codes": (unit_codes, unit_levels, time_codes, time_levels),
+                "n_periods": n_periods,
+            },
+            "_frame": frame,
+            "_cohort": unit_cohort,
+            "_is_rcs": bool(repeated_cross_section),
+            "absorbing": True,
+            "unit": unit,
+            "time": time,
+            "outcome": outcome,
+            "treated": treated,
+            "cohort_column": None,
+            "covariates": tuple(covariates),
+            "extra_outcomes": (),
+            "cluster": cluster,
+            "weights": None,
+        }.items():
+            object.__setattr__(panel, name, value)
+        return panel

@@ -316,3 +316,37 @@ def test_panel_equals_the_panel_of_the_full_data(scenario):
     assert_frame_equal(panel.frame, rebuilt.frame)
     assert_series_equal(panel.cohort, rebuilt.cohort)
     assert sim.data is sim.data  # built once
+
+
+@PROPERTY
+@given(scenario=scenarios(), seed=st.integers(0, 2**16))
+def test_simulated_panel_equals_the_checked_panel_of_its_frame(scenario, seed):
+    """The simulator's Panel skips the checks; it equals the one from_frame builds."""
+    try:
+        panel = simulate(scenario, seed=seed).panel
+    except DesignError:
+        assume(False)
+    kwargs = {"cluster": panel.cluster} if panel.cluster else {}
+    checked = Panel.from_frame(
+        panel.frame,
+        unit=panel.unit,
+        time=panel.time,
+        outcome=panel.outcome,
+        treated=panel.treated,
+        covariates=panel.covariates,
+        repeated_cross_section=panel.is_repeated_cross_section,
+        **kwargs,
+    )
+    assert_frame_equal(panel._frame, checked._frame, check_exact=True)
+    assert_series_equal(panel._cohort, checked._cohort, check_exact=True)
+    assert panel._cache["n_periods"] == checked._cache["n_periods"]
+    for mine, theirs in zip(panel._codes(), checked._codes(), strict=True):
+        if isinstance(mine, pd.Index):
+            pd.testing.assert_index_equal(mine, theirs, exact=True)
+            assert mine.name == theirs.name
+        else:
+            assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+            assert not mine.flags.writeable
+    for name in Panel.__slots__:
+        if name not in ("_cache", "_frame", "_cohort"):
+            assert getattr(panel, name) == getattr(checked, name), name

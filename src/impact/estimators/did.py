@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -14,6 +15,7 @@ from impact.exceptions import DesignError
 from impact.inference.coefficient import (
     INFERENCE_METHODS,
     MIN_CLUSTERS,
+    CoefficientInference,
     RegressionDesign,
     infer_coefficient,
 )
@@ -236,18 +238,9 @@ default "auto"
             "n_treated_units": _count_codes(unit_codes[is_treated_unit], n_codes),
             "n_control_units": _count_codes(unit_codes[~is_treated_unit], n_codes),
         }
-        rows = [
-            effect_row(
-                name,
-                value,
-                fit.std_error(name),
-                df=_term_df(inference, name, fit.df_inference),
-                alpha=self.alpha,
-            )
-            for name, value in zip(fit.params.index, fit.params.to_numpy(), strict=True)
-        ]
-        coefficients = pd.DataFrame({key: [r[key] for r in rows] for key in rows[0]})
-        paths = _paths(frame, panel, is_treated_unit, post, weights, time_codes, time_levels)
+        paths = partial(
+            _paths, frame, panel, is_treated_unit, post, weights, time_codes, time_levels
+        )
         settings = {
             **self.get_params(),
             "adoption_period": adoption,
@@ -259,12 +252,13 @@ default "auto"
             "n_params_correction": fit.n_params,
             "dropped_terms": fit.dropped,
         }
-        return ImpactResult(
+        # the paths and coefficient tables are built when first read
+        return ImpactResult._from_parts(
             estimator=self.name,
-            effects=pd.DataFrame({key: [value] for key, value in row.items()}),
+            effects={key: [value] for key, value in row.items()},
             settings=settings,
             paths=paths,
-            diagnostics={"coefficients": coefficients},
+            diagnostics={"coefficients": partial(_coefficients, inference, self.alpha)},
             n_obs=fit.n_obs,
             n_units=len(unit_levels),
             n_clusters=fit.n_clusters,
@@ -359,6 +353,22 @@ default "auto"
 def _count_codes(codes: np.ndarray, size: int) -> int:
     """Number of distinct values among ``codes`` (integers in ``0..size-1``)."""
     return int(np.count_nonzero(np.bincount(codes, minlength=size)))
+
+
+def _coefficients(inference: CoefficientInference, alpha: float) -> pd.DataFrame:
+    """Every estimated coefficient with its Wald interval."""
+    fit = inference.fit
+    rows = [
+        effect_row(
+            name,
+            value,
+            fit.std_error(name),
+            df=_term_df(inference, name, fit.df_inference),
+            alpha=alpha,
+        )
+        for name, value in zip(fit.params.index, fit.params.to_numpy(), strict=True)
+    ]
+    return pd.DataFrame({key: [r[key] for r in rows] for key in rows[0]})
 
 
 def _term_df(inference, name: str, default: float) -> float:

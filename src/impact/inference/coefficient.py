@@ -50,7 +50,13 @@ from scipy import special
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.cluster import cluster_robust
 from impact.inference.randomization import randomization_test
-from impact.inference.regression import RegressionFit, _nested, demean, within_regression
+from impact.inference.regression import (
+    RegressionFit,
+    _codes,
+    _nested,
+    demean,
+    within_regression,
+)
 from impact.inference.wild import wild_cluster_bootstrap
 
 __all__ = [
@@ -326,8 +332,9 @@ def infer_coefficient(
     y = np.asarray(y, dtype=float)
     unit_codes = np.asarray(unit_codes)
     clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
-    n_treated, n_control = _treated_clusters(X[:, 0], clusters)
-    sizes = np.unique(clusters, return_counts=True)[1]
+    cluster_index, n_groups = _codes(clusters)  # as np.unique's inverse, faster for codes
+    n_treated, n_control = _treated_clusters(X[:, 0], cluster_index, n_groups)
+    sizes = np.bincount(cluster_index, minlength=n_groups)
     size_cv = float(np.std(sizes) / np.mean(sizes))
     used, reason, message = choose_method(
         method, n_treated, n_control, min_clusters, size_cv, MAX_SIZE_CV, MANY_CLUSTERS
@@ -365,7 +372,7 @@ def infer_coefficient(
         inference=base,
         small_sample=small_sample,
     )
-    estimate = float(fit.params[term])
+    estimate = fit.coefficient(term)
     details: dict[str, Any] = {}
     if used in ("cr1", "hc1", "iid"):
         se = fit.std_error(term)
@@ -468,11 +475,12 @@ def infer_coefficient(
     raise ValueError(f"unknown inference method {method!r}; choose one of {INFERENCE_METHODS}")
 
 
-def _treated_clusters(column: np.ndarray, clusters: np.ndarray) -> tuple[int, int]:
-    """Clusters in which ``column`` is non-zero somewhere, and the others."""
-    labels, codes = np.unique(clusters, return_inverse=True)
-    treated = np.zeros(len(labels), dtype=bool)
-    treated[codes[column != 0]] = True
+def _treated_clusters(
+    column: np.ndarray, cluster_index: np.ndarray, n_groups: int
+) -> tuple[int, int]:
+    """Clusters (coded ``0..G-1``) in which ``column`` is non-zero somewhere, and the others."""
+    treated = np.zeros(n_groups, dtype=bool)
+    treated[cluster_index[column != 0]] = True
     return int(treated.sum()), int((~treated).sum())
 
 

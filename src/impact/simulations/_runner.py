@@ -32,7 +32,6 @@ RECORD_FIELDS: tuple[str, ...] = (
     "p_value",
     "truth",
 )
-_STATS = ("estimate", "std_error", "ci_lower", "ci_upper", "p_value")
 _MESSAGE_CHARS = 300
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
 
@@ -103,9 +102,7 @@ def run_chunk(
                 out.warnings.append((label, w.category.__name__, _message(w.message)))
             if result is None:
                 continue
-            effects = result._effects  # read only: skips the copy of result.effects
-            names = effects["term"].tolist()
-            stats = np.column_stack([effects[c].to_numpy(dtype=float) for c in _STATS])
+            names, stats = result._estimates()  # read only: no copy of result.effects
             for name, row in zip(names, stats, strict=True):
                 value = truth.get(name)
                 if value is None or (wanted is not None and name not in wanted):

@@ -318,6 +318,14 @@ def _attrition_keep(
     return ~drop
 
 
+def _dense_codes(codes: np.ndarray) -> np.ndarray:
+    """``codes`` renumbered ``0..G-1`` in the same order (a copy), skipping absent values."""
+    present = np.bincount(codes) > 0
+    if present.all():
+        return codes.astype(np.intp)
+    return (np.cumsum(present) - 1)[codes].astype(np.intp)
+
+
 # ---------------------------------------------------------------------- simulate
 def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     """Draw one synthetic cohort from ``scenario``.
@@ -488,20 +496,25 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     if spill.any():
         columns["spillover"] = spill[ui].astype(np.int8)
     # the Panel's columns only (a Monte Carlo study never needs the full data frame,
-    # which is built when SimulatedPanel.data is first read)
+    # which is built when SimulatedPanel.data is first read); the data are valid by
+    # construction and in unit-then-period order, so the Panel skips the checks
     if pupils is not None and s.follow_pupils:
         roles = {"unit": "pupil", "cluster": "unit", "repeated_cross_section": False}
         used = ("pupil", "time", "y", "treated", "unit")
+        unit_codes = pupil_id - 1
     else:
         roles = {"unit": "unit", "repeated_cross_section": pupils is not None}
         used = ("unit", "time", "y", "treated")
+        unit_codes = ui
     used = tuple(dict.fromkeys((*used, *s.panel_covariates)))
-    panel = Panel.from_frame(
+    panel = Panel._from_trusted(
         pd.DataFrame({c: columns[c] for c in used if c in columns}),
         time="time",
         outcome="y",
         treated="treated",
         covariates=s.panel_covariates,
+        unit_codes=_dense_codes(unit_codes),
+        time_codes=_dense_codes(ti),
         **roles,
     )
     starts = np.asarray(list(s.cohort_sizes), dtype=np.int64) - 1
