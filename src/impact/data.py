@@ -549,7 +549,7 @@ class Panel:
     @classmethod
     def _from_trusted(
         cls,
-        frame: pd.DataFrame,
+        columns: dict[str, np.ndarray],
         *,
         unit: str,
         time: str,
@@ -563,17 +563,17 @@ class Panel:
     ) -> Panel:
         """A Panel from data valid by construction (the simulator's), without the checks.
 
-        For code inside the package that builds its own data: ``frame`` holds exactly
-        the Panel's columns, is owned by the Panel from now on (not copied), has a
-        RangeIndex, an int64 unit and time, a float64 outcome and covariates, a 0/1 int8
-        absorbing treatment and no missing values, and its rows are sorted by unit then
-        period; ``unit_codes`` and ``time_codes`` are the rows' positions among the
-        sorted distinct units and periods. The Panel is the one :meth:`from_frame`
-        builds from the same frame (the tests check this); user data always go through
-        :meth:`from_frame`.
+        For code inside the package that builds its own data: ``columns`` maps exactly
+        the Panel's columns to arrays: an int64 unit and time, a float64 outcome and
+        covariates, a 0/1 int8 absorbing treatment, no missing values, rows sorted by
+        unit then period; ``unit_codes`` and ``time_codes`` are the rows' positions among
+        the sorted distinct units and periods. The Panel is the one :meth:`from_frame`
+        builds from ``pd.DataFrame(columns)`` (the tests check this); user data always go
+        through :meth:`from_frame`.
         """
-        unit_values = frame[unit].to_numpy()
-        time_values = frame[time].to_numpy()
+        frame = pd.DataFrame(columns)
+        unit_values = columns[unit]
+        time_values = columns[time]
         unit_codes = np.asarray(unit_codes, dtype=np.intp)
         time_codes = np.asarray(time_codes, dtype=np.intp)
         # every row of a code holds the same value: write them into place, no sort needed
@@ -585,19 +585,24 @@ class Panel:
         periods[time_codes] = time_values
         time_levels = pd.Index(periods)
         # first treated period per unit: the first treated row, rows being in order
-        on = frame[treated].to_numpy() == 1
+        on = columns[treated] == 1
         first_codes, at = np.unique(unit_codes[on], return_index=True)
         unit_cohort = cohort_series(time_values[on][at], first_codes, unit_levels)
         unit_cohort.index.name = unit
         unit_cohort.name = "cohort"
         unit_codes.flags.writeable = False
         time_codes.flags.writeable = False
+        cache: dict[str, Any] = {
+            "codes": (unit_codes, unit_levels, time_codes, time_levels),
+            "n_periods": n_periods,
+        }
+        for column, values in columns.items():  # as _values() reads them from the frame
+            kept = np.asarray(values).view()
+            kept.flags.writeable = False
+            cache[f"values:{column}"] = kept
         panel = object.__new__(cls)
         for name, value in {
-            "_cache": {
-                "codes": (unit_codes, unit_levels, time_codes, time_levels),
-                "n_periods": n_periods,
-            },
+            "_cache": cache,
             "_frame": frame,
             "_cohort": unit_cohort,
             "_is_rcs": bool(repeated_cross_section),
@@ -614,3 +619,13 @@ class Panel:
         }.items():
             object.__setattr__(panel, name, value)
         return panel
+
+    def _values(self, column: str) -> np.ndarray:
+        """One column of the frame as a read-only array, kept: for estimators that read it."""
+
+        def compute() -> np.ndarray:
+            values = self._frame[column].to_numpy().view()
+            values.flags.writeable = False
+            return values
+
+        return self._cached(f"values:{column}", compute)

@@ -137,12 +137,14 @@ def sequential_columns(X, tol_scale=1e-10):
     k=st.integers(1, 5),
     copies=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 5)), max_size=3),
     zero=st.booleans(),
+    noise=st.sampled_from([0.0, 1e-13, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2]),
 )
-def test_one_rank_check_keeps_the_columns_the_sequential_checks_keep(seed, k, copies, zero):
+def test_one_rank_check_keeps_the_columns_the_sequential_checks_keep(seed, k, copies, zero, noise):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(30, k))
-    for source, at in copies:  # collinear columns: copies and sums of others
-        X = np.insert(X, min(at, X.shape[1]), X[:, source % X.shape[1]] * 2.0, axis=1)
+    for source, at in copies:  # (nearly) collinear columns: scaled copies of others
+        copy = X[:, source % X.shape[1]] * 2.0 + noise * rng.normal(size=len(X))
+        X = np.insert(X, min(at, X.shape[1]), copy, axis=1)
     if zero:
         X = np.insert(X, 1, 0.0, axis=1)
     names = [f"c{j}" for j in range(X.shape[1])]

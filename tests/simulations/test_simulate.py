@@ -350,3 +350,7 @@ def test_simulated_panel_equals_the_checked_panel_of_its_frame(scenario, seed):
     for name in Panel.__slots__:
         if name not in ("_cache", "_frame", "_cohort"):
             assert getattr(panel, name) == getattr(checked, name), name
+    for column in checked._frame.columns:  # the arrays the Panel keeps for estimators
+        mine, theirs = panel._values(column), checked._values(column)
+        assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+        assert not mine.flags.writeable

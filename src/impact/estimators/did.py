@@ -42,38 +42,43 @@ def require_single_adoption(panel: Panel, design: str) -> object:
             f"{design} needs observations before and after adoption, but the Panel holds "
             f"a single period of {panel.time!r}; use a matching design for a cross-section"
         )
-    if len(panel.treated_units) == 0:
+    cohort = panel._cohort
+    cohort_values = cohort.to_numpy()
+    never = pd.isna(cohort_values)  # as cohort.isna(), on the array
+    if never.all():
         raise DesignError(f"no unit is ever treated in {panel.treated!r}; nothing to estimate")
-    if len(panel.never_treated_units) == 0:
+    if not never.any():
         raise DesignError(
             f"every unit of {panel.unit!r} is treated at some point; {design} needs "
             "never-treated comparison units"
         )
-    cohorts = panel.cohorts
-    if len(cohorts) > 1:
+    first = cohort_values[~never]
+    if (first != first[0]).any():
+        cohorts = panel.cohorts
         raise DesignError(
             f"treatment starts in {len(cohorts)} different periods ({list(cohorts)[:6]}): "
             f"staggered adoption. {design} assumes one adoption date and would mix "
             "already-treated units into the comparison; use the staggered estimator "
             "(method 'staggered_did', impact.estimators.StaggeredDiD)"
         )
-    periods = panel.periods
-    adoption = periods[periods == cohorts[0]][0]
-    if adoption <= panel.periods[0]:
+    time_levels = panel._codes()[3]
+    # the sorted distinct periods: as panel.periods (the same scalars), for plain numbers
+    periods = time_levels.to_numpy() if time_levels.dtype.kind in "if" else panel.periods
+    adoption = periods[periods == first[0]][0]
+    if adoption <= periods[0]:
         raise DesignError(
             f"treatment starts in the first observed period ({adoption!r}) of {panel.time!r}: "
             "there is no pre-programme period to difference against"
         )
-    frame = panel._view()
-    times = frame[panel.time]
-    cohort = panel._cohort
-    if times.dtype.kind in "iuf" and cohort.dtype.kind in "iuf":
+    times = panel._values(panel.time)
+    if times.dtype.kind in "iuf" and cohort_values.dtype.kind in "iuf":
         # each row's cohort through the unit codes (the cohort is indexed by sorted unit)
         unit_codes = panel._codes()[0]
-        expected = times.to_numpy() >= cohort.to_numpy()[unit_codes]
+        expected = times >= cohort_values[unit_codes]
     else:
-        expected = (times >= frame[panel.unit].map(cohort)).to_numpy()
-    if not np.array_equal(expected, frame[panel.treated].to_numpy() == 1):
+        frame = panel._view()
+        expected = (frame[panel.time] >= frame[panel.unit].map(cohort)).to_numpy()
+    if not np.array_equal(expected, panel._values(panel.treated) == 1):
         raise DesignError(
             f"treated column {panel.treated!r} switches off for some units; {design} needs "
             "treatment that stays on once it starts"
@@ -295,13 +300,21 @@ default "auto"
             time_codes, time_levels = pd.factorize(frame[panel.time], sort=True)
         else:
             keep = None
-        time = frame[panel.time]
-        post = (time >= adoption).to_numpy()
+
+        def column(name: str) -> np.ndarray:
+            # the Panel keeps its columns as arrays; a subset of periods reads the frame
+            return panel._values(name) if keep is None else frame[name].to_numpy()
+
+        times = column(panel.time)
+        if times.dtype.kind in "iuf":
+            post = times >= adoption
+        else:
+            post = (frame[panel.time] >= adoption).to_numpy()
         if self.design == "2x2":
-            period_codes, period_levels = pd.factorize(post.astype(int), sort=True)
+            period_codes, period_levels = _post_codes(post)
         else:
             period_codes, period_levels = time_codes, time_levels
-        d = frame[panel.treated].to_numpy(dtype=float)
+        d = np.asarray(column(panel.treated), dtype=float)
         if panel.covariates:
             covariates = panel.covariate_matrix()
             if keep is not None:
@@ -326,10 +339,10 @@ default "auto"
         )
         # units ever treated (a unit's cohort is missing when it never is)
         cohort = panel._cohort if keep is None else panel._cohort.reindex(unit_levels)
-        ever = cohort.notna().to_numpy()
+        ever = ~pd.isna(cohort.to_numpy())
         is_treated_unit = ever[unit_codes]
         design = RegressionDesign(
-            y=frame[panel.outcome].to_numpy(dtype=float),
+            y=np.asarray(column(panel.outcome), dtype=float),
             X=X,
             names=tuple(names),
             unit_codes=unit_codes,
@@ -348,6 +361,13 @@ default "auto"
             time_codes,
             time_levels,
         )
+
+
+def _post_codes(post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and levels of ``post.astype(int)``, as ``pd.factorize(..., sort=True)``."""
+    levels = np.flatnonzero([not post.all(), post.any()])  # 0 (before), 1 (after)
+    codes = post.astype(np.intp) if len(levels) == 2 else np.zeros(len(post), dtype=np.intp)
+    return codes, levels
 
 
 def _count_codes(codes: np.ndarray, size: int) -> int:

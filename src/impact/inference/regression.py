@@ -65,13 +65,17 @@ def demean(values: np.ndarray, codes: np.ndarray, weights: np.ndarray | None = N
     values = np.asarray(values, dtype=float)
     one_d = values.ndim == 1
     v = values[:, None] if one_d else values
-    w = np.ones(len(codes)) if weights is None else np.asarray(weights, dtype=float)
     n_groups = int(codes.max()) + 1
-    totals = np.bincount(codes, weights=w, minlength=n_groups)
+    if weights is None:  # unit weights: the same sums, without multiplying by 1.0
+        totals = np.bincount(codes, minlength=n_groups).astype(float)
+    else:
+        w = np.asarray(weights, dtype=float)
+        totals = np.bincount(codes, weights=w, minlength=n_groups)
     totals[totals == 0] = 1.0
     means = np.empty((n_groups, v.shape[1]))
     for j in range(v.shape[1]):
-        means[:, j] = np.bincount(codes, weights=w * v[:, j], minlength=n_groups) / totals
+        column = v[:, j] if weights is None else w * v[:, j]
+        means[:, j] = np.bincount(codes, weights=column, minlength=n_groups) / totals
     out = v - means[codes]
     return out[:, 0] if one_d else out
 
@@ -198,14 +202,30 @@ class RegressionFit:
         return float(np.sqrt(self._cov_values[i, i]))
 
 
+def _clearly_full_rank(X: np.ndarray, tol: float) -> bool:
+    """True when the smallest singular value of ``X`` exceeds ``tol`` by a wide margin.
+
+    Read from the eigenvalues of the small matrix ``X'X`` (cheaper than the SVD of a
+    tall ``X``); the margin (a smallest singular value above ``1e-4``, against ``tol``
+    near ``1e-7`` and rounding errors near ``1e-12`` for columns of unit length) makes
+    the answer the SVD's. False means only "not clearly": the SVD decides.
+    """
+    gram = X.T @ X
+    smallest = float(np.linalg.eigvalsh(gram)[0])
+    return smallest > max(1e-8, (1e3 * tol) ** 2)
+
+
 def _independent_columns(X: np.ndarray, names: Sequence[str], keep_first: int) -> list[int]:
     """Indices of a maximal set of linearly independent columns, in order."""
     scale = np.sqrt((X**2).sum(axis=0))
     tol = 1e-9 * np.sqrt(len(X))
-    if X.shape[1] > 1 and bool(np.all(scale > 1e-10 * max(1.0, float(np.sqrt(len(X)))))):
+    if bool(np.all(scale > 1e-10 * max(1.0, float(np.sqrt(len(X)))))):
         # one check of all the columns: a full-rank matrix's columns pass the sequential
         # checks below, since a subset of columns has no smaller singular value
-        if np.linalg.matrix_rank(X / scale, tol=tol) == X.shape[1]:
+        scaled = X / scale
+        if _clearly_full_rank(scaled, tol):
+            return list(range(X.shape[1]))
+        if X.shape[1] > 1 and np.linalg.matrix_rank(scaled, tol=tol) == X.shape[1]:
             return list(range(X.shape[1]))
     kept: list[int] = []
     for j in range(X.shape[1]):
@@ -287,8 +307,8 @@ def within_regression(
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     names = list(names)
     n_units = int(unit_codes.max()) + 1
-    yd = demean(y, unit_codes, weights)
-    Xd = demean(X, unit_codes, weights)
+    both = demean(np.column_stack([y, X]), unit_codes, weights)  # column by column
+    yd, Xd = both[:, 0], both[:, 1:]
     kept = _independent_columns(Xd, names, keep_first)
     dropped = tuple(names[j] for j in range(len(names)) if j not in kept)
     user_dropped = [n for n in dropped if not n.startswith("period[")]

@@ -8,6 +8,7 @@ depend on the backend, the number of workers or the chunk size.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -114,6 +115,31 @@ def run_chunk(
     return out
 
 
+_CONTROLLER: Any = None
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    """Limit BLAS to one thread in this process for the duration of a ``with`` block.
+
+    A replication's matrices are small: BLAS threads only add overhead, and on a
+    machine running several worker processes they compete for the same cores.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - installed with scikit-learn
+            return contextlib.nullcontext()
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def run_chunk_one_thread(*args: Any) -> Chunk:
+    """:func:`run_chunk` with BLAS limited to one thread (serial and process backends)."""
+    with _one_blas_thread():
+        return run_chunk(*args)
+
+
 def _message(exc: object) -> str:
     text = str(exc)
     return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 3] + "..."
@@ -192,7 +218,8 @@ def run_chunks(
 
     try:
         if backend == "serial":
-            chunks = [done(run_chunk(*args, a, b, terms)) for a, b in bounds]
+            with _one_blas_thread():
+                chunks = [done(run_chunk(*args, a, b, terms)) for a, b in bounds]
         elif backend == "processes":
             chunks = _run_processes(args, bounds, terms, workers, done)
         else:
@@ -215,7 +242,9 @@ def _run_processes(
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=min(workers, len(bounds)), backend="loky", return_as="generator")
-    results: Iterator[Chunk] = parallel(delayed(run_chunk)(*args, a, b, terms) for a, b in bounds)
+    results: Iterator[Chunk] = parallel(
+        delayed(run_chunk_one_thread)(*args, a, b, terms) for a, b in bounds
+    )
     return [done(chunk) for chunk in results]
 
 

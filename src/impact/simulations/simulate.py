@@ -9,6 +9,7 @@ continuous outcome, and ``y0`` wherever ``tau`` is zero.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -101,7 +102,7 @@ class SimulatedPanel:
         >>> sim.truth_values()["att"]
         2.0
         """
-        terms, values, _ = self._records()
+        terms, values, _ = self._values()
         return dict(zip(terms, values.tolist(), strict=True))
 
     @property
@@ -157,14 +158,8 @@ class SimulatedPanel:
 
     def _records(self) -> tuple[list[str], np.ndarray, dict[str, list[Any]]]:
         """Terms, true values and their group/time/event-time/kind/n_obs columns."""
-        p = self._parts
-        if "records" in p:
-            return p["records"]
-        ti, gi, tau, treated = p["ti"], p["gi"], p["tau"], p["treated"]
-        periods, starts = p["periods"], p["starts"]
-        n_t, n_c = p["n_periods"], len(starts)
-        terms: list[str] = []
-        values: list[np.ndarray] = []
+        terms, values, kept = self._values()
+        labels = _term_labels(tuple(self._parts["periods"]), tuple(self._parts["starts"]))
         extra: dict[str, list[Any]] = {
             "kind": [],
             "group": [],
@@ -172,82 +167,115 @@ class SimulatedPanel:
             "event_time": [],
             "n_obs": [],
         }
-
-        def add(kind: str, names: list[str], sums, counts, group, time, event) -> None:
-            keep = counts > 0
-            idx = np.flatnonzero(keep)
-            terms.extend(names[i] for i in idx)
-            values.append(sums[keep] / counts[keep])
+        for kind, idx, counts in kept:
+            _, group, time, event = labels[kind]
             extra["kind"].extend([kind] * len(idx))
             extra["group"].extend(group[i] for i in idx)
             extra["time"].extend(time[i] for i in idx)
             extra["event_time"].extend(event[i] for i in idx)
-            extra["n_obs"].extend(int(c) for c in counts[keep])
+            extra["n_obs"].extend(int(c) for c in counts)
+        return terms, values, extra
 
-        n_treated = np.array([treated.sum()])
-        add("overall", ["att"], np.array([tau[treated].sum()]), n_treated, [None], [None], [None])
+    def _values(self) -> tuple[list[str], np.ndarray, list[tuple[str, np.ndarray, np.ndarray]]]:
+        """Terms, true values, and per kind of term the cells kept and their row counts."""
+        p = self._parts
+        if "records" in p:
+            return p["records"]
+        ti, gi, tau, treated = p["ti"], p["gi"], p["tau"], p["treated"]
+        periods, starts = p["periods"], p["starts"]
+        n_t, n_c = p["n_periods"], len(starts)
+        labels = _term_labels(tuple(periods), tuple(starts))
+        terms: list[str] = []
+        values: list[np.ndarray] = []
+        kept: list[tuple[str, np.ndarray, np.ndarray]] = []
+
+        def add(kind: str, sums: np.ndarray, counts: np.ndarray) -> None:
+            keep = counts > 0
+            idx = np.flatnonzero(keep)
+            names = labels[kind][0]
+            terms.extend(names[i] for i in idx)
+            values.append(sums[keep] / counts[keep])
+            kept.append((kind, idx, counts[keep]))
+
+        add("overall", np.array([tau[treated].sum()]), np.array([treated.sum()]))
         ever = gi >= 0
         ci = p["cohort_index"][ever]
         t_ever, tau_ever = ti[ever], tau[ever]
         # group-time cells
         code = ci * n_t + t_ever
-        cg = np.repeat(starts, n_t)
-        ct = np.tile(np.arange(n_t), n_c)
         add(
             "group_time",
-            [group_time_term(periods[g], periods[t]) for g, t in zip(cg, ct, strict=True)],
             np.bincount(code, weights=tau_ever, minlength=n_c * n_t),
             np.bincount(code, minlength=n_c * n_t),
-            [int(periods[g]) for g in cg],
-            [int(periods[t]) for t in ct],
-            [int(t - g) for g, t in zip(cg, ct, strict=True)],
         )
         # event times
         e = t_ever - gi[ever] + (n_t - 1)
-        events = np.arange(-(n_t - 1), n_t)
         add(
             "event_time",
-            [event_term(k) for k in events],
             np.bincount(e, weights=tau_ever, minlength=2 * n_t - 1),
             np.bincount(e, minlength=2 * n_t - 1),
-            [None] * len(events),
-            [None] * len(events),
-            [int(k) for k in events],
         )
         # groups and calendar periods (treated rows only)
         tr_ci = p["cohort_index"][treated]
         add(
             "group",
-            [group_term(periods[g]) for g in starts],
             np.bincount(tr_ci, weights=tau[treated], minlength=n_c),
             np.bincount(tr_ci, minlength=n_c),
-            [int(periods[g]) for g in starts],
-            [None] * n_c,
-            [None] * n_c,
         )
         add(
             "calendar",
-            [calendar_term(t) for t in periods],
             np.bincount(ti[treated], weights=tau[treated], minlength=n_t),
             np.bincount(ti[treated], minlength=n_t),
-            [None] * n_t,
-            [int(t) for t in periods],
-            [None] * n_t,
         )
         spill = p["spill"] & (ti >= p["g_first"])
         if spill.any():
-            add(
-                "spillover",
-                ["spillover"],
-                np.array([tau[spill].sum()]),
-                np.array([spill.sum()]),
-                [None],
-                [None],
-                [None],
-            )
-        records = (terms, np.concatenate(values), extra)
+            add("spillover", np.array([tau[spill].sum()]), np.array([spill.sum()]))
+        records = (terms, np.concatenate(values), kept)
         p["records"] = records
         return records
+
+
+@functools.lru_cache(maxsize=64)
+def _term_labels(
+    periods: tuple[Any, ...], starts: tuple[int, ...]
+) -> dict[str, tuple[list[str], list[Any], list[Any], list[Any]]]:
+    """Per kind of term: the term labels and their group, time and event time columns.
+
+    ``periods`` are the scenario's periods, ``starts`` the cohorts' first treated period
+    as positions among them. The labels depend only on these, not on the draw.
+    """
+    n_t, n_c = len(periods), len(starts)
+    cg = np.repeat(starts, n_t)
+    ct = np.tile(np.arange(n_t), n_c)
+    events = np.arange(-(n_t - 1), n_t)
+    return {
+        "overall": (["att"], [None], [None], [None]),
+        "group_time": (
+            [group_time_term(periods[g], periods[t]) for g, t in zip(cg, ct, strict=True)],
+            [int(periods[g]) for g in cg],
+            [int(periods[t]) for t in ct],
+            [int(t - g) for g, t in zip(cg, ct, strict=True)],
+        ),
+        "event_time": (
+            [event_term(k) for k in events],
+            [None] * len(events),
+            [None] * len(events),
+            [int(k) for k in events],
+        ),
+        "group": (
+            [group_term(periods[g]) for g in starts],
+            [int(periods[g]) for g in starts],
+            [None] * n_c,
+            [None] * n_c,
+        ),
+        "calendar": (
+            [calendar_term(t) for t in periods],
+            [None] * n_t,
+            [int(t) for t in periods],
+            [None] * n_t,
+        ),
+        "spillover": (["spillover"], [None], [None], [None]),
+    }
 
 
 # ---------------------------------------------------------------------- helpers
@@ -508,7 +536,7 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
         unit_codes = ui
     used = tuple(dict.fromkeys((*used, *s.panel_covariates)))
     panel = Panel._from_trusted(
-        pd.DataFrame({c: columns[c] for c in used if c in columns}),
+        {c: columns[c] for c in used if c in columns},
         time="time",
         outcome="y",
         treated="treated",
