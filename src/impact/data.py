@@ -564,14 +564,15 @@ class Panel:
         """A Panel from data valid by construction (the simulator's), without the checks.
 
         For code inside the package that builds its own data: ``columns`` maps exactly
-        the Panel's columns to arrays: an int64 unit and time, a float64 outcome and
-        covariates, a 0/1 int8 absorbing treatment, no missing values, rows sorted by
-        unit then period; ``unit_codes`` and ``time_codes`` are the rows' positions among
-        the sorted distinct units and periods. The Panel is the one :meth:`from_frame`
-        builds from ``pd.DataFrame(columns)`` (the tests check this); user data always go
-        through :meth:`from_frame`.
+        the Panel's columns to arrays, handed over (not copied: the caller must not
+        modify them): an int64 unit and time, a float64 outcome and covariates, a 0/1
+        int8 absorbing treatment, no missing values, rows sorted by unit then period.
+        ``unit_codes`` and ``time_codes`` are the rows' positions among the sorted
+        distinct units and periods. The Panel is the one :meth:`from_frame` builds from
+        ``pd.DataFrame(columns)`` (the tests check this); user data always go through
+        :meth:`from_frame`.
         """
-        frame = pd.DataFrame(columns)
+        frame = pd.DataFrame(columns, copy=False)  # the caller hands the arrays over
         unit_values = columns[unit]
         time_values = columns[time]
         unit_codes = np.asarray(unit_codes, dtype=np.intp)

@@ -354,3 +354,39 @@ def test_simulated_panel_equals_the_checked_panel_of_its_frame(scenario, seed):
         mine, theirs = panel._values(column), checked._values(column)
         assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
         assert not mine.flags.writeable
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rho=st.floats(-0.99, 0.99),
+    n_units=st.integers(1, 30),
+    n_periods=st.integers(2, 10),
+    seed=st.integers(0, 2**16),
+)
+def test_ar1_shocks_equal_scipy_lfilter(rho, n_units, n_periods, seed):
+    from scipy.signal import lfilter
+
+    from impact.simulations.simulate import _ar1
+
+    shocks = np.random.default_rng(seed).normal(size=(n_units, n_periods))
+    scale = float(np.sqrt(1 - rho**2))
+    expected = lfilter([scale], [1.0, -rho], shocks, axis=1)
+    np.testing.assert_array_equal(_ar1(shocks, rho, scale), expected)
+
+
+@PROPERTY
+@given(scenario=scenarios(), seed=st.integers(0, 2**16))
+def test_truth_of_some_terms_equals_the_full_truth(scenario, seed):
+    """The runner asks for the terms an estimator reports; the values are the same."""
+    try:
+        sim = simulate(scenario, seed=seed)
+    except DesignError:
+        assume(False)
+    full = simulate(scenario, seed=seed).truth_values()
+    terms = list(full)
+    some = [*terms[:: max(1, len(terms) // 4)], "not a term"]
+    partial = sim._truth_of(some)  # every term of the kinds asked for
+    assert all(t in partial for t in some if t in full) and "not a term" not in partial
+    assert partial == {t: full[t] for t in partial}
+    assert sim._truth_of(terms) == full
+    assert sim.truth_values() == full

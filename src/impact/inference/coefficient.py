@@ -335,7 +335,8 @@ def infer_coefficient(
     cluster_index, n_groups = _codes(clusters)  # as np.unique's inverse, faster for codes
     n_treated, n_control = _treated_clusters(X[:, 0], cluster_index, n_groups)
     sizes = np.bincount(cluster_index, minlength=n_groups)
-    size_cv = float(np.std(sizes) / np.mean(sizes))
+    # clusters of equal sizes (a balanced panel): np.std gives exactly 0
+    size_cv = 0.0 if sizes.min() == sizes.max() else float(np.std(sizes) / np.mean(sizes))
     used, reason, message = choose_method(
         method, n_treated, n_control, min_clusters, size_cv, MAX_SIZE_CV, MANY_CLUSTERS
     )

@@ -308,7 +308,7 @@ def within_regression(
     names = list(names)
     n_units = int(unit_codes.max()) + 1
     both = demean(np.column_stack([y, X]), unit_codes, weights)  # column by column
-    yd, Xd = both[:, 0], both[:, 1:]
+    yd, Xd = both[:, 0].copy(), np.ascontiguousarray(both[:, 1:])
     kept = _independent_columns(Xd, names, keep_first)
     dropped = tuple(names[j] for j in range(len(names)) if j not in kept)
     user_dropped = [n for n in dropped if not n.startswith("period[")]

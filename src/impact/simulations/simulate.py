@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 from scipy.special import expit
 
 from impact.data import Panel
@@ -63,7 +63,7 @@ class SimulatedPanel:
         *,
         scenario: Scenario,
         panel: Panel,
-        data: pd.DataFrame | dict[str, np.ndarray],
+        data: pd.DataFrame | dict[str, np.ndarray] | Callable[[], dict[str, np.ndarray]],
         trend_gap: float,
         parts: dict[str, Any],
     ) -> None:
@@ -88,7 +88,8 @@ class SimulatedPanel:
     def data(self) -> pd.DataFrame:
         """Every simulated column, one row per observation (built on first access)."""
         if not isinstance(self._data, pd.DataFrame):
-            object.__setattr__(self, "_data", pd.DataFrame(self._data))
+            columns = self._data() if callable(self._data) else self._data
+            object.__setattr__(self, "_data", pd.DataFrame(columns))
         return self._data
 
     # ------------------------------------------------------------------ truth
@@ -179,60 +180,87 @@ class SimulatedPanel:
     def _values(self) -> tuple[list[str], np.ndarray, list[tuple[str, np.ndarray, np.ndarray]]]:
         """Terms, true values, and per kind of term the cells kept and their row counts."""
         p = self._parts
-        if "records" in p:
-            return p["records"]
+        if "records" not in p:
+            terms: list[str] = []
+            values: list[np.ndarray] = []
+            kept: list[tuple[str, np.ndarray, np.ndarray]] = []
+            for kind in _KINDS:
+                part = self._kind(kind)
+                if part is not None:
+                    terms.extend(part[0])
+                    values.append(part[1])
+                    kept.append((kind, part[2], part[3]))
+            p["records"] = (terms, np.concatenate(values), kept)
+        return p["records"]
+
+    def _truth_of(self, terms: list[str]) -> dict[str, float]:
+        """The true values of ``terms`` (those that have one), computing only their kinds.
+
+        The same values as :meth:`truth_values`; a Monte Carlo study asks for the few
+        terms an estimator reports.
+        """
+        p = self._parts
+        kind_of = _term_kinds(tuple(p["periods"]), tuple(p["starts"]))
+        out: dict[str, float] = {}
+        for kind in dict.fromkeys(kind_of[t] for t in terms if t in kind_of):
+            part = self._kind(kind)
+            if part is not None:
+                out.update(zip(part[0], part[1].tolist(), strict=True))
+        return out
+
+    def _kind(self, kind: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None:
+        """Terms of one kind with a truth, their values, cells kept and row counts."""
+        cache = self._parts.setdefault("kinds", {})
+        if kind not in cache:
+            cache[kind] = self._compute_kind(kind)
+        return cache[kind]
+
+    def _compute_kind(
+        self, kind: str
+    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None:
+        p = self._parts
         ti, gi, tau, treated = p["ti"], p["gi"], p["tau"], p["treated"]
         periods, starts = p["periods"], p["starts"]
         n_t, n_c = p["n_periods"], len(starts)
-        labels = _term_labels(tuple(periods), tuple(starts))
-        terms: list[str] = []
-        values: list[np.ndarray] = []
-        kept: list[tuple[str, np.ndarray, np.ndarray]] = []
+        if kind == "overall":
+            sums, counts = np.array([tau[treated].sum()]), np.array([treated.sum()])
+        elif kind in ("group_time", "event_time"):
+            ever = gi >= 0
+            t_ever, tau_ever = ti[ever], tau[ever]
+            if kind == "group_time":
+                code = p["cohort_index"][ever] * n_t + t_ever
+                size = n_c * n_t
+            else:
+                code = t_ever - gi[ever] + (n_t - 1)
+                size = 2 * n_t - 1
+            sums = np.bincount(code, weights=tau_ever, minlength=size)
+            counts = np.bincount(code, minlength=size)
+        elif kind == "group":  # treated rows only
+            tr_ci = p["cohort_index"][treated]
+            sums = np.bincount(tr_ci, weights=tau[treated], minlength=n_c)
+            counts = np.bincount(tr_ci, minlength=n_c)
+        elif kind == "calendar":
+            sums = np.bincount(ti[treated], weights=tau[treated], minlength=n_t)
+            counts = np.bincount(ti[treated], minlength=n_t)
+        else:  # spillover
+            spill = p["spill"] & (ti >= p["g_first"])
+            if not spill.any():
+                return None
+            sums, counts = np.array([tau[spill].sum()]), np.array([spill.sum()])
+        keep = counts > 0
+        idx = np.flatnonzero(keep)
+        names = _term_labels(tuple(periods), tuple(starts))[kind][0]
+        return [names[i] for i in idx], sums[keep] / counts[keep], idx, counts[keep]
 
-        def add(kind: str, sums: np.ndarray, counts: np.ndarray) -> None:
-            keep = counts > 0
-            idx = np.flatnonzero(keep)
-            names = labels[kind][0]
-            terms.extend(names[i] for i in idx)
-            values.append(sums[keep] / counts[keep])
-            kept.append((kind, idx, counts[keep]))
 
-        add("overall", np.array([tau[treated].sum()]), np.array([treated.sum()]))
-        ever = gi >= 0
-        ci = p["cohort_index"][ever]
-        t_ever, tau_ever = ti[ever], tau[ever]
-        # group-time cells
-        code = ci * n_t + t_ever
-        add(
-            "group_time",
-            np.bincount(code, weights=tau_ever, minlength=n_c * n_t),
-            np.bincount(code, minlength=n_c * n_t),
-        )
-        # event times
-        e = t_ever - gi[ever] + (n_t - 1)
-        add(
-            "event_time",
-            np.bincount(e, weights=tau_ever, minlength=2 * n_t - 1),
-            np.bincount(e, minlength=2 * n_t - 1),
-        )
-        # groups and calendar periods (treated rows only)
-        tr_ci = p["cohort_index"][treated]
-        add(
-            "group",
-            np.bincount(tr_ci, weights=tau[treated], minlength=n_c),
-            np.bincount(tr_ci, minlength=n_c),
-        )
-        add(
-            "calendar",
-            np.bincount(ti[treated], weights=tau[treated], minlength=n_t),
-            np.bincount(ti[treated], minlength=n_t),
-        )
-        spill = p["spill"] & (ti >= p["g_first"])
-        if spill.any():
-            add("spillover", np.array([tau[spill].sum()]), np.array([spill.sum()]))
-        records = (terms, np.concatenate(values), kept)
-        p["records"] = records
-        return records
+_KINDS = ("overall", "group_time", "event_time", "group", "calendar", "spillover")
+
+
+@functools.lru_cache(maxsize=64)
+def _term_kinds(periods: tuple[Any, ...], starts: tuple[int, ...]) -> dict[str, str]:
+    """The kind of every term a scenario of this shape can have a truth for."""
+    labels = _term_labels(periods, starts)
+    return {name: kind for kind in _KINDS for name in labels[kind][0]}
 
 
 @functools.lru_cache(maxsize=64)
@@ -296,6 +324,20 @@ def _profile_share(scenario: Scenario, event: np.ndarray) -> np.ndarray:
     if profile == "ramp":
         return np.minimum(e / 2.0, 1.0)
     return 0.5 ** (e / scenario.half_life)  # decay
+
+
+def _ar1(innovations: np.ndarray, rho: float, scale: float) -> np.ndarray:
+    """AR(1) along periods (axis 1): ``y_0 = scale e_0``, ``y_t = rho y_(t-1) + scale e_t``.
+
+    The operations of ``scipy.signal.lfilter([scale], [1, -rho], e, axis=1)``, hence
+    the same numbers, without its per-call overhead: a loop over the periods,
+    vectorised over units.
+    """
+    out = np.empty_like(innovations)
+    out[:, 0] = scale * innovations[:, 0]
+    for t in range(1, innovations.shape[1]):
+        out[:, t] = rho * out[:, t - 1] + scale * innovations[:, t]
+    return out
 
 
 def _standardise(z: np.ndarray) -> np.ndarray:
@@ -406,7 +448,7 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     if s.rho != 0 and n_t > 1:
         innov = math.sqrt(1 - s.rho**2)
         shocks[:, 0] /= innov
-        shocks = lfilter([innov], [1.0, -s.rho], shocks, axis=1)
+        shocks = _ar1(shocks, s.rho, innov)
     unit_slope = slope + s.covariate_trend * x
     index = (
         s.baseline
@@ -505,24 +547,30 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
 
     periods = s.periods
     gi_row = gi[ui]
-    cohort_label = np.where(gi_row >= 0, periods[np.maximum(gi_row, 0)], 0)
     columns: dict[str, Any] = {"unit": ui + 1}
     if pupil_id is not None:
         columns["pupil"] = pupil_id
-    columns.update(
-        time=periods[ti],
-        y=y,
-        treated=treated.astype(np.int8),
-        cohort=cohort_label,
-        y0=y0,
-        tau=tau,
-        x=x[ui],
-        climate=climate[ui],
-    )
-    if exposure is not None:
-        columns["exposure"] = exposure
-    if spill.any():
-        columns["spillover"] = spill[ui].astype(np.int8)
+    columns.update(time=periods[ti], y=y, treated=treated.astype(np.int8))
+    unit_covariates = {"x": x, "climate": climate}
+    for name in s.panel_covariates:
+        columns[name] = unit_covariates[name][ui]
+
+    def data() -> dict[str, Any]:
+        """Every simulated column (built when SimulatedPanel.data is first read)."""
+        out = {c: columns[c] for c in ("unit", "pupil", "time", "y", "treated") if c in columns}
+        out.update(
+            cohort=np.where(gi_row >= 0, periods[np.maximum(gi_row, 0)], 0),
+            y0=y0,
+            tau=tau,
+            x=columns["x"] if "x" in columns else x[ui],
+            climate=columns["climate"] if "climate" in columns else climate[ui],
+        )
+        if exposure is not None:
+            out["exposure"] = exposure
+        if spill.any():
+            out["spillover"] = spill[ui].astype(np.int8)
+        return out
+
     # the Panel's columns only (a Monte Carlo study never needs the full data frame,
     # which is built when SimulatedPanel.data is first read); the data are valid by
     # construction and in unit-then-period order, so the Panel skips the checks
@@ -567,4 +615,4 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
         "g_first": g_first,
         "att": float(tau[treated].mean()) if treated.any() else math.nan,
     }
-    return SimulatedPanel(scenario=s, panel=panel, data=columns, trend_gap=trend_gap, parts=parts)
+    return SimulatedPanel(scenario=s, panel=panel, data=data, trend_gap=trend_gap, parts=parts)
