@@ -10,6 +10,7 @@ schools, each year a new cohort of pupils).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,7 +58,7 @@ class Panel:
     __slots__ = (
         "_cache",
         "_cohort",
-        "_frame",
+        "_frame_data",
         "_is_rcs",
         "absorbing",
         "cluster",
@@ -572,7 +573,6 @@ class Panel:
         ``pd.DataFrame(columns)`` (the tests check this); user data always go through
         :meth:`from_frame`.
         """
-        frame = pd.DataFrame(columns, copy=False)  # the caller hands the arrays over
         unit_values = columns[unit]
         time_values = columns[time]
         unit_codes = np.asarray(unit_codes, dtype=np.intp)
@@ -604,7 +604,8 @@ class Panel:
         panel = object.__new__(cls)
         for name, value in {
             "_cache": cache,
-            "_frame": frame,
+            # the frame is built when first read (estimators read the arrays kept above)
+            "_frame": functools.partial(pd.DataFrame, columns, copy=False),
             "_cohort": unit_cohort,
             "_is_rcs": bool(repeated_cross_section),
             "absorbing": True,
@@ -630,3 +631,17 @@ class Panel:
             return values
 
         return self._cached(f"values:{column}", compute)
+
+    @property
+    def _frame(self) -> pd.DataFrame:
+        """The validated frame (a Panel made from arrays builds it on first access)."""
+        frame = self._frame_data
+        if not isinstance(frame, pd.DataFrame):
+            frame = frame()
+            object.__setattr__(self, "_frame_data", frame)
+        return frame
+
+    @_frame.setter
+    def _frame(self, frame: pd.DataFrame | Any) -> None:
+        # reached only through object.__setattr__ while a Panel is built
+        object.__setattr__(self, "_frame_data", frame)

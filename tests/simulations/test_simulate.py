@@ -348,7 +348,7 @@ def test_simulated_panel_equals_the_checked_panel_of_its_frame(scenario, seed):
             assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
             assert not mine.flags.writeable
     for name in Panel.__slots__:
-        if name not in ("_cache", "_frame", "_cohort"):
+        if name not in ("_cache", "_frame_data", "_cohort"):
             assert getattr(panel, name) == getattr(checked, name), name
     for column in checked._frame.columns:  # the arrays the Panel keeps for estimators
         mine, theirs = panel._values(column), checked._values(column)
@@ -390,3 +390,13 @@ def test_truth_of_some_terms_equals_the_full_truth(scenario, seed):
     assert partial == {t: full[t] for t in partial}
     assert sim._truth_of(terms) == full
     assert sim.truth_values() == full
+
+
+def test_simulated_panel_builds_its_frame_only_when_read():
+    """A Monte Carlo fit reads the Panel's arrays; the frame is built on first access."""
+    sim = simulate(Scenario(n_units=30, n_periods=4, adoption_period=3), seed=2)
+    result = impact.DifferenceInDifferences(design="2x2").fit(sim.panel)
+    assert not isinstance(sim.panel._frame_data, pd.DataFrame)
+    assert result.paths is not None  # the paths read the frame
+    assert isinstance(sim.panel._frame_data, pd.DataFrame)
+    assert_frame_equal(sim.panel.frame, sim.data[["unit", "time", "y", "treated"]])

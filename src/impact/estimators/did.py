@@ -278,9 +278,10 @@ default "auto"
 
     def _prepare(self, panel: Panel) -> tuple[RegressionDesign, tuple]:
         adoption = require_single_adoption(panel, "difference-in-differences")
-        frame = panel._view()  # read only, never modified
         unit_codes, unit_levels, time_codes, time_levels = panel._codes()
+        frame = None  # the Panel's frame, read (never modified) only where needed
         if self.periods is not None:
+            frame = panel._view()
             before, after = self.periods
             observed = set(panel.periods)
             missing = [p for p in (before, after) if p not in observed]
@@ -305,11 +306,14 @@ default "auto"
             # the Panel keeps its columns as arrays; a subset of periods reads the frame
             return panel._values(name) if keep is None else frame[name].to_numpy()
 
+        def series(name: str) -> pd.Series:
+            return (panel._view() if frame is None else frame)[name]
+
         times = column(panel.time)
         if times.dtype.kind in "iuf":
             post = times >= adoption
         else:
-            post = (frame[panel.time] >= adoption).to_numpy()
+            post = (series(panel.time) >= adoption).to_numpy()
         if self.design == "2x2":
             period_codes, period_levels = _post_codes(post)
         else:
@@ -322,8 +326,8 @@ default "auto"
             covariate_names = list(covariates.columns)
             covariate_values = covariates.to_numpy(dtype=float)
         else:
-            covariate_names, covariate_values = [], np.empty((len(frame), 0))
-        dummies = np.zeros((len(frame), len(period_levels) - 1))
+            covariate_names, covariate_values = [], np.empty((len(times), 0))
+        dummies = np.zeros((len(times), len(period_levels) - 1))
         if dummies.shape[1]:
             rows = period_codes > 0
             dummies[np.flatnonzero(rows), period_codes[rows] - 1] = 1.0
@@ -333,9 +337,9 @@ default "auto"
             *(f"period[{level}]" for level in period_levels[1:]),
         ]
         X = np.column_stack([d, covariate_values, dummies])
-        weights = frame[panel.weights].to_numpy(dtype=float) if panel.weights else None
+        weights = series(panel.weights).to_numpy(dtype=float) if panel.weights else None
         cluster_codes = (
-            pd.factorize(frame[panel.cluster], sort=True)[0] if panel.cluster else unit_codes
+            pd.factorize(series(panel.cluster), sort=True)[0] if panel.cluster else unit_codes
         )
         # units ever treated (a unit's cohort is missing when it never is)
         cohort = panel._cohort if keep is None else panel._cohort.reindex(unit_levels)
@@ -398,7 +402,7 @@ def _term_df(inference, name: str, default: float) -> float:
 
 
 def _paths(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | None,
     panel: Panel,
     is_treated_unit: np.ndarray,
     post: np.ndarray,
@@ -407,6 +411,7 @@ def _paths(
     time_levels: pd.Index,
 ) -> pd.DataFrame:
     """Observed and counterfactual mean paths of the treated group."""
+    frame = panel._view() if frame is None else frame  # None: all of the Panel's rows
     y = frame[panel.outcome].to_numpy(dtype=float)
     w = np.ones(len(y)) if weights is None else weights
     wy = w * y
