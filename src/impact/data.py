@@ -21,11 +21,11 @@ from impact._panel_checks import (
     check_columns,
     cohort_from_column,
     cohort_from_treated,
-    cohort_series,
     is_numeric,
     plain_numeric,
     show,
 )
+from impact._panel_trusted import trusted_cache
 from impact.exceptions import DataError
 
 __all__ = ["Panel"]
@@ -564,43 +564,15 @@ class Panel:
     ) -> Panel:
         """A Panel from data valid by construction (the simulator's), without the checks.
 
-        For code inside the package that builds its own data: ``columns`` maps exactly
-        the Panel's columns to arrays, handed over (not copied: the caller must not
-        modify them): an int64 unit and time, a float64 outcome and covariates, a 0/1
-        int8 absorbing treatment, no missing values, rows sorted by unit then period.
-        ``unit_codes`` and ``time_codes`` are the rows' positions among the sorted
-        distinct units and periods. The Panel is the one :meth:`from_frame` builds from
-        ``pd.DataFrame(columns)`` (the tests check this); user data always go through
-        :meth:`from_frame`.
+        ``columns``: exactly the Panel's columns as arrays, handed over (the caller must
+        not modify them): int64 unit and time, float64 outcome and covariates, 0/1 int8
+        absorbing treatment, nothing missing, rows sorted by unit then period; the codes
+        are the rows' positions among the sorted distinct units and periods. Equals the
+        Panel :meth:`from_frame` builds from ``pd.DataFrame(columns)`` (tested).
         """
-        unit_values = columns[unit]
-        time_values = columns[time]
-        unit_codes = np.asarray(unit_codes, dtype=np.intp)
-        time_codes = np.asarray(time_codes, dtype=np.intp)
-        # every row of a code holds the same value: write them into place, no sort needed
-        units = np.empty(int(unit_codes.max()) + 1, dtype=unit_values.dtype)
-        units[unit_codes] = unit_values
-        unit_levels = pd.Index(units)
-        n_periods = int(time_codes.max()) + 1
-        periods = np.empty(n_periods, dtype=time_values.dtype)
-        periods[time_codes] = time_values
-        time_levels = pd.Index(periods)
-        # first treated period per unit: the first treated row, rows being in order
-        on = columns[treated] == 1
-        first_codes, at = np.unique(unit_codes[on], return_index=True)
-        unit_cohort = cohort_series(time_values[on][at], first_codes, unit_levels)
-        unit_cohort.index.name = unit
-        unit_cohort.name = "cohort"
-        unit_codes.flags.writeable = False
-        time_codes.flags.writeable = False
-        cache: dict[str, Any] = {
-            "codes": (unit_codes, unit_levels, time_codes, time_levels),
-            "n_periods": n_periods,
-        }
-        for column, values in columns.items():  # as _values() reads them from the frame
-            kept = np.asarray(values).view()
-            kept.flags.writeable = False
-            cache[f"values:{column}"] = kept
+        cache, unit_cohort = trusted_cache(
+            columns, unit=unit, time=time, treated=treated, codes=(unit_codes, time_codes)
+        )
         panel = object.__new__(cls)
         for name, value in {
             "_cache": cache,

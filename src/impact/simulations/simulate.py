@@ -9,7 +9,6 @@ continuous outcome, and ``y0`` wherever ``tau`` is zero.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +19,8 @@ from scipy.special import expit
 
 from impact.data import Panel
 from impact.exceptions import DesignError
+from impact.simulations._truth import KINDS, kind_truth, term_kinds, term_labels
 from impact.simulations.scenario import Scenario
-from impact.terms import calendar_term, event_term, group_term, group_time_term
 
 __all__ = ["TRUTH_COLUMNS", "SimulatedPanel", "simulate"]
 
@@ -160,7 +159,7 @@ class SimulatedPanel:
     def _records(self) -> tuple[list[str], np.ndarray, dict[str, list[Any]]]:
         """Terms, true values and their group/time/event-time/kind/n_obs columns."""
         terms, values, kept = self._values()
-        labels = _term_labels(tuple(self._parts["periods"]), tuple(self._parts["starts"]))
+        labels = term_labels(tuple(self._parts["periods"]), tuple(self._parts["starts"]))
         extra: dict[str, list[Any]] = {
             "kind": [],
             "group": [],
@@ -184,7 +183,7 @@ class SimulatedPanel:
             terms: list[str] = []
             values: list[np.ndarray] = []
             kept: list[tuple[str, np.ndarray, np.ndarray]] = []
-            for kind in _KINDS:
+            for kind in KINDS:
                 part = self._kind(kind)
                 if part is not None:
                     terms.extend(part[0])
@@ -200,7 +199,7 @@ class SimulatedPanel:
         terms an estimator reports.
         """
         p = self._parts
-        kind_of = _term_kinds(tuple(p["periods"]), tuple(p["starts"]))
+        kind_of = term_kinds(tuple(p["periods"]), tuple(p["starts"]))
         out: dict[str, float] = {}
         for kind in dict.fromkeys(kind_of[t] for t in terms if t in kind_of):
             part = self._kind(kind)
@@ -212,98 +211,8 @@ class SimulatedPanel:
         """Terms of one kind with a truth, their values, cells kept and row counts."""
         cache = self._parts.setdefault("kinds", {})
         if kind not in cache:
-            cache[kind] = self._compute_kind(kind)
+            cache[kind] = kind_truth(self._parts, kind)
         return cache[kind]
-
-    def _compute_kind(
-        self, kind: str
-    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None:
-        p = self._parts
-        ti, gi, tau, treated = p["ti"], p["gi"], p["tau"], p["treated"]
-        periods, starts = p["periods"], p["starts"]
-        n_t, n_c = p["n_periods"], len(starts)
-        if kind == "overall":
-            sums, counts = np.array([tau[treated].sum()]), np.array([treated.sum()])
-        elif kind in ("group_time", "event_time"):
-            ever = gi >= 0
-            t_ever, tau_ever = ti[ever], tau[ever]
-            if kind == "group_time":
-                code = p["cohort_index"][ever] * n_t + t_ever
-                size = n_c * n_t
-            else:
-                code = t_ever - gi[ever] + (n_t - 1)
-                size = 2 * n_t - 1
-            sums = np.bincount(code, weights=tau_ever, minlength=size)
-            counts = np.bincount(code, minlength=size)
-        elif kind == "group":  # treated rows only
-            tr_ci = p["cohort_index"][treated]
-            sums = np.bincount(tr_ci, weights=tau[treated], minlength=n_c)
-            counts = np.bincount(tr_ci, minlength=n_c)
-        elif kind == "calendar":
-            sums = np.bincount(ti[treated], weights=tau[treated], minlength=n_t)
-            counts = np.bincount(ti[treated], minlength=n_t)
-        else:  # spillover
-            spill = p["spill"] & (ti >= p["g_first"])
-            if not spill.any():
-                return None
-            sums, counts = np.array([tau[spill].sum()]), np.array([spill.sum()])
-        keep = counts > 0
-        idx = np.flatnonzero(keep)
-        names = _term_labels(tuple(periods), tuple(starts))[kind][0]
-        return [names[i] for i in idx], sums[keep] / counts[keep], idx, counts[keep]
-
-
-_KINDS = ("overall", "group_time", "event_time", "group", "calendar", "spillover")
-
-
-@functools.lru_cache(maxsize=64)
-def _term_kinds(periods: tuple[Any, ...], starts: tuple[int, ...]) -> dict[str, str]:
-    """The kind of every term a scenario of this shape can have a truth for."""
-    labels = _term_labels(periods, starts)
-    return {name: kind for kind in _KINDS for name in labels[kind][0]}
-
-
-@functools.lru_cache(maxsize=64)
-def _term_labels(
-    periods: tuple[Any, ...], starts: tuple[int, ...]
-) -> dict[str, tuple[list[str], list[Any], list[Any], list[Any]]]:
-    """Per kind of term: the term labels and their group, time and event time columns.
-
-    ``periods`` are the scenario's periods, ``starts`` the cohorts' first treated period
-    as positions among them. The labels depend only on these, not on the draw.
-    """
-    n_t, n_c = len(periods), len(starts)
-    cg = np.repeat(starts, n_t)
-    ct = np.tile(np.arange(n_t), n_c)
-    events = np.arange(-(n_t - 1), n_t)
-    return {
-        "overall": (["att"], [None], [None], [None]),
-        "group_time": (
-            [group_time_term(periods[g], periods[t]) for g, t in zip(cg, ct, strict=True)],
-            [int(periods[g]) for g in cg],
-            [int(periods[t]) for t in ct],
-            [int(t - g) for g, t in zip(cg, ct, strict=True)],
-        ),
-        "event_time": (
-            [event_term(k) for k in events],
-            [None] * len(events),
-            [None] * len(events),
-            [int(k) for k in events],
-        ),
-        "group": (
-            [group_term(periods[g]) for g in starts],
-            [int(periods[g]) for g in starts],
-            [None] * n_c,
-            [None] * n_c,
-        ),
-        "calendar": (
-            [calendar_term(t) for t in periods],
-            [None] * n_t,
-            [int(t) for t in periods],
-            [None] * n_t,
-        ),
-        "spillover": (["spillover"], [None], [None], [None]),
-    }
 
 
 # ---------------------------------------------------------------------- helpers
