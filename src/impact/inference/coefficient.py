@@ -54,8 +54,8 @@ from impact.inference.regression import (
     RegressionFit,
     _codes,
     _nested,
+    _within,
     demean,
-    within_regression,
 )
 from impact.inference.wild import wild_cluster_bootstrap
 
@@ -363,16 +363,9 @@ def infer_coefficient(
             "unit or by a coarser grouping, or use inference='cr1'"
         )
     base = used if used in ("cr1", "hc1", "iid") else "cr1"
-    fit = within_regression(
-        y,
-        X,
-        names,
-        unit_codes=unit_codes,
-        cluster_codes=clusters,
-        weights=weights,
-        inference=base,
-        small_sample=small_sample,
-    )
+    # within_regression, with the cluster codes and nesting computed above
+    known = (clusters, cluster_index, n_groups, nested) if base == "cr1" else None
+    fit = _within(y, X, names, unit_codes, known, weights, base, small_sample, 1)
     estimate = fit.coefficient(term)
     details: dict[str, Any] = {}
     if used in ("cr1", "hc1", "iid"):

@@ -303,6 +303,29 @@ def within_regression(
     >>> round(float(fit.params["d"]), 1)
     2.0
     """
+    clusters = None
+    if inference == "cr1":
+        clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
+        clusters = (clusters, *_codes(clusters), _nested(unit_codes, clusters))
+    return _within(y, X, names, unit_codes, clusters, weights, inference, small_sample, keep_first)
+
+
+def _within(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: Sequence[str],
+    unit_codes: np.ndarray,
+    clusters: tuple[np.ndarray, np.ndarray, int, bool] | None,
+    weights: np.ndarray | None,
+    inference: Inference,
+    small_sample: Literal["nested", "full"],
+    keep_first: int,
+) -> RegressionFit:
+    """:func:`within_regression`, given the CR1 clusters already described.
+
+    ``clusters`` holds, for CR1, the cluster of each row, their dense codes, their
+    number and whether units nest in them (callers that computed these pass them).
+    """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     names = list(names)
@@ -328,12 +351,10 @@ def within_regression(
             f"{n} observations cannot identify {k_full} parameters (unit effects included)"
         )
     if inference == "cr1":
-        clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
-        cluster_index, n_clusters = _codes(clusters)
+        _, cluster_index, n_clusters, nested = clusters  # type: ignore[misc]
         if n_clusters < 2:
             raise EstimationError("clustered standard errors need at least two clusters")
         # the cluster sandwich with Stata's G/(G-1) * (N-1)/(N-k_within), as statsmodels
-        nested = _nested(unit_codes, clusters)
         k = k_within if (small_sample == "nested" and nested) else k_full
         df_inf = float(n_clusters - 1)
     elif inference in ("hc1", "iid"):

@@ -9,6 +9,7 @@ continuous outcome, and ``y0`` wherever ``tau`` is zero.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -305,6 +306,16 @@ def _dense_codes(codes: np.ndarray) -> np.ndarray:
     return (np.cumsum(present) - 1)[codes].astype(np.intp)
 
 
+@functools.lru_cache(maxsize=16)
+def _panel_layout(n_units: int, n_periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit and period positions of the rows of a balanced panel (read-only, shared)."""
+    ui = np.repeat(np.arange(n_units, dtype=np.intp), n_periods)
+    ti = np.tile(np.arange(n_periods, dtype=np.intp), n_units)
+    ui.flags.writeable = False
+    ti.flags.writeable = False
+    return ui, ti
+
+
 # ---------------------------------------------------------------------- simulate
 def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     """Draw one synthetic cohort from ``scenario``.
@@ -390,8 +401,7 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     # expand to rows
     pupils = s.pupils_per_unit
     if pupils is None:
-        ui = np.repeat(np.arange(n_u), n_t)
-        ti = np.tile(tidx, n_u)
+        ui, ti = _panel_layout(n_u, n_t)
         lin = index.ravel()
         panel_shape: tuple[int, int] | None = (n_u, n_t)
         pupil_id = None
@@ -498,8 +508,9 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
         outcome="y",
         treated="treated",
         covariates=s.panel_covariates,
-        unit_codes=_dense_codes(unit_codes),
-        time_codes=_dense_codes(ti),
+        # without attrition every unit and period has rows: the codes are dense already
+        unit_codes=unit_codes if s.attrition == 0 else _dense_codes(unit_codes),
+        time_codes=ti if s.attrition == 0 else _dense_codes(ti),
         **roles,
     )
     starts = np.asarray(list(s.cohort_sizes), dtype=np.int64) - 1
