@@ -87,3 +87,53 @@ def test_compare_stacks_results():
     labelled = compare({"a": make(1.0), "b": make(2.0)})
     assert labelled["estimator"].tolist() == ["a", "a", "b", "b"]
     assert list(compare([]).columns) == ["estimator", *EFFECT_COLUMNS]
+
+
+def test_result_from_parts_builds_the_same_tables_on_first_access():
+    """Estimators' trusted constructor: lazy tables equal those of the public one."""
+    paths = pd.DataFrame(
+        {"time": [1, 2], "observed": [1.0, 2.0], "counterfactual": [1.0, 1.5], "effect": [0, 0.5]}
+    )
+    eager = make(paths=paths, diagnostics={"d": effects()}, settings={"a": 1})
+    calls = []
+
+    def build_paths():
+        calls.append("paths")
+        return paths.copy()
+
+    lazy = ImpactResult._from_parts(
+        estimator="did",
+        effects={c: effects()[c].tolist() for c in effects().columns},
+        settings={"a": 1},
+        paths=build_paths,
+        diagnostics={"d": effects},
+        n_obs=10,
+        n_units=5,
+    )
+    assert lazy.att == eager.att and lazy.effect("2002") == eager.effect("2002")
+    terms, stats = lazy._estimates()
+    assert terms == ["att", "2002"]
+    assert stats.tolist() == eager.effects[list(EFFECT_COLUMNS[1:])].to_numpy().tolist()
+    assert calls == []  # nothing built yet
+    pd.testing.assert_frame_equal(lazy.effects, eager.effects)
+    pd.testing.assert_frame_equal(lazy.paths, eager.paths)
+    pd.testing.assert_frame_equal(lazy.diagnostics["d"], eager.diagnostics["d"])
+    assert lazy._estimates()[1].tolist() == stats.tolist()
+    assert calls == ["paths"]
+    table = lazy.paths
+    table.loc[0, "observed"] = 99.0  # copies, as for the public constructor
+    assert lazy.paths.loc[0, "observed"] == 1.0 and calls == ["paths"]
+    with pytest.raises(DesignError, match="no term 'nope'"):
+        lazy.effect("nope")
+    with pytest.raises(TypeError):
+        lazy.diagnostics["e"] = paths
+    with pytest.raises(ValueError, match="must start with the columns"):
+        ImpactResult._from_parts(
+            estimator="did",
+            effects={"term": ["att"], "estimate": [1.0]},
+            settings={},
+            paths=None,
+            diagnostics={},
+            n_obs=1,
+            n_units=1,
+        )

@@ -86,6 +86,19 @@ def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray |
     return None
 
 
+def codes_of(column: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
+    """``pd.factorize(column, sort=True)``, by array passes where the data allow.
+
+    Also returns the first row of each level when the column is sorted (else None).
+    """
+    if plain_numeric(column):
+        found = sorted_codes(column.to_numpy())
+        if found is not None:
+            return found
+    codes, levels = pd.factorize(column, sort=True)
+    return codes, levels, None
+
+
 def cohort_series(
     first_values: np.ndarray, first_codes: np.ndarray, unit_levels: pd.Index
 ) -> pd.Series:

@@ -10,6 +10,7 @@ schools, each year a new cohort of pupils).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,14 +19,15 @@ import pandas as pd
 
 from impact._panel_checks import (
     check_columns,
+    codes_of,
     cohort_from_column,
     cohort_from_treated,
     copy_on_write,
     is_numeric,
     plain_numeric,
     show,
-    sorted_codes,
 )
+from impact._panel_trusted import trusted_cache
 from impact.exceptions import DataError
 
 __all__ = ["Panel"]
@@ -58,7 +60,7 @@ class Panel:
     __slots__ = (
         "_cache",
         "_cohort",
-        "_frame",
+        "_frame_data",
         "_is_rcs",
         "absorbing",
         "cluster",
@@ -218,8 +220,8 @@ class Panel:
             dropna=dropna,
         )
         # integer codes of units and periods (sorted): the checks below work on them
-        unit_codes, unit_levels, unit_starts = _factorize(frame[unit])
-        time_codes, time_levels, _ = _factorize(frame[time])
+        unit_codes, unit_levels, unit_starts = codes_of(frame[unit])
+        time_codes, time_levels, _ = codes_of(frame[time])
         if len(unit_levels) < 2:
             raise DataError(
                 f"unit column {unit!r} holds a single unit ({show(unit_levels[:1])}); an impact "
@@ -558,15 +560,74 @@ class Panel:
         """The unit's cohort repeated on each row (NaN/NaT for never treated)."""
         return self._frame[self.unit].map(self._cohort)
 
+    # ------------------------------------------------------------------ trusted construction
+    @classmethod
+    def _from_trusted(
+        cls,
+        columns: dict[str, np.ndarray],
+        *,
+        unit: str,
+        time: str,
+        outcome: str,
+        treated: str,
+        covariates: tuple[str, ...] = (),
+        cluster: str | None = None,
+        repeated_cross_section: bool,
+        unit_codes: np.ndarray,
+        time_codes: np.ndarray,
+    ) -> Panel:
+        """A Panel from data valid by construction (the simulator's), without the checks.
 
-def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
-    """``pd.factorize(column, sort=True)``, by array passes where the data allow.
+        ``columns``: exactly the Panel's columns as arrays, handed over (the caller must
+        not modify them): int64 unit and time, float64 outcome and covariates, 0/1 int8
+        absorbing treatment, nothing missing, rows sorted by unit then period; the codes
+        are the rows' positions among the sorted distinct units and periods. Equals the
+        Panel :meth:`from_frame` builds from ``pd.DataFrame(columns)`` (tested).
+        """
+        cache, unit_cohort = trusted_cache(
+            columns, unit=unit, time=time, treated=treated, codes=(unit_codes, time_codes)
+        )
+        panel = object.__new__(cls)
+        for name, value in {
+            "_cache": cache,
+            # the frame is built when first read (estimators read the arrays kept above)
+            "_frame": functools.partial(pd.DataFrame, columns, copy=False),
+            "_cohort": unit_cohort,
+            "_is_rcs": bool(repeated_cross_section),
+            "absorbing": True,
+            "unit": unit,
+            "time": time,
+            "outcome": outcome,
+            "treated": treated,
+            "cohort_column": None,
+            "covariates": tuple(covariates),
+            "extra_outcomes": (),
+            "cluster": cluster,
+            "weights": None,
+        }.items():
+            object.__setattr__(panel, name, value)
+        return panel
 
-    Also returns the first row of each level when the column is sorted (else None).
-    """
-    if plain_numeric(column):
-        found = sorted_codes(column.to_numpy())
-        if found is not None:
-            return found
-    codes, levels = pd.factorize(column, sort=True)
-    return codes, levels, None
+    def _values(self, column: str) -> np.ndarray:
+        """One column of the frame as a read-only array, kept: for estimators that read it."""
+
+        def compute() -> np.ndarray:
+            values = self._frame[column].to_numpy().view()
+            values.flags.writeable = False
+            return values
+
+        return self._cached(f"values:{column}", compute)
+
+    @property
+    def _frame(self) -> pd.DataFrame:
+        """The validated frame (a Panel made from arrays builds it on first access)."""
+        frame = self._frame_data
+        if not isinstance(frame, pd.DataFrame):
+            frame = frame()
+            object.__setattr__(self, "_frame_data", frame)
+        return frame
+
+    @_frame.setter
+    def _frame(self, frame: pd.DataFrame | Any) -> None:
+        # reached only through object.__setattr__ while a Panel is built
+        object.__setattr__(self, "_frame_data", frame)

@@ -8,7 +8,7 @@ and economic appraisals all read results; none of them knows how an estimator wo
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -73,6 +73,38 @@ def _frozen_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+TableSource = pd.DataFrame | Callable[[], pd.DataFrame]
+
+
+def _own_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame the result built itself: re-indexed in place, no defensive copy needed."""
+    if not frame.index.equals(pd.RangeIndex(len(frame))):
+        frame.index = pd.RangeIndex(len(frame))
+    return frame
+
+
+class _LazyTables(Mapping[str, pd.DataFrame]):
+    """Read-only named tables; a table given as a function is built on first access."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, TableSource]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        value = self._items[key]
+        if not isinstance(value, pd.DataFrame):
+            value = _own_frame(value())
+            self._items[key] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class ImpactResult:
     """The immutable outcome of ``estimator.fit(panel)``.
 
@@ -115,8 +147,9 @@ class ImpactResult:
     __slots__ = (
         "_diagnostics",
         "_draws",
-        "_effects",
-        "_paths",
+        "_effect_columns",
+        "_effects_table",
+        "_paths_table",
         "_settings",
         "estimator",
         "n_clusters",
@@ -158,9 +191,10 @@ class ImpactResult:
             frozen_draws[str(term)] = array
         values = {
             "estimator": str(estimator),
-            "_effects": effects,
+            "_effects_table": effects,
+            "_effect_columns": None,
             "_settings": MappingProxyType(dict(settings or {})),
-            "_paths": None if paths is None else _frozen_frame(paths),
+            "_paths_table": None if paths is None else _frozen_frame(paths),
             "_diagnostics": MappingProxyType(
                 {str(k): _frozen_frame(v) for k, v in (diagnostics or {}).items()}
             ),
@@ -172,6 +206,88 @@ class ImpactResult:
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
+
+    @classmethod
+    def _from_parts(
+        cls,
+        *,
+        estimator: str,
+        effects: Mapping[str, Sequence[Any]],
+        settings: Mapping[str, Any],
+        paths: Callable[[], pd.DataFrame] | None,
+        diagnostics: Mapping[str, TableSource],
+        n_obs: int,
+        n_units: int,
+        n_clusters: int | None = None,
+        overall_term: str = "att",
+    ) -> ImpactResult:
+        """A result from tables the estimator built itself (for estimators only).
+
+        ``effects`` maps each column to its values (the canonical columns first);
+        ``paths`` and the diagnostics may be functions that build their table. Each
+        table is built on first access, so a Monte Carlo study that reads only the
+        estimates never builds the others; tables are not copied, since nobody else
+        holds them. The tables are the ones :class:`ImpactResult` would hold had it been
+        given the built frames.
+        """
+        lead = tuple(effects)[: len(EFFECT_COLUMNS)]
+        if lead != EFFECT_COLUMNS:
+            raise ValueError(f"effects must start with the columns {EFFECT_COLUMNS}, got {lead}")
+        result = object.__new__(cls)
+        values = {
+            "estimator": str(estimator),
+            "_effects_table": None,
+            "_effect_columns": {k: list(v) for k, v in effects.items()},
+            "_settings": MappingProxyType(dict(settings)),
+            "_paths_table": paths,
+            "_diagnostics": _LazyTables({str(k): v for k, v in diagnostics.items()}),
+            "n_obs": int(n_obs),
+            "n_units": int(n_units),
+            "n_clusters": None if n_clusters is None else int(n_clusters),
+            "overall_term": str(overall_term),
+            "_draws": MappingProxyType({}),
+        }
+        for name, value in values.items():
+            object.__setattr__(result, name, value)
+        return result
+
+    @property
+    def _effects(self) -> pd.DataFrame:
+        """The effects table itself (read only), built on first access."""
+        table = self._effects_table
+        if table is None:
+            table = pd.DataFrame(self._effect_columns)
+            if table["term"].dtype != _STR_DTYPE:
+                table["term"] = table["term"].astype(str)
+            object.__setattr__(self, "_effects_table", table)
+        return table
+
+    @property
+    def _paths(self) -> pd.DataFrame | None:
+        """The paths table itself (read only), built on first access."""
+        table = self._paths_table
+        if table is not None and not isinstance(table, pd.DataFrame):
+            table = _own_frame(table())
+            plead = tuple(table.columns[: len(PATH_COLUMNS)])
+            if plead != PATH_COLUMNS:
+                raise ValueError(f"paths must start with the columns {PATH_COLUMNS}, got {plead}")
+            object.__setattr__(self, "_paths_table", table)
+        return table
+
+    def _estimates(self) -> tuple[list[str], np.ndarray]:
+        """Terms and an array of ``estimate, std_error, ci_lower, ci_upper, p_value``.
+
+        Read without building the effects table when it is not built yet.
+        """
+        columns = self._effect_columns if self._effects_table is None else None
+        if columns is None:
+            table = self._effects
+            terms = table["term"].tolist()
+            stats = [table[c].to_numpy(dtype=float) for c in EFFECT_COLUMNS[1:]]
+        else:
+            terms = [str(t) for t in columns["term"]]
+            stats = [np.asarray(columns[c], dtype=float) for c in EFFECT_COLUMNS[1:]]
+        return terms, np.column_stack(stats)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ImpactResult is immutable")
@@ -230,6 +346,12 @@ class ImpactResult:
         DesignError
             When the result has no such term.
         """
+        columns = self._effect_columns if self._effects_table is None else None
+        if columns is not None:  # read the columns without building the table
+            terms = [str(t) for t in columns["term"]]
+            if str(term) in terms:
+                i = terms.index(str(term))
+                return Effect(terms[i], *(float(columns[c][i]) for c in EFFECT_COLUMNS[1:]))
         rows = self._effects.loc[self._effects["term"] == str(term)]
         if rows.empty:
             raise DesignError(

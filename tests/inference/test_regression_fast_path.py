@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from impact.inference.coefficient import _wald
-from impact.inference.regression import _nested, demean, within_regression
+from impact.inference.regression import (
+    RegressionFit,
+    _independent_columns,
+    _nested,
+    demean,
+    within_regression,
+)
 
 
 def random_regression(seed, n_units, n_periods, weighted, coarse_clusters):
@@ -110,3 +116,58 @@ def test_wald_equals_scipy_stats(estimate, se, df, alpha):
     assert lower == pytest.approx(estimate - crit * se, rel=1e-12, abs=1e-12)
     assert upper == pytest.approx(estimate + crit * se, rel=1e-12, abs=1e-12)
     assert p == pytest.approx(2 * dist.sf(abs(estimate) / se), rel=1e-12, abs=1e-300)
+
+
+def sequential_columns(X, tol_scale=1e-10):
+    """The column-by-column rank check that ``within_regression`` shortcuts."""
+    scale = np.sqrt((X**2).sum(axis=0))
+    kept = []
+    for j in range(X.shape[1]):
+        if scale[j] <= tol_scale * max(1.0, float(np.sqrt(len(X)))):
+            continue
+        trial = X[:, [*kept, j]] / scale[[*kept, j]]
+        if np.linalg.matrix_rank(trial, tol=1e-9 * np.sqrt(len(X))) == len(kept) + 1:
+            kept.append(j)
+    return kept
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k=st.integers(1, 5),
+    copies=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 5)), max_size=3),
+    zero=st.booleans(),
+    noise=st.sampled_from([0.0, 1e-13, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2]),
+)
+def test_one_rank_check_keeps_the_columns_the_sequential_checks_keep(seed, k, copies, zero, noise):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(30, k))
+    for source, at in copies:  # (nearly) collinear columns: scaled copies of others
+        copy = X[:, source % X.shape[1]] * 2.0 + noise * rng.normal(size=len(X))
+        X = np.insert(X, min(at, X.shape[1]), copy, axis=1)
+    if zero:
+        X = np.insert(X, 1, 0.0, axis=1)
+    names = [f"c{j}" for j in range(X.shape[1])]
+    assert _independent_columns(X, names, 0) == sequential_columns(X)
+
+
+def test_regression_fit_from_arrays_equals_the_labelled_one():
+    y, X, names, unit, clusters, _ = random_regression(3, 20, 4, False, False)
+    fit = within_regression(y, X, names, unit_codes=unit, cluster_codes=clusters)
+    labelled = RegressionFit(
+        params=fit.params.copy(),
+        cov=fit.cov.copy(),
+        df_inference=fit.df_inference,
+        n_obs=fit.n_obs,
+        n_params=fit.n_params,
+        n_clusters=fit.n_clusters,
+        dropped=fit.dropped,
+    )
+    assert list(fit.params.index) == names == fit.names == labelled.names
+    assert list(fit.cov.columns) == names
+    for name in names:
+        assert fit.std_error(name) == labelled.std_error(name)
+        assert fit.std_error(name) == float(np.sqrt(fit.cov.loc[name, name]))
+        assert fit.coefficient(name) == labelled.coefficient(name) == fit.params[name]
+    with pytest.raises(AttributeError):
+        fit.n_obs = 3

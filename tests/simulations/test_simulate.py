@@ -316,3 +316,87 @@ def test_panel_equals_the_panel_of_the_full_data(scenario):
     assert_frame_equal(panel.frame, rebuilt.frame)
     assert_series_equal(panel.cohort, rebuilt.cohort)
     assert sim.data is sim.data  # built once
+
+
+@PROPERTY
+@given(scenario=scenarios(), seed=st.integers(0, 2**16))
+def test_simulated_panel_equals_the_checked_panel_of_its_frame(scenario, seed):
+    """The simulator's Panel skips the checks; it equals the one from_frame builds."""
+    try:
+        panel = simulate(scenario, seed=seed).panel
+    except DesignError:
+        assume(False)
+    kwargs = {"cluster": panel.cluster} if panel.cluster else {}
+    checked = Panel.from_frame(
+        panel.frame,
+        unit=panel.unit,
+        time=panel.time,
+        outcome=panel.outcome,
+        treated=panel.treated,
+        covariates=panel.covariates,
+        repeated_cross_section=panel.is_repeated_cross_section,
+        **kwargs,
+    )
+    assert_frame_equal(panel._frame, checked._frame, check_exact=True)
+    assert_series_equal(panel._cohort, checked._cohort, check_exact=True)
+    assert panel._cache["n_periods"] == checked._cache["n_periods"]
+    for mine, theirs in zip(panel._codes(), checked._codes(), strict=True):
+        if isinstance(mine, pd.Index):
+            pd.testing.assert_index_equal(mine, theirs, exact=True)
+            assert mine.name == theirs.name
+        else:
+            assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+            assert not mine.flags.writeable
+    for name in Panel.__slots__:
+        if name not in ("_cache", "_frame_data", "_cohort"):
+            assert getattr(panel, name) == getattr(checked, name), name
+    for column in checked._frame.columns:  # the arrays the Panel keeps for estimators
+        mine, theirs = panel._values(column), checked._values(column)
+        assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+        assert not mine.flags.writeable
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rho=st.floats(-0.99, 0.99),
+    n_units=st.integers(1, 30),
+    n_periods=st.integers(2, 10),
+    seed=st.integers(0, 2**16),
+)
+def test_ar1_shocks_equal_scipy_lfilter(rho, n_units, n_periods, seed):
+    from scipy.signal import lfilter
+
+    from impact.simulations.simulate import _ar1
+
+    shocks = np.random.default_rng(seed).normal(size=(n_units, n_periods))
+    scale = float(np.sqrt(1 - rho**2))
+    expected = lfilter([scale], [1.0, -rho], shocks, axis=1)
+    np.testing.assert_array_equal(_ar1(shocks, rho, scale), expected)
+
+
+@PROPERTY
+@given(scenario=scenarios(), seed=st.integers(0, 2**16))
+def test_truth_of_some_terms_equals_the_full_truth(scenario, seed):
+    """The runner asks for the terms an estimator reports; the values are the same."""
+    try:
+        sim = simulate(scenario, seed=seed)
+    except DesignError:
+        assume(False)
+    full = simulate(scenario, seed=seed).truth_values()
+    terms = list(full)
+    some = [*terms[:: max(1, len(terms) // 4)], "not a term"]
+    partial = sim._truth_of(some)  # every term of the kinds asked for
+    assert all(t in partial for t in some if t in full) and "not a term" not in partial
+    assert partial == {t: full[t] for t in partial}
+    assert sim._truth_of(terms) == full
+    assert sim.truth_values() == full
+
+
+def test_simulated_panel_builds_its_frame_only_when_read():
+    """A Monte Carlo fit reads the Panel's arrays; the frame is built on first access."""
+    sim = simulate(Scenario(n_units=30, n_periods=4, adoption_period=3), seed=2)
+    result = impact.DifferenceInDifferences(design="2x2").fit(sim.panel)
+    assert not isinstance(sim.panel._frame_data, pd.DataFrame)
+    assert result.paths is not None  # the paths read the frame
+    assert isinstance(sim.panel._frame_data, pd.DataFrame)
+    assert_frame_equal(sim.panel.frame, sim.data[["unit", "time", "y", "treated"]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -14,6 +15,7 @@ from impact.exceptions import DesignError
 from impact.inference.coefficient import (
     INFERENCE_METHODS,
     MIN_CLUSTERS,
+    CoefficientInference,
     RegressionDesign,
     infer_coefficient,
 )
@@ -40,38 +42,43 @@ def require_single_adoption(panel: Panel, design: str) -> object:
             f"{design} needs observations before and after adoption, but the Panel holds "
             f"a single period of {panel.time!r}; use a matching design for a cross-section"
         )
-    if len(panel.treated_units) == 0:
+    cohort = panel._cohort
+    cohort_values = cohort.to_numpy()
+    never = pd.isna(cohort_values)  # as cohort.isna(), on the array
+    if never.all():
         raise DesignError(f"no unit is ever treated in {panel.treated!r}; nothing to estimate")
-    if len(panel.never_treated_units) == 0:
+    if not never.any():
         raise DesignError(
             f"every unit of {panel.unit!r} is treated at some point; {design} needs "
             "never-treated comparison units"
         )
-    cohorts = panel.cohorts
-    if len(cohorts) > 1:
+    first = cohort_values[~never]
+    if (first != first[0]).any():
+        cohorts = panel.cohorts
         raise DesignError(
             f"treatment starts in {len(cohorts)} different periods ({list(cohorts)[:6]}): "
             f"staggered adoption. {design} assumes one adoption date and would mix "
             "already-treated units into the comparison; use the staggered estimator "
             "(method 'staggered_did', impact.estimators.StaggeredDiD)"
         )
-    periods = panel.periods
-    adoption = periods[periods == cohorts[0]][0]
-    if adoption <= panel.periods[0]:
+    time_levels = panel._codes()[3]
+    # the sorted distinct periods: as panel.periods (the same scalars), for plain numbers
+    periods = time_levels.to_numpy() if time_levels.dtype.kind in "if" else panel.periods
+    adoption = periods[periods == first[0]][0]
+    if adoption <= periods[0]:
         raise DesignError(
             f"treatment starts in the first observed period ({adoption!r}) of {panel.time!r}: "
             "there is no pre-programme period to difference against"
         )
-    frame = panel._view()
-    times = frame[panel.time]
-    cohort = panel._cohort
-    if times.dtype.kind in "iuf" and cohort.dtype.kind in "iuf":
+    times = panel._values(panel.time)
+    if times.dtype.kind in "iuf" and cohort_values.dtype.kind in "iuf":
         # each row's cohort through the unit codes (the cohort is indexed by sorted unit)
         unit_codes = panel._codes()[0]
-        expected = times.to_numpy() >= cohort.to_numpy()[unit_codes]
+        expected = times >= cohort_values[unit_codes]
     else:
-        expected = (times >= frame[panel.unit].map(cohort)).to_numpy()
-    if not np.array_equal(expected, frame[panel.treated].to_numpy() == 1):
+        frame = panel._view()
+        expected = (frame[panel.time] >= frame[panel.unit].map(cohort)).to_numpy()
+    if not np.array_equal(expected, panel._values(panel.treated) == 1):
         raise DesignError(
             f"treated column {panel.treated!r} switches off for some units; {design} needs "
             "treatment that stays on once it starts"
@@ -236,18 +243,9 @@ default "auto"
             "n_treated_units": _count_codes(unit_codes[is_treated_unit], n_codes),
             "n_control_units": _count_codes(unit_codes[~is_treated_unit], n_codes),
         }
-        rows = [
-            effect_row(
-                name,
-                value,
-                fit.std_error(name),
-                df=_term_df(inference, name, fit.df_inference),
-                alpha=self.alpha,
-            )
-            for name, value in zip(fit.params.index, fit.params.to_numpy(), strict=True)
-        ]
-        coefficients = pd.DataFrame({key: [r[key] for r in rows] for key in rows[0]})
-        paths = _paths(frame, panel, is_treated_unit, post, weights, time_codes, time_levels)
+        paths = partial(
+            _paths, frame, panel, is_treated_unit, post, weights, time_codes, time_levels
+        )
         settings = {
             **self.get_params(),
             "adoption_period": adoption,
@@ -259,12 +257,13 @@ default "auto"
             "n_params_correction": fit.n_params,
             "dropped_terms": fit.dropped,
         }
-        return ImpactResult(
+        # the paths and coefficient tables are built when first read
+        return ImpactResult._from_parts(
             estimator=self.name,
-            effects=pd.DataFrame({key: [value] for key, value in row.items()}),
+            effects={key: [value] for key, value in row.items()},
             settings=settings,
             paths=paths,
-            diagnostics={"coefficients": coefficients},
+            diagnostics={"coefficients": partial(_coefficients, inference, self.alpha)},
             n_obs=fit.n_obs,
             n_units=len(unit_levels),
             n_clusters=fit.n_clusters,
@@ -279,9 +278,10 @@ default "auto"
 
     def _prepare(self, panel: Panel) -> tuple[RegressionDesign, tuple]:
         adoption = require_single_adoption(panel, "difference-in-differences")
-        frame = panel._view()  # read only, never modified
         unit_codes, unit_levels, time_codes, time_levels = panel._codes()
+        frame = None  # the Panel's frame, read (never modified) only where needed
         if self.periods is not None:
+            frame = panel._view()
             before, after = self.periods
             observed = set(panel.periods)
             missing = [p for p in (before, after) if p not in observed]
@@ -301,13 +301,24 @@ default "auto"
             time_codes, time_levels = pd.factorize(frame[panel.time], sort=True)
         else:
             keep = None
-        time = frame[panel.time]
-        post = (time >= adoption).to_numpy()
+
+        def column(name: str) -> np.ndarray:
+            # the Panel keeps its columns as arrays; a subset of periods reads the frame
+            return panel._values(name) if keep is None else frame[name].to_numpy()
+
+        def series(name: str) -> pd.Series:
+            return (panel._view() if frame is None else frame)[name]
+
+        times = column(panel.time)
+        if times.dtype.kind in "iuf":
+            post = times >= adoption
+        else:
+            post = (series(panel.time) >= adoption).to_numpy()
         if self.design == "2x2":
-            period_codes, period_levels = pd.factorize(post.astype(int), sort=True)
+            period_codes, period_levels = _post_codes(post)
         else:
             period_codes, period_levels = time_codes, time_levels
-        d = frame[panel.treated].to_numpy(dtype=float)
+        d = np.asarray(column(panel.treated), dtype=float)
         if panel.covariates:
             covariates = panel.covariate_matrix()
             if keep is not None:
@@ -315,8 +326,8 @@ default "auto"
             covariate_names = list(covariates.columns)
             covariate_values = covariates.to_numpy(dtype=float)
         else:
-            covariate_names, covariate_values = [], np.empty((len(frame), 0))
-        dummies = np.zeros((len(frame), len(period_levels) - 1))
+            covariate_names, covariate_values = [], np.empty((len(times), 0))
+        dummies = np.zeros((len(times), len(period_levels) - 1))
         if dummies.shape[1]:
             rows = period_codes > 0
             dummies[np.flatnonzero(rows), period_codes[rows] - 1] = 1.0
@@ -326,16 +337,16 @@ default "auto"
             *(f"period[{level}]" for level in period_levels[1:]),
         ]
         X = np.column_stack([d, covariate_values, dummies])
-        weights = frame[panel.weights].to_numpy(dtype=float) if panel.weights else None
+        weights = series(panel.weights).to_numpy(dtype=float) if panel.weights else None
         cluster_codes = (
-            pd.factorize(frame[panel.cluster], sort=True)[0] if panel.cluster else unit_codes
+            pd.factorize(series(panel.cluster), sort=True)[0] if panel.cluster else unit_codes
         )
         # units ever treated (a unit's cohort is missing when it never is)
         cohort = panel._cohort if keep is None else panel._cohort.reindex(unit_levels)
-        ever = cohort.notna().to_numpy()
+        ever = ~pd.isna(cohort.to_numpy())
         is_treated_unit = ever[unit_codes]
         design = RegressionDesign(
-            y=frame[panel.outcome].to_numpy(dtype=float),
+            y=np.asarray(column(panel.outcome), dtype=float),
             X=X,
             names=tuple(names),
             unit_codes=unit_codes,
@@ -356,9 +367,32 @@ default "auto"
         )
 
 
+def _post_codes(post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and levels of ``post.astype(int)``, as ``pd.factorize(..., sort=True)``."""
+    levels = np.flatnonzero([not post.all(), post.any()])  # 0 (before), 1 (after)
+    codes = post.astype(np.intp) if len(levels) == 2 else np.zeros(len(post), dtype=np.intp)
+    return codes, levels
+
+
 def _count_codes(codes: np.ndarray, size: int) -> int:
     """Number of distinct values among ``codes`` (integers in ``0..size-1``)."""
     return int(np.count_nonzero(np.bincount(codes, minlength=size)))
+
+
+def _coefficients(inference: CoefficientInference, alpha: float) -> pd.DataFrame:
+    """Every estimated coefficient with its Wald interval."""
+    fit = inference.fit
+    rows = [
+        effect_row(
+            name,
+            value,
+            fit.std_error(name),
+            df=_term_df(inference, name, fit.df_inference),
+            alpha=alpha,
+        )
+        for name, value in zip(fit.params.index, fit.params.to_numpy(), strict=True)
+    ]
+    return pd.DataFrame({key: [r[key] for r in rows] for key in rows[0]})
 
 
 def _term_df(inference, name: str, default: float) -> float:
@@ -368,7 +402,7 @@ def _term_df(inference, name: str, default: float) -> float:
 
 
 def _paths(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | None,
     panel: Panel,
     is_treated_unit: np.ndarray,
     post: np.ndarray,
@@ -377,6 +411,7 @@ def _paths(
     time_levels: pd.Index,
 ) -> pd.DataFrame:
     """Observed and counterfactual mean paths of the treated group."""
+    frame = panel._view() if frame is None else frame  # None: all of the Panel's rows
     y = frame[panel.outcome].to_numpy(dtype=float)
     w = np.ones(len(y)) if weights is None else weights
     wy = w * y

@@ -50,7 +50,13 @@ from scipy import special
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.cluster import cluster_robust
 from impact.inference.randomization import randomization_test
-from impact.inference.regression import RegressionFit, _nested, demean, within_regression
+from impact.inference.regression import (
+    RegressionFit,
+    _codes,
+    _nested,
+    _within,
+    demean,
+)
 from impact.inference.wild import wild_cluster_bootstrap
 
 __all__ = [
@@ -326,9 +332,11 @@ def infer_coefficient(
     y = np.asarray(y, dtype=float)
     unit_codes = np.asarray(unit_codes)
     clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
-    n_treated, n_control = _treated_clusters(X[:, 0], clusters)
-    sizes = np.unique(clusters, return_counts=True)[1]
-    size_cv = float(np.std(sizes) / np.mean(sizes))
+    cluster_index, n_groups = _codes(clusters)  # as np.unique's inverse, faster for codes
+    n_treated, n_control = _treated_clusters(X[:, 0], cluster_index, n_groups)
+    sizes = np.bincount(cluster_index, minlength=n_groups)
+    # clusters of equal sizes (a balanced panel): np.std gives exactly 0
+    size_cv = 0.0 if sizes.min() == sizes.max() else float(np.std(sizes) / np.mean(sizes))
     used, reason, message = choose_method(
         method, n_treated, n_control, min_clusters, size_cv, MAX_SIZE_CV, MANY_CLUSTERS
     )
@@ -355,17 +363,10 @@ def infer_coefficient(
             "unit or by a coarser grouping, or use inference='cr1'"
         )
     base = used if used in ("cr1", "hc1", "iid") else "cr1"
-    fit = within_regression(
-        y,
-        X,
-        names,
-        unit_codes=unit_codes,
-        cluster_codes=clusters,
-        weights=weights,
-        inference=base,
-        small_sample=small_sample,
-    )
-    estimate = float(fit.params[term])
+    # within_regression, with the cluster codes and nesting computed above
+    known = (clusters, cluster_index, n_groups, nested) if base == "cr1" else None
+    fit = _within(y, X, names, unit_codes, known, weights, base, small_sample, 1)
+    estimate = fit.coefficient(term)
     details: dict[str, Any] = {}
     if used in ("cr1", "hc1", "iid"):
         se = fit.std_error(term)
@@ -468,11 +469,12 @@ def infer_coefficient(
     raise ValueError(f"unknown inference method {method!r}; choose one of {INFERENCE_METHODS}")
 
 
-def _treated_clusters(column: np.ndarray, clusters: np.ndarray) -> tuple[int, int]:
-    """Clusters in which ``column`` is non-zero somewhere, and the others."""
-    labels, codes = np.unique(clusters, return_inverse=True)
-    treated = np.zeros(len(labels), dtype=bool)
-    treated[codes[column != 0]] = True
+def _treated_clusters(
+    column: np.ndarray, cluster_index: np.ndarray, n_groups: int
+) -> tuple[int, int]:
+    """Clusters (coded ``0..G-1``) in which ``column`` is non-zero somewhere, and the others."""
+    treated = np.zeros(n_groups, dtype=bool)
+    treated[cluster_index[column != 0]] = True
     return int(treated.sum()), int((~treated).sum())
 
 

@@ -27,8 +27,7 @@ Small-sample conventions
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -66,20 +65,23 @@ def demean(values: np.ndarray, codes: np.ndarray, weights: np.ndarray | None = N
     values = np.asarray(values, dtype=float)
     one_d = values.ndim == 1
     v = values[:, None] if one_d else values
-    w = np.ones(len(codes)) if weights is None else np.asarray(weights, dtype=float)
     n_groups = int(codes.max()) + 1
-    totals = np.bincount(codes, weights=w, minlength=n_groups)
+    if weights is None:  # unit weights: the same sums, without multiplying by 1.0
+        totals = np.bincount(codes, minlength=n_groups).astype(float)
+    else:
+        w = np.asarray(weights, dtype=float)
+        totals = np.bincount(codes, weights=w, minlength=n_groups)
     totals[totals == 0] = 1.0
     means = np.empty((n_groups, v.shape[1]))
     for j in range(v.shape[1]):
-        means[:, j] = np.bincount(codes, weights=w * v[:, j], minlength=n_groups) / totals
+        column = v[:, j] if weights is None else w * v[:, j]
+        means[:, j] = np.bincount(codes, weights=column, minlength=n_groups) / totals
     out = v - means[codes]
     return out[:, 0] if one_d else out
 
 
-@dataclass(frozen=True)
 class RegressionFit:
-    """Coefficients and covariance of a fixed-effects regression.
+    """Coefficients and covariance of a fixed-effects regression (immutable).
 
     Attributes
     ----------
@@ -99,23 +101,132 @@ class RegressionFit:
         Regressors dropped as collinear with the fixed effects or each other.
     """
 
-    params: pd.Series
-    cov: pd.DataFrame
-    df_inference: float
-    n_obs: int
-    n_params: int
-    n_clusters: int | None
-    dropped: tuple[str, ...]
+    __slots__ = (
+        "_cov",
+        "_cov_values",
+        "_names",
+        "_params",
+        "_values",
+        "df_inference",
+        "dropped",
+        "n_clusters",
+        "n_obs",
+        "n_params",
+    )
+
+    def __init__(
+        self,
+        params: pd.Series,
+        cov: pd.DataFrame,
+        df_inference: float,
+        n_obs: int,
+        n_params: int,
+        n_clusters: int | None,
+        dropped: tuple[str, ...],
+    ) -> None:
+        self._set(
+            params.to_numpy(dtype=float),
+            cov.to_numpy(dtype=float),
+            list(params.index),
+            df_inference=df_inference,
+            n_obs=n_obs,
+            n_params=n_params,
+            n_clusters=n_clusters,
+            dropped=dropped,
+        )
+        object.__setattr__(self, "_params", params)
+        object.__setattr__(self, "_cov", cov)
+
+    @classmethod
+    def _from_arrays(
+        cls, values: np.ndarray, cov: np.ndarray, names: list[str], **fields: Any
+    ) -> RegressionFit:
+        """A fit from plain arrays; the labelled Series and frame are built when read."""
+        fit = object.__new__(cls)
+        fit._set(values, cov, names, **fields)
+        object.__setattr__(fit, "_params", None)
+        object.__setattr__(fit, "_cov", None)
+        return fit
+
+    def _set(self, values: np.ndarray, cov: np.ndarray, names: list[str], **fields: Any) -> None:
+        for name, value in {
+            "_values": values,
+            "_cov_values": cov,
+            "_names": names,
+            **fields,
+        }.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("RegressionFit is immutable")
+
+    def __repr__(self) -> str:
+        coefs = ", ".join(f"{n}={v:.4g}" for n, v in zip(self._names, self._values, strict=True))
+        return f"RegressionFit({coefs}; n_obs={self.n_obs}, df_inference={self.df_inference})"
+
+    @property
+    def params(self) -> pd.Series:
+        """Coefficients of the non-absorbed regressors."""
+        if self._params is None:
+            object.__setattr__(self, "_params", pd.Series(self._values, index=self._index()))
+        return self._params
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """Covariance matrix of the coefficients."""
+        if self._cov is None:
+            index = self._index()
+            frame = pd.DataFrame(self._cov_values, index=index, columns=index)
+            object.__setattr__(self, "_cov", frame)
+        return self._cov
+
+    def _index(self) -> pd.Index:
+        if self._params is not None:
+            return self._params.index
+        if self._cov is not None:
+            return self._cov.index
+        return pd.Index(self._names)
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the coefficients, in order."""
+        return list(self._names)
+
+    def coefficient(self, name: str) -> float:
+        """One coefficient."""
+        return float(self._values[self._names.index(name)])
 
     def std_error(self, name: str) -> float:
         """Standard error of one coefficient."""
-        i = self.cov.index.get_loc(name)
-        return float(np.sqrt(self.cov.to_numpy()[i, i]))
+        i = self._names.index(name)
+        return float(np.sqrt(self._cov_values[i, i]))
+
+
+def _clearly_full_rank(X: np.ndarray, tol: float) -> bool:
+    """True when the smallest singular value of ``X`` exceeds ``tol`` by a wide margin.
+
+    Read from the eigenvalues of the small matrix ``X'X`` (cheaper than the SVD of a
+    tall ``X``); the margin (a smallest singular value above ``1e-4``, against ``tol``
+    near ``1e-7`` and rounding errors near ``1e-12`` for columns of unit length) makes
+    the answer the SVD's. False means only "not clearly": the SVD decides.
+    """
+    gram = X.T @ X
+    smallest = float(np.linalg.eigvalsh(gram)[0])
+    return smallest > max(1e-8, (1e3 * tol) ** 2)
 
 
 def _independent_columns(X: np.ndarray, names: Sequence[str], keep_first: int) -> list[int]:
     """Indices of a maximal set of linearly independent columns, in order."""
     scale = np.sqrt((X**2).sum(axis=0))
+    tol = 1e-9 * np.sqrt(len(X))
+    if bool(np.all(scale > 1e-10 * max(1.0, float(np.sqrt(len(X)))))):
+        # one check of all the columns: a full-rank matrix's columns pass the sequential
+        # checks below, since a subset of columns has no smaller singular value
+        scaled = X / scale
+        if _clearly_full_rank(scaled, tol):
+            return list(range(X.shape[1]))
+        if X.shape[1] > 1 and np.linalg.matrix_rank(scaled, tol=tol) == X.shape[1]:
+            return list(range(X.shape[1]))
     kept: list[int] = []
     for j in range(X.shape[1]):
         if scale[j] <= 1e-10 * max(1.0, float(np.sqrt(len(X)))):
@@ -126,7 +237,7 @@ def _independent_columns(X: np.ndarray, names: Sequence[str], keep_first: int) -
                 )
             continue
         trial = X[:, [*kept, j]] / scale[[*kept, j]]
-        if np.linalg.matrix_rank(trial, tol=1e-9 * np.sqrt(len(X))) == len(kept) + 1:
+        if np.linalg.matrix_rank(trial, tol=tol) == len(kept) + 1:
             kept.append(j)
         elif j < keep_first:
             raise EstimationError(
@@ -192,12 +303,35 @@ def within_regression(
     >>> round(float(fit.params["d"]), 1)
     2.0
     """
+    clusters = None
+    if inference == "cr1":
+        clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
+        clusters = (clusters, *_codes(clusters), _nested(unit_codes, clusters))
+    return _within(y, X, names, unit_codes, clusters, weights, inference, small_sample, keep_first)
+
+
+def _within(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: Sequence[str],
+    unit_codes: np.ndarray,
+    clusters: tuple[np.ndarray, np.ndarray, int, bool] | None,
+    weights: np.ndarray | None,
+    inference: Inference,
+    small_sample: Literal["nested", "full"],
+    keep_first: int,
+) -> RegressionFit:
+    """:func:`within_regression`, given the CR1 clusters already described.
+
+    ``clusters`` holds, for CR1, the cluster of each row, their dense codes, their
+    number and whether units nest in them (callers that computed these pass them).
+    """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     names = list(names)
     n_units = int(unit_codes.max()) + 1
-    yd = demean(y, unit_codes, weights)
-    Xd = demean(X, unit_codes, weights)
+    both = demean(np.column_stack([y, X]), unit_codes, weights)  # column by column
+    yd, Xd = both[:, 0].copy(), np.ascontiguousarray(both[:, 1:])
     kept = _independent_columns(Xd, names, keep_first)
     dropped = tuple(names[j] for j in range(len(names)) if j not in kept)
     user_dropped = [n for n in dropped if not n.startswith("period[")]
@@ -217,12 +351,10 @@ def within_regression(
             f"{n} observations cannot identify {k_full} parameters (unit effects included)"
         )
     if inference == "cr1":
-        clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
-        cluster_index, n_clusters = _codes(clusters)
+        _, cluster_index, n_clusters, nested = clusters  # type: ignore[misc]
         if n_clusters < 2:
             raise EstimationError("clustered standard errors need at least two clusters")
         # the cluster sandwich with Stata's G/(G-1) * (N-1)/(N-k_within), as statsmodels
-        nested = _nested(unit_codes, clusters)
         k = k_within if (small_sample == "nested" and nested) else k_full
         df_inf = float(n_clusters - 1)
     elif inference in ("hc1", "iid"):
@@ -234,10 +366,10 @@ def within_regression(
         raise ValueError(f"unknown inference {inference!r}")
     params, cov = _least_squares(yd, Xd, weights, inference, cluster_index, n_clusters)
     cov = cov * ((n - k_within) / (n - k))
-    index = pd.Index(kept_names)
-    return RegressionFit(
-        params=pd.Series(params, index=index),
-        cov=pd.DataFrame(cov, index=index, columns=index),
+    return RegressionFit._from_arrays(
+        params,
+        cov,
+        kept_names,
         df_inference=df_inf,
         n_obs=n,
         n_params=k,

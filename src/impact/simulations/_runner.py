@@ -8,6 +8,7 @@ depend on the backend, the number of workers or the chunk size.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -32,7 +33,6 @@ RECORD_FIELDS: tuple[str, ...] = (
     "p_value",
     "truth",
 )
-_STATS = ("estimate", "std_error", "ci_lower", "ci_upper", "p_value")
 _MESSAGE_CHARS = 300
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
 
@@ -86,7 +86,6 @@ def run_chunk(
     for rep in range(start, stop):
         try:
             sim = simulate(scenario, seed=np.random.default_rng(child_seed(root, rep)))
-            truth = sim.truth_values()
         except Exception as exc:  # a draw the design cannot use counts against everyone
             for label in estimators:
                 out.failures.append((rep, label, type(exc).__name__, _message(exc)))
@@ -103,9 +102,8 @@ def run_chunk(
                 out.warnings.append((label, w.category.__name__, _message(w.message)))
             if result is None:
                 continue
-            effects = result._effects  # read only: skips the copy of result.effects
-            names = effects["term"].tolist()
-            stats = np.column_stack([effects[c].to_numpy(dtype=float) for c in _STATS])
+            names, stats = result._estimates()  # read only: no copy of result.effects
+            truth = sim._truth_of(names)  # only the kinds of term reported (kept per draw)
             for name, row in zip(names, stats, strict=True):
                 value = truth.get(name)
                 if value is None or (wanted is not None and name not in wanted):
@@ -115,6 +113,31 @@ def run_chunk(
                 out.terms.append(name)
                 out.values.append((*row.tolist(), value))
     return out
+
+
+_CONTROLLER: Any = None
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    """Limit BLAS to one thread in this process for the duration of a ``with`` block.
+
+    A replication's matrices are small: BLAS threads only add overhead, and on a
+    machine running several worker processes they compete for the same cores.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - installed with scikit-learn
+            return contextlib.nullcontext()
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def run_chunk_one_thread(*args: Any) -> Chunk:
+    """:func:`run_chunk` with BLAS limited to one thread (serial and process backends)."""
+    with _one_blas_thread():
+        return run_chunk(*args)
 
 
 def _message(exc: object) -> str:
@@ -195,7 +218,8 @@ def run_chunks(
 
     try:
         if backend == "serial":
-            chunks = [done(run_chunk(*args, a, b, terms)) for a, b in bounds]
+            with _one_blas_thread():
+                chunks = [done(run_chunk(*args, a, b, terms)) for a, b in bounds]
         elif backend == "processes":
             chunks = _run_processes(args, bounds, terms, workers, done)
         else:
@@ -218,7 +242,9 @@ def _run_processes(
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=min(workers, len(bounds)), backend="loky", return_as="generator")
-    results: Iterator[Chunk] = parallel(delayed(run_chunk)(*args, a, b, terms) for a, b in bounds)
+    results: Iterator[Chunk] = parallel(
+        delayed(run_chunk_one_thread)(*args, a, b, terms) for a, b in bounds
+    )
     return [done(chunk) for chunk in results]
 
 

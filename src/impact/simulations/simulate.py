@@ -9,18 +9,19 @@ continuous outcome, and ``y0`` wherever ``tau`` is zero.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 from scipy.special import expit
 
 from impact.data import Panel
 from impact.exceptions import DesignError
+from impact.simulations._truth import KINDS, kind_truth, term_kinds, term_labels
 from impact.simulations.scenario import Scenario
-from impact.terms import calendar_term, event_term, group_term, group_time_term
 
 __all__ = ["TRUTH_COLUMNS", "SimulatedPanel", "simulate"]
 
@@ -62,7 +63,7 @@ class SimulatedPanel:
         *,
         scenario: Scenario,
         panel: Panel,
-        data: pd.DataFrame | dict[str, np.ndarray],
+        data: pd.DataFrame | dict[str, np.ndarray] | Callable[[], dict[str, np.ndarray]],
         trend_gap: float,
         parts: dict[str, Any],
     ) -> None:
@@ -87,7 +88,8 @@ class SimulatedPanel:
     def data(self) -> pd.DataFrame:
         """Every simulated column, one row per observation (built on first access)."""
         if not isinstance(self._data, pd.DataFrame):
-            object.__setattr__(self, "_data", pd.DataFrame(self._data))
+            columns = self._data() if callable(self._data) else self._data
+            object.__setattr__(self, "_data", pd.DataFrame(columns))
         return self._data
 
     # ------------------------------------------------------------------ truth
@@ -101,7 +103,7 @@ class SimulatedPanel:
         >>> sim.truth_values()["att"]
         2.0
         """
-        terms, values, _ = self._records()
+        terms, values, _ = self._values()
         return dict(zip(terms, values.tolist(), strict=True))
 
     @property
@@ -157,14 +159,8 @@ class SimulatedPanel:
 
     def _records(self) -> tuple[list[str], np.ndarray, dict[str, list[Any]]]:
         """Terms, true values and their group/time/event-time/kind/n_obs columns."""
-        p = self._parts
-        if "records" in p:
-            return p["records"]
-        ti, gi, tau, treated = p["ti"], p["gi"], p["tau"], p["treated"]
-        periods, starts = p["periods"], p["starts"]
-        n_t, n_c = p["n_periods"], len(starts)
-        terms: list[str] = []
-        values: list[np.ndarray] = []
+        terms, values, kept = self._values()
+        labels = term_labels(tuple(self._parts["periods"]), tuple(self._parts["starts"]))
         extra: dict[str, list[Any]] = {
             "kind": [],
             "group": [],
@@ -172,82 +168,52 @@ class SimulatedPanel:
             "event_time": [],
             "n_obs": [],
         }
-
-        def add(kind: str, names: list[str], sums, counts, group, time, event) -> None:
-            keep = counts > 0
-            idx = np.flatnonzero(keep)
-            terms.extend(names[i] for i in idx)
-            values.append(sums[keep] / counts[keep])
+        for kind, idx, counts in kept:
+            _, group, time, event = labels[kind]
             extra["kind"].extend([kind] * len(idx))
             extra["group"].extend(group[i] for i in idx)
             extra["time"].extend(time[i] for i in idx)
             extra["event_time"].extend(event[i] for i in idx)
-            extra["n_obs"].extend(int(c) for c in counts[keep])
+            extra["n_obs"].extend(int(c) for c in counts)
+        return terms, values, extra
 
-        n_treated = np.array([treated.sum()])
-        add("overall", ["att"], np.array([tau[treated].sum()]), n_treated, [None], [None], [None])
-        ever = gi >= 0
-        ci = p["cohort_index"][ever]
-        t_ever, tau_ever = ti[ever], tau[ever]
-        # group-time cells
-        code = ci * n_t + t_ever
-        cg = np.repeat(starts, n_t)
-        ct = np.tile(np.arange(n_t), n_c)
-        add(
-            "group_time",
-            [group_time_term(periods[g], periods[t]) for g, t in zip(cg, ct, strict=True)],
-            np.bincount(code, weights=tau_ever, minlength=n_c * n_t),
-            np.bincount(code, minlength=n_c * n_t),
-            [int(periods[g]) for g in cg],
-            [int(periods[t]) for t in ct],
-            [int(t - g) for g, t in zip(cg, ct, strict=True)],
-        )
-        # event times
-        e = t_ever - gi[ever] + (n_t - 1)
-        events = np.arange(-(n_t - 1), n_t)
-        add(
-            "event_time",
-            [event_term(k) for k in events],
-            np.bincount(e, weights=tau_ever, minlength=2 * n_t - 1),
-            np.bincount(e, minlength=2 * n_t - 1),
-            [None] * len(events),
-            [None] * len(events),
-            [int(k) for k in events],
-        )
-        # groups and calendar periods (treated rows only)
-        tr_ci = p["cohort_index"][treated]
-        add(
-            "group",
-            [group_term(periods[g]) for g in starts],
-            np.bincount(tr_ci, weights=tau[treated], minlength=n_c),
-            np.bincount(tr_ci, minlength=n_c),
-            [int(periods[g]) for g in starts],
-            [None] * n_c,
-            [None] * n_c,
-        )
-        add(
-            "calendar",
-            [calendar_term(t) for t in periods],
-            np.bincount(ti[treated], weights=tau[treated], minlength=n_t),
-            np.bincount(ti[treated], minlength=n_t),
-            [None] * n_t,
-            [int(t) for t in periods],
-            [None] * n_t,
-        )
-        spill = p["spill"] & (ti >= p["g_first"])
-        if spill.any():
-            add(
-                "spillover",
-                ["spillover"],
-                np.array([tau[spill].sum()]),
-                np.array([spill.sum()]),
-                [None],
-                [None],
-                [None],
-            )
-        records = (terms, np.concatenate(values), extra)
-        p["records"] = records
-        return records
+    def _values(self) -> tuple[list[str], np.ndarray, list[tuple[str, np.ndarray, np.ndarray]]]:
+        """Terms, true values, and per kind of term the cells kept and their row counts."""
+        p = self._parts
+        if "records" not in p:
+            terms: list[str] = []
+            values: list[np.ndarray] = []
+            kept: list[tuple[str, np.ndarray, np.ndarray]] = []
+            for kind in KINDS:
+                part = self._kind(kind)
+                if part is not None:
+                    terms.extend(part[0])
+                    values.append(part[1])
+                    kept.append((kind, part[2], part[3]))
+            p["records"] = (terms, np.concatenate(values), kept)
+        return p["records"]
+
+    def _truth_of(self, terms: list[str]) -> dict[str, float]:
+        """The true values of ``terms`` (those that have one), computing only their kinds.
+
+        The same values as :meth:`truth_values`; a Monte Carlo study asks for the few
+        terms an estimator reports.
+        """
+        p = self._parts
+        kind_of = term_kinds(tuple(p["periods"]), tuple(p["starts"]))
+        out: dict[str, float] = {}
+        for kind in dict.fromkeys(kind_of[t] for t in terms if t in kind_of):
+            part = self._kind(kind)
+            if part is not None:
+                out.update(zip(part[0], part[1].tolist(), strict=True))
+        return out
+
+    def _kind(self, kind: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None:
+        """Terms of one kind with a truth, their values, cells kept and row counts."""
+        cache = self._parts.setdefault("kinds", {})
+        if kind not in cache:
+            cache[kind] = kind_truth(self._parts, kind)
+        return cache[kind]
 
 
 # ---------------------------------------------------------------------- helpers
@@ -268,6 +234,20 @@ def _profile_share(scenario: Scenario, event: np.ndarray) -> np.ndarray:
     if profile == "ramp":
         return np.minimum(e / 2.0, 1.0)
     return 0.5 ** (e / scenario.half_life)  # decay
+
+
+def _ar1(innovations: np.ndarray, rho: float, scale: float) -> np.ndarray:
+    """AR(1) along periods (axis 1): ``y_0 = scale e_0``, ``y_t = rho y_(t-1) + scale e_t``.
+
+    The operations of ``scipy.signal.lfilter([scale], [1, -rho], e, axis=1)``, hence
+    the same numbers, without its per-call overhead: a loop over the periods,
+    vectorised over units.
+    """
+    out = np.empty_like(innovations)
+    out[:, 0] = scale * innovations[:, 0]
+    for t in range(1, innovations.shape[1]):
+        out[:, t] = rho * out[:, t - 1] + scale * innovations[:, t]
+    return out
 
 
 def _standardise(z: np.ndarray) -> np.ndarray:
@@ -316,6 +296,24 @@ def _attrition_keep(
     if panel_shape is not None:
         drop = np.logical_or.accumulate(drop.reshape(panel_shape), axis=1).ravel()
     return ~drop
+
+
+def _dense_codes(codes: np.ndarray) -> np.ndarray:
+    """``codes`` renumbered ``0..G-1`` in the same order (a copy), skipping absent values."""
+    present = np.bincount(codes) > 0
+    if present.all():
+        return codes.astype(np.intp)
+    return (np.cumsum(present) - 1)[codes].astype(np.intp)
+
+
+@functools.lru_cache(maxsize=16)
+def _panel_layout(n_units: int, n_periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit and period positions of the rows of a balanced panel (read-only, shared)."""
+    ui = np.repeat(np.arange(n_units, dtype=np.intp), n_periods)
+    ti = np.tile(np.arange(n_periods, dtype=np.intp), n_units)
+    ui.flags.writeable = False
+    ti.flags.writeable = False
+    return ui, ti
 
 
 # ---------------------------------------------------------------------- simulate
@@ -370,7 +368,7 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     if s.rho != 0 and n_t > 1:
         innov = math.sqrt(1 - s.rho**2)
         shocks[:, 0] /= innov
-        shocks = lfilter([innov], [1.0, -s.rho], shocks, axis=1)
+        shocks = _ar1(shocks, s.rho, innov)
     unit_slope = slope + s.covariate_trend * x
     index = (
         s.baseline
@@ -403,8 +401,7 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     # expand to rows
     pupils = s.pupils_per_unit
     if pupils is None:
-        ui = np.repeat(np.arange(n_u), n_t)
-        ti = np.tile(tidx, n_u)
+        ui, ti = _panel_layout(n_u, n_t)
         lin = index.ravel()
         panel_shape: tuple[int, int] | None = (n_u, n_t)
         pupil_id = None
@@ -469,39 +466,51 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
 
     periods = s.periods
     gi_row = gi[ui]
-    cohort_label = np.where(gi_row >= 0, periods[np.maximum(gi_row, 0)], 0)
     columns: dict[str, Any] = {"unit": ui + 1}
     if pupil_id is not None:
         columns["pupil"] = pupil_id
-    columns.update(
-        time=periods[ti],
-        y=y,
-        treated=treated.astype(np.int8),
-        cohort=cohort_label,
-        y0=y0,
-        tau=tau,
-        x=x[ui],
-        climate=climate[ui],
-    )
-    if exposure is not None:
-        columns["exposure"] = exposure
-    if spill.any():
-        columns["spillover"] = spill[ui].astype(np.int8)
+    columns.update(time=periods[ti], y=y, treated=treated.astype(np.int8))
+    unit_covariates = {"x": x, "climate": climate}
+    for name in s.panel_covariates:
+        columns[name] = unit_covariates[name][ui]
+
+    def data() -> dict[str, Any]:
+        """Every simulated column (built when SimulatedPanel.data is first read)."""
+        out = {c: columns[c] for c in ("unit", "pupil", "time", "y", "treated") if c in columns}
+        out.update(
+            cohort=np.where(gi_row >= 0, periods[np.maximum(gi_row, 0)], 0),
+            y0=y0,
+            tau=tau,
+            x=columns["x"] if "x" in columns else x[ui],
+            climate=columns["climate"] if "climate" in columns else climate[ui],
+        )
+        if exposure is not None:
+            out["exposure"] = exposure
+        if spill.any():
+            out["spillover"] = spill[ui].astype(np.int8)
+        return out
+
     # the Panel's columns only (a Monte Carlo study never needs the full data frame,
-    # which is built when SimulatedPanel.data is first read)
+    # which is built when SimulatedPanel.data is first read); the data are valid by
+    # construction and in unit-then-period order, so the Panel skips the checks
     if pupils is not None and s.follow_pupils:
         roles = {"unit": "pupil", "cluster": "unit", "repeated_cross_section": False}
         used = ("pupil", "time", "y", "treated", "unit")
+        unit_codes = pupil_id - 1
     else:
         roles = {"unit": "unit", "repeated_cross_section": pupils is not None}
         used = ("unit", "time", "y", "treated")
+        unit_codes = ui
     used = tuple(dict.fromkeys((*used, *s.panel_covariates)))
-    panel = Panel.from_frame(
-        pd.DataFrame({c: columns[c] for c in used if c in columns}),
+    panel = Panel._from_trusted(
+        {c: columns[c] for c in used if c in columns},
         time="time",
         outcome="y",
         treated="treated",
         covariates=s.panel_covariates,
+        # without attrition every unit and period has rows: the codes are dense already
+        unit_codes=unit_codes if s.attrition == 0 else _dense_codes(unit_codes),
+        time_codes=ti if s.attrition == 0 else _dense_codes(ti),
         **roles,
     )
     starts = np.asarray(list(s.cohort_sizes), dtype=np.int64) - 1
@@ -526,4 +535,4 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
         "g_first": g_first,
         "att": float(tau[treated].mean()) if treated.any() else math.nan,
     }
-    return SimulatedPanel(scenario=s, panel=panel, data=columns, trend_gap=trend_gap, parts=parts)
+    return SimulatedPanel(scenario=s, panel=panel, data=data, trend_gap=trend_gap, parts=parts)
