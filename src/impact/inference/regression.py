@@ -412,10 +412,18 @@ def _least_squares(
         yd = yd * root
         Xd = Xd * root[:, None]
     n, k = Xd.shape
-    # the pseudo-inverse, as statsmodels' default fit method
-    pinv = np.linalg.pinv(Xd, rcond=1e-15)
-    params = pinv @ yd
-    bread = pinv @ pinv.T
+    gram = Xd.T @ Xd
+    eigenvalues = np.linalg.eigvalsh(gram)
+    if eigenvalues[0] > 1e-6 * eigenvalues[-1]:
+        # well conditioned (condition number of Xd below 1e3): the normal equations
+        # give statsmodels' pseudo-inverse solution to about 1e-13, without an SVD
+        bread = np.linalg.inv(gram)
+        params = bread @ (Xd.T @ yd)
+    else:
+        # the pseudo-inverse, as statsmodels' default fit method
+        pinv = np.linalg.pinv(Xd, rcond=1e-15)
+        params = pinv @ yd
+        bread = pinv @ pinv.T
     resid = yd - Xd @ params
     if inference == "iid":
         return params, bread * (float(resid @ resid) / (n - k))
