@@ -37,12 +37,20 @@ def estimate_effects(
     if est.method == "nearest" and est.replace:
         t_index = np.flatnonzero(treated)
         controls = ~treated & ~matched.discarded
-        # conditional variances: controls matched to controls on the covariates
-        metric = algorithms.whiten(X, "mahalanobis")
-        plain = abadie_imbens(y, t_index, matched.match_matrix, metric, controls)
+        # conditional variances: controls matched to controls on the covariates (the
+        # matching's own whitened covariates and tree when it used the same metric)
+        tree = None
+        if est.distance == "mahalanobis" and matched.points is not None:
+            metric, tree = matched.points, matched.tree
+        else:
+            metric = algorithms.whiten(X, "mahalanobis")
+        if tree is None and est.adjustment == "regression":
+            tree = algorithms.control_tree(metric[controls])  # for both estimates
+        mm = matched.match_matrix
+        plain = abadie_imbens(y, t_index, mm, metric, controls, tree=tree)
         if est.adjustment == "regression":
             mu0 = _control_regression(y, X, w, treated)
-            adjusted = abadie_imbens(y, t_index, matched.match_matrix, metric, controls, mu0=mu0)
+            adjusted = abadie_imbens(y, t_index, mm, metric, controls, mu0=mu0, tree=tree)
     elif est.method == "weighting":
         ps = matched.propensity
         ww = w if sw is None else w * sw

@@ -42,6 +42,7 @@ class Matched:
     propensity: object | None
     n_caliper_dropped: int
     order: str | None
+    tree: object | None = None  # k-d tree over ``points`` of the eligible controls
 
 
 @register("matching")
@@ -286,6 +287,7 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
     match_matrix = None
     points = None
     order = None
+    tree = None
     n_dropped = 0
     if est.method == "nearest":
         scalar = est.distance not in ("mahalanobis", "euclidean")
@@ -300,6 +302,9 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
         groups = None
         if est.exact:
             groups = data.raw.groupby(list(est.exact), sort=True).ngroup().to_numpy()
+        elif est.replace and not scalar:
+            # built here so the Abadie-Imbens variance can search the same tree
+            tree = algorithms.control_tree(points[eligible & ~treated])
         match_matrix = algorithms.nearest_neighbors(
             points,
             treated,
@@ -309,6 +314,7 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
             order=order,
             eligible=eligible,
             groups=groups,
+            tree=tree,
         )
         t_index = np.flatnonzero(treated)
         has = (match_matrix >= 0).any(axis=1)
@@ -375,4 +381,5 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
         propensity=propensity,
         n_caliper_dropped=n_dropped,
         order=order,
+        tree=tree,
     )
