@@ -203,9 +203,15 @@ def _with_replacement(
     if tree is None or tree.n != len(c):
         tree = control_tree(c)
     bound = np.inf if caliper is None else caliper * (1 + 1e-12)
-    dist, idx = tree.query(t, k=k, distance_upper_bound=bound, workers=-1)
-    idx = np.asarray(idx).reshape(len(t), k)
-    dist = np.asarray(dist).reshape(len(t), k)
+    # search in a spatial order of the targets (the leaf order of a k-d tree over
+    # them): neighbouring searches visit the same nodes while they are in cache, about
+    # twice as fast on a million controls, with the same answers
+    order = cKDTree(t, balanced_tree=False, compact_nodes=False).indices
+    found_dist, found_idx = tree.query(t[order], k=k, distance_upper_bound=bound, workers=-1)
+    idx = np.empty((len(t), k), dtype=np.int64)
+    dist = np.empty((len(t), k))
+    idx[order] = np.asarray(found_idx).reshape(len(t), k)
+    dist[order] = np.asarray(found_dist).reshape(len(t), k)
     idx = np.where(np.isfinite(dist), idx, -1)
     if k < ratio:
         idx = np.column_stack([idx, np.full((len(t), ratio - k), -1)])

@@ -95,17 +95,24 @@ def _ecdf_stats(x: np.ndarray, treated: _Group, control: _Group) -> tuple[float,
 
     Evaluated at every distinct value among all units, matched or not (as MatchIt).
     The full sample is sorted once (values only, the fast sort); the weighted units,
-    usually far fewer, are placed in it by binary search, and the cumulative sum of
-    their signed weights at the last position of each distinct value is the gap.
+    usually far fewer, are sorted with their signed weights, whose running sum is the
+    eCDF difference, and placed in the full sample by binary search.
     """
     xs = np.sort(x)
     xw = np.concatenate([x[treated.index], x[control.index]])
     signed = np.concatenate([treated.w / treated.total, -(control.w / control.total)])
     order = np.argsort(xw)
-    pos = np.searchsorted(xs, xw[order], side="left")
+    xw = xw[order]
+    pos = np.searchsorted(xs, xw, side="left")
+    tied = xs[1:] == xs[:-1]
+    if not tied.any():
+        # distinct values: the difference after weighted unit k holds at every value up
+        # to the next weighted unit, pos[k + 1] - pos[k] of them (none before the first)
+        gaps = np.abs(np.cumsum(signed[order]))
+        count = np.diff(pos, append=len(xs))
+        return float((gaps * count).sum() / len(xs)), float(gaps.max())
     cum = np.cumsum(np.bincount(pos, weights=signed[order], minlength=len(xs)))
-    last_of_value = np.append(xs[1:] != xs[:-1], True)
-    gaps = np.abs(cum[last_of_value])
+    gaps = np.abs(cum[np.append(~tied, True)])
     return float(gaps.mean()), float(gaps.max())
 
 

@@ -39,8 +39,16 @@ def standardize(X: np.ndarray) -> np.ndarray:
 
 def _standardize_into(X: np.ndarray, out: np.ndarray) -> np.ndarray:
     """:func:`standardize` written into ``out`` (e.g. the columns of a design matrix)."""
-    centred = np.subtract(X, X.mean(axis=0), out=out)
-    sd = centred.std(axis=0, ddof=1) if len(X) > 1 else np.ones(X.shape[1])
+    mean = X.mean(axis=0)
+    centred = np.subtract(X, mean, out=out)
+    if len(X) > 1:
+        # the n - 1 standard deviation in one pass over the centred columns; (nearly)
+        # constant columns, whose centred values are rounding noise, the usual way
+        sd = np.sqrt(np.einsum("ij,ij->j", centred, centred) / (len(X) - 1))
+        if not np.all(sd > 1e-8 * (1.0 + np.abs(mean))):
+            sd = centred.std(axis=0, ddof=1)
+    else:
+        sd = np.ones(X.shape[1])
     sd[~(sd > 0)] = 1.0
     centred /= sd
     return centred
@@ -183,12 +191,9 @@ def _newton_pass(
 def _separating(Z: np.ndarray, d: np.ndarray) -> bool:
     """Cheap check for complete separation along one covariate."""
     t = d == 1
-    c = ~t
     for j in range(1, Z.shape[1]):
         z = Z[:, j]
-        t_min, t_max = z.min(where=t, initial=np.inf), z.max(where=t, initial=-np.inf)
-        c_min, c_max = z.min(where=c, initial=np.inf), z.max(where=c, initial=-np.inf)
-        if t_min > c_max or t_max < c_min:
+        if z[t].min() > z[~t].max() or z[t].max() < z[~t].min():
             return True
     return False
 
