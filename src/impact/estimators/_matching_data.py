@@ -84,18 +84,16 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
     -------
     UnitData
     """
-    frame = panel.frame
+    frame = panel._frame  # read only here: no copy of the Panel's data
     unit, time, y = panel.unit, panel.time, panel.outcome
     if panel.is_cross_section:
         adoption = None
         post = np.ones(len(frame), dtype=bool)
         pre = post
-        treated_units = set(frame.loc[frame[panel.treated] == 1, unit])
     else:
         adoption = require_single_adoption(panel, design)
         post = (frame[time] >= adoption).to_numpy()
         pre = ~post
-        treated_units = set(panel.treated_units)
     if panel.is_cross_section and not panel.is_repeated_cross_section:
         # one row per unit, already sorted by unit: no aggregation needed
         units = pd.Index(frame[unit].to_numpy(), name=unit)
@@ -110,6 +108,10 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
         sw = None if panel.weights is None else frame[panel.weights].to_numpy(dtype=float)
         return _finish(units, treated, frame[y].to_numpy(dtype=float), None, raw_frame, None,
                        design, sw)  # fmt: skip
+    if panel.is_cross_section:
+        treated_units = set(frame.loc[frame[panel.treated] == 1, unit])
+    else:
+        treated_units = set(panel.treated_units)
     units = pd.Index(np.sort(pd.unique(frame[unit])), name=unit)
     treated = units.isin(treated_units)
     if treated.all():

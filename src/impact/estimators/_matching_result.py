@@ -6,6 +6,7 @@ Shared by :class:`~impact.estimators.matching.MatchedComparison` and
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 
 from impact.matching import algorithms
 from impact.matching.balance import balance_table, sample_sizes
-from impact.matching.sensitivity import critical_gamma, e_value, rosenbaum_bounds
+from impact.matching.sensitivity import bounds_and_critical_gamma, e_value
 from impact.matching.variance import PointEstimate, abadie_imbens, ipw_att, weighted_regression
 from impact.result import ImpactResult, effect_row
 
@@ -21,13 +22,41 @@ if TYPE_CHECKING:
     from impact.data import Panel
     from impact.estimators.matching import Matched, MatchedComparison
 
-__all__ = ["build_result", "estimate_effects", "sensitivity_tables", "set_differences"]
+__all__ = [
+    "build_result",
+    "estimate_effects",
+    "sensitivity_tables",
+    "set_differences",
+    "variance_neighbours",
+]
+
+
+def variance_neighbours(est: MatchedComparison, matched: Matched) -> tuple[np.ndarray, object]:
+    """Whitened covariates and a k-d tree of the controls for the Abadie-Imbens variance.
+
+    The conditional variances match controls to controls on the covariates: the
+    matching's own whitened covariates and tree when it used the same metric.
+    """
+    if est.distance == "mahalanobis" and matched.points is not None:
+        metric = matched.points
+        if matched.tree is not None:
+            return metric, matched.tree
+    else:
+        metric = algorithms.whiten(matched.data.model.to_numpy(dtype=float), "mahalanobis")
+    controls = ~matched.data.treated & ~matched.discarded
+    return metric, algorithms.control_tree(metric[controls])
 
 
 def estimate_effects(
-    est: MatchedComparison, matched: Matched, y: np.ndarray
+    est: MatchedComparison,
+    matched: Matched,
+    y: np.ndarray,
+    neighbours: tuple[np.ndarray, object] | None = None,
 ) -> tuple[PointEstimate, PointEstimate | None]:
-    """The unadjusted and (when asked) regression-adjusted ATT with valid SEs."""
+    """The unadjusted and (when asked) regression-adjusted ATT with valid SEs.
+
+    ``neighbours``: :func:`variance_neighbours`, when the caller prepared them.
+    """
     data = matched.data
     treated = data.treated
     X = data.model.to_numpy(dtype=float)
@@ -37,15 +66,7 @@ def estimate_effects(
     if est.method == "nearest" and est.replace:
         t_index = np.flatnonzero(treated)
         controls = ~treated & ~matched.discarded
-        # conditional variances: controls matched to controls on the covariates (the
-        # matching's own whitened covariates and tree when it used the same metric)
-        tree = None
-        if est.distance == "mahalanobis" and matched.points is not None:
-            metric, tree = matched.points, matched.tree
-        else:
-            metric = algorithms.whiten(X, "mahalanobis")
-        if tree is None and est.adjustment == "regression":
-            tree = algorithms.control_tree(metric[controls])  # for both estimates
+        metric, tree = neighbours or variance_neighbours(est, matched)
         mm = matched.match_matrix
         plain = abadie_imbens(y, t_index, mm, metric, controls, tree=tree)
         if est.adjustment == "regression":
@@ -114,8 +135,9 @@ def sensitivity_tables(
     direction = 1.0 if att["estimate"] >= 0 else -1.0
     rows = []
     if diffs is not None and len(diffs):
-        bounds = rosenbaum_bounds(direction * diffs, est.gammas)
-        gamma_star = critical_gamma(direction * diffs, alpha=est.alpha)
+        bounds, gamma_star = bounds_and_critical_gamma(
+            direction * diffs, est.gammas, alpha=est.alpha
+        )
         note = (
             "signed-rank test on matched pairs"
             if est.method == "nearest" and est.ratio == 1
@@ -179,7 +201,23 @@ def build_result(
     data = matched.data
     treated = data.treated
     w = matched.weights
-    plain, adjusted = estimate_effects(est, matched, y)
+    neighbours = None
+    if est.method == "nearest" and est.replace:
+        # the k-d tree of the variance estimate is built on another thread while this
+        # one computes the balance table (the tree's construction releases the GIL)
+        pool = ThreadPoolExecutor(max_workers=1)
+        neighbours = pool.submit(variance_neighbours, est, matched)
+        pool.shutdown(wait=False)
+    balance_cols = data.balance
+    if matched.score is not None:
+        balance_cols = pd.concat(
+            [pd.DataFrame({"distance": matched.score}, index=data.units), balance_cols], axis=1
+        )
+    balance = balance_table(balance_cols, treated, w, base_weights=data.sampling_weights)
+    sizes = sample_sizes(treated, w, matched.discarded)
+    plain, adjusted = estimate_effects(
+        est, matched, y, None if neighbours is None else neighbours.result()
+    )
     n_t = int((treated & (w > 0)).sum())
     n_c = int((~treated & (w > 0)).sum())
     extra = {"n_treated": n_t, "n_control": n_c}
@@ -197,13 +235,6 @@ def build_result(
             )
         )
     effects = pd.DataFrame(rows)
-    balance_cols = data.balance
-    if matched.score is not None:
-        balance_cols = pd.concat(
-            [pd.DataFrame({"distance": matched.score}, index=data.units), balance_cols], axis=1
-        )
-    balance = balance_table(balance_cols, treated, w, base_weights=data.sampling_weights)
-    sizes = sample_sizes(treated, w, matched.discarded)
     bounds, summary = sensitivity_tables(est, matched, y, rows[0])
     matches = pd.DataFrame(
         {
