@@ -12,6 +12,7 @@ pre-programme outcomes can be added as matching covariates, as their mean or as 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,6 +63,13 @@ class UnitData:
     balance: pd.DataFrame
     adoption: object
     sampling_weights: np.ndarray | None = None
+
+    @cached_property
+    def model_array(self) -> np.ndarray:
+        """:attr:`model` as a float array, converted once (read only: do not modify)."""
+        array = self.model.to_numpy(dtype=float)
+        array.flags.writeable = False
+        return array
 
 
 def _is_numeric(col: pd.Series) -> bool:

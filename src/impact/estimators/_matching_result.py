@@ -42,7 +42,7 @@ def variance_neighbours(est: MatchedComparison, matched: Matched) -> tuple[np.nd
         if matched.tree is not None:
             return metric, matched.tree
     else:
-        metric = algorithms.whiten(matched.data.model.to_numpy(dtype=float), "mahalanobis")
+        metric = algorithms.whiten(matched.data.model_array, "mahalanobis")
     controls = ~matched.data.treated & ~matched.discarded
     return metric, algorithms.control_tree(metric[controls])
 
@@ -59,7 +59,7 @@ def estimate_effects(
     """
     data = matched.data
     treated = data.treated
-    X = data.model.to_numpy(dtype=float)
+    X = data.model_array
     w = matched.weights
     sw = data.sampling_weights
     adjusted = None

@@ -259,9 +259,7 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
     propensity = None
     score = None
     if needs_score:
-        propensity = fit_propensity(
-            data.model.to_numpy(dtype=float), treated, list(data.model.columns)
-        )
+        propensity = fit_propensity(data.model_array, treated, list(data.model.columns))
         score = propensity.linear_predictor if est.scale == "logit" else propensity.probability
     if est.method == "nearest" and est.distance not in DISTANCES:
         if est.distance not in data.model.columns:
@@ -296,7 +294,7 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
             sd = points.std(ddof=1)
             caliper = None if est.caliper is None else est.caliper * sd
         else:
-            points = algorithms.whiten(data.model.to_numpy(dtype=float), est.distance)
+            points = algorithms.whiten(data.model_array, est.distance)
             caliper = est.caliper
         order = est.order or ("largest" if scalar else "closest")
         groups = None
