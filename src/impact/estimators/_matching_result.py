@@ -208,11 +208,9 @@ def build_result(
         pool = ThreadPoolExecutor(max_workers=1)
         neighbours = pool.submit(variance_neighbours, est, matched)
         pool.shutdown(wait=False)
-    balance_cols = data.balance
+    balance_cols = list(data.balance.items())
     if matched.score is not None:
-        balance_cols = pd.concat(
-            [pd.DataFrame({"distance": matched.score}, index=data.units), balance_cols], axis=1
-        )
+        balance_cols.insert(0, ("distance", matched.score))
     balance = balance_table(balance_cols, treated, w, base_weights=data.sampling_weights)
     sizes = sample_sizes(treated, w, matched.discarded)
     plain, adjusted = estimate_effects(

@@ -157,14 +157,14 @@ def nearest_neighbors(
     treated = np.asarray(treated, dtype=bool)
     n = len(treated)
     eligible = np.ones(n, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
-    groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
+    groups = None if groups is None else np.asarray(groups)
     t_index = np.flatnonzero(treated)
     out = np.full((len(t_index), ratio), -1, dtype=np.int64)
     row_of = np.full(n, -1, dtype=np.int64)
     row_of[t_index] = np.arange(len(t_index))
     scalar = np.ndim(points) == 1
     pts = np.asarray(points, dtype=float)
-    codes, _ = pd.factorize(groups, sort=True)
+    codes = np.zeros(n, dtype=np.int64) if groups is None else pd.factorize(groups, sort=True)[0]
     if codes.max(initial=0) == 0:
         blocks = [np.arange(n)]
     else:

@@ -17,6 +17,8 @@ can be reproduced:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -117,7 +119,7 @@ def _ecdf_stats(x: np.ndarray, treated: _Group, control: _Group) -> tuple[float,
 
 
 def balance_table(
-    covariates: pd.DataFrame,
+    covariates: pd.DataFrame | Iterable[tuple[str, np.ndarray]],
     treated: np.ndarray,
     weights: np.ndarray,
     *,
@@ -127,8 +129,9 @@ def balance_table(
 
     Parameters
     ----------
-    covariates : DataFrame
+    covariates : DataFrame or iterable of (name, array) pairs
         Numeric columns, one row per unit (categoricals one-hot encoded, every level).
+        Pairs let a caller add a column (e.g. the distance) without copying a frame.
     treated : ndarray of bool
         Treatment indicator per unit.
     weights : ndarray
@@ -161,8 +164,9 @@ def balance_table(
     ac = _Group(np.flatnonzero(~t & (w_after != 0)), w_after)
     has_after = at.total > 0 and ac.total > 0
     rows = []
-    for name in covariates.columns:
-        x = covariates[name].to_numpy(dtype=float)
+    columns = covariates.items() if isinstance(covariates, pd.DataFrame) else covariates
+    for name, values in columns:
+        x = np.asarray(values, dtype=float)
         binary = _is_binary(x)
         xt, xc = x[bt.index], x[bc.index]
         mt_before, mc_before = bt.mean(xt), bc.mean(xc)

@@ -34,24 +34,29 @@ def standardize(X: np.ndarray) -> np.ndarray:
     >>> standardize(np.array([[1.0], [3.0]])).ravel().tolist()
     [-0.7071067811865475, 0.7071067811865475]
     """
-    return _standardize_into(np.asarray(X, dtype=float), np.empty(np.shape(X)))
+    X = np.asarray(X, dtype=float)
+    return _standardize_into(X, np.empty(X.shape, order="F"))
 
 
 def _standardize_into(X: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """:func:`standardize` written into ``out`` (e.g. the columns of a design matrix)."""
-    mean = X.mean(axis=0)
-    centred = np.subtract(X, mean, out=out)
-    if len(X) > 1:
-        # the n - 1 standard deviation in one pass over the centred columns; (nearly)
-        # constant columns, whose centred values are rounding noise, the usual way
-        sd = np.sqrt(np.einsum("ij,ij->j", centred, centred) / (len(X) - 1))
-        if not np.all(sd > 1e-8 * (1.0 + np.abs(mean))):
-            sd = centred.std(axis=0, ddof=1)
-    else:
-        sd = np.ones(X.shape[1])
-    sd[~(sd > 0)] = 1.0
-    centred /= sd
-    return centred
+    """:func:`standardize` written into ``out`` (e.g. the columns of a design matrix).
+
+    Column by column: with column-major ``X`` and ``out`` every step reads and writes
+    contiguous memory.
+    """
+    for j in range(X.shape[1]):
+        col = X[:, j]
+        mean = col.mean()
+        centred = np.subtract(col, mean, out=out[:, j])
+        sd = 1.0
+        if len(col) > 1:
+            # the n - 1 standard deviation in one pass; a (nearly) constant column, whose
+            # centred values are rounding noise, the usual way
+            sd = float(np.sqrt(np.einsum("i,i->", centred, centred) / (len(col) - 1)))
+            if not sd > 1e-8 * (1.0 + abs(mean)):
+                sd = float(centred.std(ddof=1))
+        centred /= sd if sd > 0 else 1.0
+    return out
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,9 @@ def fit_propensity(X: np.ndarray, treated: np.ndarray, names: list[str]) -> Prop
     """
     d = np.asarray(treated, dtype=float)
     X = np.asarray(X, dtype=float)
-    Z = np.empty((len(d), X.shape[1] + 1))
+    # column-major: the columns are standardised in place and the Newton passes read
+    # blocks of rows as (k x block) arrays of contiguous rows
+    Z = np.empty((len(d), X.shape[1] + 1), order="F")
     Z[:, 0] = 1.0
     _standardize_into(X, Z[:, 1:])
     if _separating(Z, d):
@@ -173,27 +180,32 @@ def _newton_pass(
     gradient = np.zeros(k)
     hessian = np.zeros((k, k))
     scaled = np.empty((k, _BLOCK))
+    q_buf, p_buf, w_buf = np.empty(_BLOCK), np.empty(_BLOCK), np.empty(_BLOCK)
     total = 0.0
     with np.errstate(over="ignore"):  # exp(-eta) overflows only once eta < -700 (separation)
         for start in range(0, len(d), _BLOCK):
             zb, db = Z[start : start + _BLOCK], d[start : start + _BLOCK]
+            m = len(db)
+            q, p, w = q_buf[:m], p_buf[:m], w_buf[:m]
             eb = np.dot(zb, beta, out=eta[start : start + _BLOCK])
-            q = np.exp(-eb)
-            p = 1.0 / (1.0 + q)
-            # half the deviance: log(1 + exp(eta)) - d * eta, summed
-            total += float((eb + np.log1p(q)).sum() - db @ eb)
-            zw = np.multiply(zb.T, np.sqrt(p * (1.0 - p)), out=scaled[:, : len(db)])
+            np.exp(np.negative(eb, out=q), out=q)
+            np.reciprocal(np.add(q, 1.0, out=p), out=p)  # p = 1 / (1 + exp(-eta))
+            # half the deviance: log(1 + exp(eta)) - d * eta = log1p(exp(-eta)) + (1 - d) eta
+            np.log1p(q, out=w)
+            total += float(w.sum() + eb.sum() - db @ eb)
+            np.sqrt(np.multiply(p, np.subtract(1.0, p, out=w), out=w), out=w)
+            zw = np.multiply(zb.T, w, out=scaled[:, :m])
             hessian += zw @ zw.T
-            gradient += zb.T @ (db - p)
+            gradient += zb.T @ np.subtract(db, p, out=w)
     return 2.0 * total, gradient, hessian
 
 
 def _separating(Z: np.ndarray, d: np.ndarray) -> bool:
     """Cheap check for complete separation along one covariate."""
-    t = d == 1
+    t_index, c_index = np.flatnonzero(d == 1), np.flatnonzero(d != 1)
     for j in range(1, Z.shape[1]):
-        z = Z[:, j]
-        if z[t].min() > z[~t].max() or z[t].max() < z[~t].min():
+        zt, zc = Z[:, j][t_index], Z[:, j][c_index]
+        if zt.min() > zc.max() or zt.max() < zc.min():
             return True
     return False
 
