@@ -6,8 +6,9 @@ Shared by :class:`~impact.estimators.matching.MatchedComparison` and
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,10 +26,14 @@ if TYPE_CHECKING:
 __all__ = [
     "build_result",
     "estimate_effects",
+    "in_background",
     "sensitivity_tables",
     "set_differences",
     "variance_neighbours",
+    "whitened_tree",
 ]
+
+T = TypeVar("T")
 
 
 def variance_neighbours(est: MatchedComparison, matched: Matched) -> tuple[np.ndarray, object]:
@@ -37,6 +42,8 @@ def variance_neighbours(est: MatchedComparison, matched: Matched) -> tuple[np.nd
     The conditional variances match controls to controls on the covariates: the
     matching's own whitened covariates and tree when it used the same metric.
     """
+    if matched.neighbours is not None:
+        return matched.neighbours.result()
     if est.distance == "mahalanobis" and matched.points is not None:
         metric = matched.points
         if matched.tree is not None:
@@ -45,6 +52,21 @@ def variance_neighbours(est: MatchedComparison, matched: Matched) -> tuple[np.nd
         metric = algorithms.whiten(matched.data.model_array, "mahalanobis")
     controls = ~matched.data.treated & ~matched.discarded
     return metric, algorithms.control_tree(metric[controls])
+
+
+def whitened_tree(X: np.ndarray, controls: np.ndarray) -> tuple[np.ndarray, object]:
+    """Mahalanobis-whitened ``X`` and a k-d tree of its ``controls`` rows."""
+    metric = algorithms.whiten(X, "mahalanobis")
+    return metric, algorithms.control_tree(metric[controls])
+
+
+def in_background(function: Callable[..., T], *args: object) -> Future[T]:
+    """Run ``function(*args)`` on another thread (numpy and the k-d tree release the GIL)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(function, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def estimate_effects(
@@ -203,11 +225,9 @@ def build_result(
     w = matched.weights
     neighbours = None
     if est.method == "nearest" and est.replace:
-        # the k-d tree of the variance estimate is built on another thread while this
-        # one computes the balance table (the tree's construction releases the GIL)
-        pool = ThreadPoolExecutor(max_workers=1)
-        neighbours = pool.submit(variance_neighbours, est, matched)
-        pool.shutdown(wait=False)
+        # the k-d tree of the variance estimate is built on another thread (unless the
+        # matching started it) while this one computes the balance table
+        neighbours = in_background(variance_neighbours, est, matched)
     balance_cols = list(data.balance.items())
     if matched.score is not None:
         balance_cols.insert(0, ("distance", matched.score))

@@ -180,23 +180,18 @@ def _newton_pass(
     gradient = np.zeros(k)
     hessian = np.zeros((k, k))
     scaled = np.empty((k, _BLOCK))
-    q_buf, p_buf, w_buf = np.empty(_BLOCK), np.empty(_BLOCK), np.empty(_BLOCK)
     total = 0.0
     with np.errstate(over="ignore"):  # exp(-eta) overflows only once eta < -700 (separation)
         for start in range(0, len(d), _BLOCK):
             zb, db = Z[start : start + _BLOCK], d[start : start + _BLOCK]
-            m = len(db)
-            q, p, w = q_buf[:m], p_buf[:m], w_buf[:m]
             eb = np.dot(zb, beta, out=eta[start : start + _BLOCK])
-            np.exp(np.negative(eb, out=q), out=q)
-            np.reciprocal(np.add(q, 1.0, out=p), out=p)  # p = 1 / (1 + exp(-eta))
-            # half the deviance: log(1 + exp(eta)) - d * eta = log1p(exp(-eta)) + (1 - d) eta
-            np.log1p(q, out=w)
-            total += float(w.sum() + eb.sum() - db @ eb)
-            np.sqrt(np.multiply(p, np.subtract(1.0, p, out=w), out=w), out=w)
-            zw = np.multiply(zb.T, w, out=scaled[:, :m])
+            q = np.exp(-eb)
+            p = 1.0 / (1.0 + q)
+            # half the deviance: log(1 + exp(eta)) - d * eta, summed
+            total += float((eb + np.log1p(q)).sum() - db @ eb)
+            zw = np.multiply(zb.T, np.sqrt(p * (1.0 - p)), out=scaled[:, : len(db)])
             hessian += zw @ zw.T
-            gradient += zb.T @ np.subtract(db, p, out=w)
+            gradient += zb.T @ (db - p)
     return 2.0 * total, gradient, hessian
 
 
