@@ -12,6 +12,7 @@ pre-programme outcomes can be added as matching covariates, as their mean or as 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,6 +64,13 @@ class UnitData:
     adoption: object
     sampling_weights: np.ndarray | None = None
 
+    @cached_property
+    def model_array(self) -> np.ndarray:
+        """:attr:`model` as a float array, converted once (read only: do not modify)."""
+        array = self.model.to_numpy(dtype=float)
+        array.flags.writeable = False
+        return array
+
 
 def _is_numeric(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
@@ -84,18 +92,16 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
     -------
     UnitData
     """
-    frame = panel.frame
+    frame = panel._frame  # read only here: no copy of the Panel's data
     unit, time, y = panel.unit, panel.time, panel.outcome
     if panel.is_cross_section:
         adoption = None
         post = np.ones(len(frame), dtype=bool)
         pre = post
-        treated_units = set(frame.loc[frame[panel.treated] == 1, unit])
     else:
         adoption = require_single_adoption(panel, design)
         post = (frame[time] >= adoption).to_numpy()
         pre = ~post
-        treated_units = set(panel.treated_units)
     if panel.is_cross_section and not panel.is_repeated_cross_section:
         # one row per unit, already sorted by unit: no aggregation needed
         units = pd.Index(frame[unit].to_numpy(), name=unit)
@@ -110,6 +116,10 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
         sw = None if panel.weights is None else frame[panel.weights].to_numpy(dtype=float)
         return _finish(units, treated, frame[y].to_numpy(dtype=float), None, raw_frame, None,
                        design, sw)  # fmt: skip
+    if panel.is_cross_section:
+        treated_units = set(frame.loc[frame[panel.treated] == 1, unit])
+    else:
+        treated_units = set(panel.treated_units)
     units = pd.Index(np.sort(pd.unique(frame[unit])), name=unit)
     treated = units.isin(treated_units)
     if treated.all():

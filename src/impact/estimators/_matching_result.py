@@ -6,14 +6,16 @@ Shared by :class:`~impact.estimators.matching.MatchedComparison` and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from impact.matching import algorithms
 from impact.matching.balance import balance_table, sample_sizes
-from impact.matching.sensitivity import critical_gamma, e_value, rosenbaum_bounds
+from impact.matching.sensitivity import bounds_and_critical_gamma, e_value
 from impact.matching.variance import PointEstimate, abadie_imbens, ipw_att, weighted_regression
 from impact.result import ImpactResult, effect_row
 
@@ -21,28 +23,77 @@ if TYPE_CHECKING:
     from impact.data import Panel
     from impact.estimators.matching import Matched, MatchedComparison
 
-__all__ = ["build_result", "estimate_effects", "sensitivity_tables", "set_differences"]
+__all__ = [
+    "build_result",
+    "estimate_effects",
+    "in_background",
+    "sensitivity_tables",
+    "set_differences",
+    "variance_neighbours",
+    "whitened_tree",
+]
+
+T = TypeVar("T")
+
+
+def variance_neighbours(est: MatchedComparison, matched: Matched) -> tuple[np.ndarray, object]:
+    """Whitened covariates and a k-d tree of the controls for the Abadie-Imbens variance.
+
+    The conditional variances match controls to controls on the covariates: the
+    matching's own whitened covariates and tree when it used the same metric.
+    """
+    if matched.neighbours is not None:
+        return matched.neighbours.result()
+    if est.distance == "mahalanobis" and matched.points is not None:
+        metric = matched.points
+        if matched.tree is not None:
+            return metric, matched.tree
+    else:
+        metric = algorithms.whiten(matched.data.model_array, "mahalanobis")
+    controls = ~matched.data.treated & ~matched.discarded
+    return metric, algorithms.control_tree(metric[controls])
+
+
+def whitened_tree(X: np.ndarray, controls: np.ndarray) -> tuple[np.ndarray, object]:
+    """Mahalanobis-whitened ``X`` and a k-d tree of its ``controls`` rows."""
+    metric = algorithms.whiten(X, "mahalanobis")
+    return metric, algorithms.control_tree(metric[controls])
+
+
+def in_background(function: Callable[..., T], *args: object) -> Future[T]:
+    """Run ``function(*args)`` on another thread (numpy and the k-d tree release the GIL)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(function, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def estimate_effects(
-    est: MatchedComparison, matched: Matched, y: np.ndarray
+    est: MatchedComparison,
+    matched: Matched,
+    y: np.ndarray,
+    neighbours: tuple[np.ndarray, object] | None = None,
 ) -> tuple[PointEstimate, PointEstimate | None]:
-    """The unadjusted and (when asked) regression-adjusted ATT with valid SEs."""
+    """The unadjusted and (when asked) regression-adjusted ATT with valid SEs.
+
+    ``neighbours``: :func:`variance_neighbours`, when the caller prepared them.
+    """
     data = matched.data
     treated = data.treated
-    X = data.model.to_numpy(dtype=float)
+    X = data.model_array
     w = matched.weights
     sw = data.sampling_weights
     adjusted = None
     if est.method == "nearest" and est.replace:
         t_index = np.flatnonzero(treated)
         controls = ~treated & ~matched.discarded
-        # conditional variances: controls matched to controls on the covariates
-        metric = algorithms.whiten(X, "mahalanobis")
-        plain = abadie_imbens(y, t_index, matched.match_matrix, metric, controls)
+        metric, tree = neighbours or variance_neighbours(est, matched)
+        mm = matched.match_matrix
+        plain = abadie_imbens(y, t_index, mm, metric, controls, tree=tree)
         if est.adjustment == "regression":
             mu0 = _control_regression(y, X, w, treated)
-            adjusted = abadie_imbens(y, t_index, matched.match_matrix, metric, controls, mu0=mu0)
+            adjusted = abadie_imbens(y, t_index, mm, metric, controls, mu0=mu0, tree=tree)
     elif est.method == "weighting":
         ps = matched.propensity
         ww = w if sw is None else w * sw
@@ -106,8 +157,9 @@ def sensitivity_tables(
     direction = 1.0 if att["estimate"] >= 0 else -1.0
     rows = []
     if diffs is not None and len(diffs):
-        bounds = rosenbaum_bounds(direction * diffs, est.gammas)
-        gamma_star = critical_gamma(direction * diffs, alpha=est.alpha)
+        bounds, gamma_star = bounds_and_critical_gamma(
+            direction * diffs, est.gammas, alpha=est.alpha
+        )
         note = (
             "signed-rank test on matched pairs"
             if est.method == "nearest" and est.ratio == 1
@@ -171,7 +223,19 @@ def build_result(
     data = matched.data
     treated = data.treated
     w = matched.weights
-    plain, adjusted = estimate_effects(est, matched, y)
+    neighbours = None
+    if est.method == "nearest" and est.replace:
+        # the k-d tree of the variance estimate is built on another thread (unless the
+        # matching started it) while this one computes the balance table
+        neighbours = in_background(variance_neighbours, est, matched)
+    balance_cols = list(data.balance.items())
+    if matched.score is not None:
+        balance_cols.insert(0, ("distance", matched.score))
+    balance = balance_table(balance_cols, treated, w, base_weights=data.sampling_weights)
+    sizes = sample_sizes(treated, w, matched.discarded)
+    plain, adjusted = estimate_effects(
+        est, matched, y, None if neighbours is None else neighbours.result()
+    )
     n_t = int((treated & (w > 0)).sum())
     n_c = int((~treated & (w > 0)).sum())
     extra = {"n_treated": n_t, "n_control": n_c}
@@ -189,13 +253,6 @@ def build_result(
             )
         )
     effects = pd.DataFrame(rows)
-    balance_cols = data.balance
-    if matched.score is not None:
-        balance_cols = pd.concat(
-            [pd.DataFrame({"distance": matched.score}, index=data.units), balance_cols], axis=1
-        )
-    balance = balance_table(balance_cols, treated, w, base_weights=data.sampling_weights)
-    sizes = sample_sizes(treated, w, matched.discarded)
     bounds, summary = sensitivity_tables(est, matched, y, rows[0])
     matches = pd.DataFrame(
         {

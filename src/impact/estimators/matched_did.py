@@ -264,7 +264,7 @@ class MatchedDiD(Estimator):
         if n_pre < self.pre_periods:
             matching = MatchedComparison(**{**matching.get_params(), "pre_period_outcomes": n_pre})
         data = unit_data(panel, pre_outcomes=matching.pre_period_outcomes, design=design)
-        matched = match_units(matching, data)
+        matched = match_units(matching, data, prefetch=True)
         change = data.outcome - data.pre_outcome  # type: ignore[operator]
         result = build_result(
             matching, panel, matched, change, design=design, name=self.name, difference=True

@@ -11,7 +11,7 @@ import numpy as np
 from impact._defaults import ALPHA
 from impact.estimators._base import Estimator, check_alpha, check_choice
 from impact.estimators._matching_data import UnitData, unit_data
-from impact.estimators._matching_result import build_result
+from impact.estimators._matching_result import build_result, in_background, whitened_tree
 from impact.exceptions import DesignError, DesignWarning, warn
 from impact.matching import algorithms
 from impact.matching.propensity import fit_propensity
@@ -42,6 +42,8 @@ class Matched:
     propensity: object | None
     n_caliper_dropped: int
     order: str | None
+    tree: object | None = None  # k-d tree over ``points`` of the eligible controls
+    neighbours: object | None = None  # Future: whitened covariates and control tree
 
 
 @register("matching")
@@ -230,12 +232,16 @@ class MatchedComparison(Estimator):
             Covariates that cannot be encoded.
         """
         data = unit_data(panel, pre_outcomes=self.pre_period_outcomes, design="matching")
-        matched = match_units(self, data)
+        matched = match_units(self, data, prefetch=True)
         return build_result(self, panel, matched, data.outcome, design="matching", name=self.name)
 
 
-def match_units(est: MatchedComparison, data: UnitData) -> Matched:
-    """Run the matching step configured by ``est`` on unit-level ``data``."""
+def match_units(est: MatchedComparison, data: UnitData, *, prefetch: bool = False) -> Matched:
+    """Run the matching step configured by ``est`` on unit-level ``data``.
+
+    With ``prefetch`` (for :func:`build_result`, which uses it), the k-d tree of the
+    Abadie-Imbens variance is built on another thread while the matching runs.
+    """
     treated = data.treated
     n = len(treated)
     if data.sampling_weights is not None and est.method == "nearest" and est.replace:
@@ -250,6 +256,17 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
                 f"exact={name!r} is not a matching covariate; covariates are "
                 f"{list(data.raw.columns)}"
             )
+    neighbours = None
+    if (
+        prefetch
+        and est.method == "nearest"
+        and est.replace
+        and est.distance != "mahalanobis"
+        and est.common_support == "none"
+    ):
+        # the Abadie-Imbens variance will match controls to controls on the whitened
+        # covariates: its k-d tree is built on another thread from now on
+        neighbours = in_background(whitened_tree, data.model_array, ~treated)
     needs_score = (
         (est.method == "nearest" and est.distance == "propensity")
         or est.method == "weighting"
@@ -258,9 +275,7 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
     propensity = None
     score = None
     if needs_score:
-        propensity = fit_propensity(
-            data.model.to_numpy(dtype=float), treated, list(data.model.columns)
-        )
+        propensity = fit_propensity(data.model_array, treated, list(data.model.columns))
         score = propensity.linear_predictor if est.scale == "logit" else propensity.probability
     if est.method == "nearest" and est.distance not in DISTANCES:
         if est.distance not in data.model.columns:
@@ -286,6 +301,7 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
     match_matrix = None
     points = None
     order = None
+    tree = None
     n_dropped = 0
     if est.method == "nearest":
         scalar = est.distance not in ("mahalanobis", "euclidean")
@@ -294,12 +310,15 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
             sd = points.std(ddof=1)
             caliper = None if est.caliper is None else est.caliper * sd
         else:
-            points = algorithms.whiten(data.model.to_numpy(dtype=float), est.distance)
+            points = algorithms.whiten(data.model_array, est.distance)
             caliper = est.caliper
         order = est.order or ("largest" if scalar else "closest")
         groups = None
         if est.exact:
             groups = data.raw.groupby(list(est.exact), sort=True).ngroup().to_numpy()
+        elif est.replace and not scalar:
+            # built here so the Abadie-Imbens variance can search the same tree
+            tree = algorithms.control_tree(points[eligible & ~treated])
         match_matrix = algorithms.nearest_neighbors(
             points,
             treated,
@@ -309,6 +328,7 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
             order=order,
             eligible=eligible,
             groups=groups,
+            tree=tree,
         )
         t_index = np.flatnonzero(treated)
         has = (match_matrix >= 0).any(axis=1)
@@ -375,4 +395,6 @@ def match_units(est: MatchedComparison, data: UnitData) -> Matched:
         propensity=propensity,
         n_caliper_dropped=n_dropped,
         order=order,
+        tree=tree,
+        neighbours=neighbours,
     )

@@ -39,6 +39,7 @@ from scipy.spatial import cKDTree
 
 __all__ = [
     "coarsen",
+    "control_tree",
     "match_weights",
     "nearest_neighbors",
     "stratum_weights",
@@ -86,6 +87,22 @@ def whiten(X: np.ndarray, kind: str) -> np.ndarray:
     return linalg.solve_triangular(chol, centred.T, lower=True, check_finite=False).T
 
 
+def control_tree(points: np.ndarray) -> cKDTree:
+    """The k-d tree over (whitened) control points used for matching with replacement.
+
+    Built once, it serves both the matching and the Abadie-Imbens variance estimate
+    when both search the same points (see :func:`nearest_neighbors`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> control_tree(np.zeros((3, 2))).n
+    3
+    """
+    pts = np.asarray(points, dtype=float)
+    return cKDTree(pts.reshape(len(pts), -1), balanced_tree=False, compact_nodes=False)
+
+
 def nearest_neighbors(
     points: np.ndarray,
     treated: np.ndarray,
@@ -96,6 +113,7 @@ def nearest_neighbors(
     order: str = "largest",
     eligible: np.ndarray | None = None,
     groups: np.ndarray | None = None,
+    tree: cKDTree | None = None,
 ) -> np.ndarray:
     """Match each treated unit to its ``ratio`` nearest control units.
 
@@ -117,6 +135,10 @@ def nearest_neighbors(
         Units that may be matched (others were discarded, e.g. off common support).
     groups : ndarray of int, optional
         Exact-matching groups: units match only within their group.
+    tree : cKDTree, optional
+        For multivariate matching with replacement without ``groups``: a
+        :func:`control_tree` already built over ``points`` of the eligible controls (in
+        the order of the data), used instead of building it again.
 
     Returns
     -------
@@ -135,14 +157,14 @@ def nearest_neighbors(
     treated = np.asarray(treated, dtype=bool)
     n = len(treated)
     eligible = np.ones(n, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
-    groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
+    groups = None if groups is None else np.asarray(groups)
     t_index = np.flatnonzero(treated)
     out = np.full((len(t_index), ratio), -1, dtype=np.int64)
     row_of = np.full(n, -1, dtype=np.int64)
     row_of[t_index] = np.arange(len(t_index))
     scalar = np.ndim(points) == 1
     pts = np.asarray(points, dtype=float)
-    codes, _ = pd.factorize(groups, sort=True)
+    codes = np.zeros(n, dtype=np.int64) if groups is None else pd.factorize(groups, sort=True)[0]
     if codes.max(initial=0) == 0:
         blocks = [np.arange(n)]
     else:
@@ -155,7 +177,7 @@ def nearest_neighbors(
         if len(tb) == 0 or len(cb) == 0:
             continue
         if replace:
-            m = _with_replacement(pts[cb], pts[tb], ratio, caliper)
+            m = _with_replacement(pts[cb], pts[tb], ratio, caliper, tree)
             matched = np.where(m >= 0, cb[np.clip(m, 0, None)], -1)
         elif scalar and order != "closest":
             matched = _greedy_scalar(pts, tb, cb, ratio, caliper, order)
@@ -166,7 +188,11 @@ def nearest_neighbors(
 
 
 def _with_replacement(
-    controls: np.ndarray, targets: np.ndarray, ratio: int, caliper: float | None
+    controls: np.ndarray,
+    targets: np.ndarray,
+    ratio: int,
+    caliper: float | None,
+    tree: cKDTree | None = None,
 ) -> np.ndarray:
     """Positions (into ``controls``) of each target's ``ratio`` nearest controls."""
     if controls.ndim == 1 and ratio == 1:
@@ -174,11 +200,18 @@ def _with_replacement(
     c = controls.reshape(len(controls), -1)
     t = targets.reshape(len(targets), -1)
     k = min(ratio, len(c))
-    tree = cKDTree(c, balanced_tree=False, compact_nodes=False)
+    if tree is None or tree.n != len(c):
+        tree = control_tree(c)
     bound = np.inf if caliper is None else caliper * (1 + 1e-12)
-    dist, idx = tree.query(t, k=k, distance_upper_bound=bound, workers=-1)
-    idx = np.asarray(idx).reshape(len(t), k)
-    dist = np.asarray(dist).reshape(len(t), k)
+    # search in a spatial order of the targets (the leaf order of a k-d tree over
+    # them): neighbouring searches visit the same nodes while they are in cache, about
+    # twice as fast on a million controls, with the same answers
+    order = cKDTree(t, balanced_tree=False, compact_nodes=False).indices
+    found_dist, found_idx = tree.query(t[order], k=k, distance_upper_bound=bound, workers=-1)
+    idx = np.empty((len(t), k), dtype=np.int64)
+    dist = np.empty((len(t), k))
+    idx[order] = np.asarray(found_idx).reshape(len(t), k)
+    dist[order] = np.asarray(found_dist).reshape(len(t), k)
     idx = np.where(np.isfinite(dist), idx, -1)
     if k < ratio:
         idx = np.column_stack([idx, np.full((len(t), ratio - k), -1)])
@@ -187,9 +220,17 @@ def _with_replacement(
 
 def _nearest_sorted(controls: np.ndarray, targets: np.ndarray, caliper: float | None) -> np.ndarray:
     """Nearest control of each target on a scalar score by binary search (ties: left)."""
-    order = np.argsort(controls, kind="stable")
+    # ties among the controls keep the data order (a stable sort); without ties any sort
+    # gives that order, and the default sort is several times faster than the stable one
+    order = np.argsort(controls)
     sc = controls[order]
-    pos = np.searchsorted(sc, targets)
+    if (sc[1:] == sc[:-1]).any():
+        order = np.argsort(controls, kind="stable")
+        sc = controls[order]
+    # binary searches for targets in increasing order run faster (the same positions)
+    by_score = np.argsort(targets)
+    pos = np.empty(len(targets), dtype=np.int64)
+    pos[by_score] = np.searchsorted(sc, targets[by_score])
     left = np.clip(pos - 1, 0, len(sc) - 1)
     right = np.clip(pos, 0, len(sc) - 1)
     dl = np.abs(targets - sc[left])

@@ -17,6 +17,8 @@ can be reproduced:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -54,46 +56,70 @@ def _is_binary(x: np.ndarray) -> bool:
     return bool(np.all((x == 0) | (x == 1)))
 
 
-def _wmean(x: np.ndarray, w: np.ndarray) -> float:
-    # elementwise sums: faster than BLAS dot products on a busy machine, same result
-    total = w.sum()
-    return float((w * x).sum() / total) if total > 0 else float("nan")
+class _Group:
+    """The units of one group (positions ``index``) and their weights, sums precomputed.
 
+    Statistics are computed on the group's own units rather than on full-length weight
+    vectors that are zero outside the group: the matched groups are often a small part
+    of the sample.
+    """
 
-def _wvar(x: np.ndarray, w: np.ndarray, binary: bool, mean: float | None = None) -> float:
-    """Weighted variance (``w`` zero outside the group), unbiased correction."""
-    m = _wmean(x, w) if mean is None else mean
-    if binary:
-        return m * (1 - m)
-    total = w.sum()
-    if not total > 0:
-        return float("nan")
-    denom = 1.0 - float((w * w).sum()) / total**2
-    if denom <= 1e-12:
-        return float("nan")
-    return float((w * (x - m) ** 2).sum() / total / denom)
+    def __init__(self, index: np.ndarray, weights: np.ndarray) -> None:
+        self.index = index
+        self.w = weights[index]
+        self.total = float(self.w.sum())
+        self.sum_sq = float(np.einsum("i,i->", self.w, self.w))
+
+    def mean(self, x: np.ndarray) -> float:
+        # einsum: one pass, no temporary, and no multithreaded BLAS call that can stall
+        # on a busy machine
+        return float(np.einsum("i,i->", self.w, x) / self.total) if self.total > 0 else np.nan
+
+    def var(self, x: np.ndarray, binary: bool, mean: float) -> float:
+        """Weighted variance with the unbiased correction (``x`` on the group's units)."""
+        if binary:
+            return mean * (1 - mean)
+        if not self.total > 0:
+            return float("nan")
+        denom = 1.0 - self.sum_sq / self.total**2
+        if denom <= 1e-12:
+            return float("nan")
+        centred = x - mean
+        return float(np.einsum("i,i,i->", self.w, centred, centred) / self.total / denom)
 
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else float("nan")
 
 
-def _ecdf_stats(x: np.ndarray, wt: np.ndarray, wc: np.ndarray) -> tuple[float, float]:
-    # evaluated at every distinct value among all units, matched or not (as MatchIt)
-    if _is_binary(x):
-        diff = abs(_wmean(x, wt) - _wmean(x, wc))
-        return diff, diff
-    signed = wt / wt.sum() - wc / wc.sum()
-    order = np.argsort(x)
-    xs = x[order]
-    cum = np.abs(np.cumsum(signed[order]))
-    last_of_value = np.append(xs[1:] != xs[:-1], True)
-    gaps = cum[last_of_value]
+def _ecdf_stats(x: np.ndarray, treated: _Group, control: _Group) -> tuple[float, float]:
+    """Mean and max absolute difference of the groups' weighted eCDFs.
+
+    Evaluated at every distinct value among all units, matched or not (as MatchIt).
+    The full sample is sorted once (values only, the fast sort); the weighted units,
+    usually far fewer, are sorted with their signed weights, whose running sum is the
+    eCDF difference, and placed in the full sample by binary search.
+    """
+    xs = np.sort(x)
+    xw = np.concatenate([x[treated.index], x[control.index]])
+    signed = np.concatenate([treated.w / treated.total, -(control.w / control.total)])
+    order = np.argsort(xw)
+    xw = xw[order]
+    pos = np.searchsorted(xs, xw, side="left")
+    tied = xs[1:] == xs[:-1]
+    if not tied.any():
+        # distinct values: the difference after weighted unit k holds at every value up
+        # to the next weighted unit, pos[k + 1] - pos[k] of them (none before the first)
+        gaps = np.abs(np.cumsum(signed[order]))
+        count = np.diff(pos, append=len(xs))
+        return float((gaps * count).sum() / len(xs)), float(gaps.max())
+    cum = np.cumsum(np.bincount(pos, weights=signed[order], minlength=len(xs)))
+    gaps = np.abs(cum[np.append(~tied, True)])
     return float(gaps.mean()), float(gaps.max())
 
 
 def balance_table(
-    covariates: pd.DataFrame,
+    covariates: pd.DataFrame | Iterable[tuple[str, np.ndarray]],
     treated: np.ndarray,
     weights: np.ndarray,
     *,
@@ -103,8 +129,9 @@ def balance_table(
 
     Parameters
     ----------
-    covariates : DataFrame
+    covariates : DataFrame or iterable of (name, array) pairs
         Numeric columns, one row per unit (categoricals one-hot encoded, every level).
+        Pairs let a caller add a column (e.g. the distance) without copying a frame.
     treated : ndarray of bool
         Treatment indicator per unit.
     weights : ndarray
@@ -131,29 +158,32 @@ def balance_table(
     w_after = np.asarray(weights, dtype=float)
     w_before = np.ones(len(t)) if base_weights is None else np.asarray(base_weights, float)
     w_after = w_after * w_before
-    # group weights, zero outside the group: statistics are dot products, no copies
-    bt, bc = w_before * t, w_before * ~t
-    at, ac = w_after * t, w_after * ~t
-    has_after = at.sum() > 0 and ac.sum() > 0
+    bt = _Group(np.flatnonzero(t), w_before)
+    bc = _Group(np.flatnonzero(~t), w_before)
+    at = _Group(np.flatnonzero(t & (w_after != 0)), w_after)
+    ac = _Group(np.flatnonzero(~t & (w_after != 0)), w_after)
+    has_after = at.total > 0 and ac.total > 0
     rows = []
-    for name in covariates.columns:
-        x = covariates[name].to_numpy(dtype=float)
+    columns = covariates.items() if isinstance(covariates, pd.DataFrame) else covariates
+    for name, values in columns:
+        x = np.asarray(values, dtype=float)
         binary = _is_binary(x)
-        mt_before, mc_before = _wmean(x, bt), _wmean(x, bc)
-        sd_t = np.sqrt(_wvar(x, bt, binary, mt_before))
-        mt_after = _wmean(x, at) if has_after else float("nan")
-        mc_after = _wmean(x, ac) if has_after else float("nan")
+        xt, xc = x[bt.index], x[bc.index]
+        mt_before, mc_before = bt.mean(xt), bc.mean(xc)
+        sd_t = np.sqrt(bt.var(xt, binary, mt_before))
         scale = sd_t if sd_t > np.sqrt(np.finfo(float).eps) else float("nan")
-        if binary:
-            vr_before = vr_after = float("nan")
-        else:
-            vr_before = _ratio(_wvar(x, bt, False, mt_before), _wvar(x, bc, False, mc_before))
-            vr_after = (
-                _ratio(_wvar(x, at, False, mt_after), _wvar(x, ac, False, mc_after))
-                if has_after
-                else float("nan")
-            )
-        e_mean, e_max = _ecdf_stats(x, at, ac) if has_after else (np.nan, np.nan)
+        mt_after = mc_after = vr_after = e_mean = e_max = float("nan")
+        vr_before = float("nan")
+        if not binary:
+            vr_before = _ratio(bt.var(xt, False, mt_before), bc.var(xc, False, mc_before))
+        if has_after:
+            xat, xac = x[at.index], x[ac.index]
+            mt_after, mc_after = at.mean(xat), ac.mean(xac)
+            if binary:
+                e_mean = e_max = abs(mt_after - mc_after)
+            else:
+                vr_after = _ratio(at.var(xat, False, mt_after), ac.var(xac, False, mc_after))
+                e_mean, e_max = _ecdf_stats(x, at, ac)
         rows.append(
             {
                 "covariate": str(name),

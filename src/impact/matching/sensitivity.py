@@ -25,28 +25,75 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-__all__ = ["critical_gamma", "e_value", "rosenbaum_bounds"]
+__all__ = ["bounds_and_critical_gamma", "critical_gamma", "e_value", "rosenbaum_bounds"]
 
 DEFAULT_GAMMAS: tuple[float, ...] = tuple(np.round(np.arange(1.0, 3.01, 0.1), 2))
 
 
-def _signed_rank_parts(differences: np.ndarray) -> tuple[float, np.ndarray]:
-    d = np.asarray(differences, dtype=float)
-    d = d[d != 0]
-    ranks = stats.rankdata(np.abs(d), method="average")
-    return float(ranks[d > 0].sum()), ranks
+class _SignedRanks:
+    """The signed-rank statistic of the differences and the sums its bounds use."""
+
+    def __init__(self, differences: np.ndarray) -> None:
+        d = np.asarray(differences, dtype=float)
+        d = d[d != 0]
+        ranks = stats.rankdata(np.abs(d), method="average")
+        self.t_stat = float(ranks[d > 0].sum())
+        self.n = len(ranks)
+        self.s1 = ranks.sum()
+        self.s2 = (ranks**2).sum()
+
+    def bounds(self, gamma: float) -> tuple[float, float]:
+        if self.n == 0:
+            return float("nan"), float("nan")
+        p_plus = gamma / (1 + gamma)
+        p_minus = 1 / (1 + gamma)
+        sd = np.sqrt(self.s2 * p_plus * (1 - p_plus))
+        upper = float(stats.norm.sf((self.t_stat - p_plus * self.s1) / sd))
+        lower = float(stats.norm.sf((self.t_stat - p_minus * self.s1) / sd))
+        return lower, upper
 
 
-def _bounds(t_stat: float, ranks: np.ndarray, gamma: float) -> tuple[float, float]:
-    if len(ranks) == 0:
-        return float("nan"), float("nan")
-    p_plus = gamma / (1 + gamma)
-    p_minus = 1 / (1 + gamma)
-    s1, s2 = ranks.sum(), (ranks**2).sum()
-    sd = np.sqrt(s2 * p_plus * (1 - p_plus))
-    upper = float(stats.norm.sf((t_stat - p_plus * s1) / sd))
-    lower = float(stats.norm.sf((t_stat - p_minus * s1) / sd))
-    return lower, upper
+def _bounds_table(parts: _SignedRanks, gammas: Sequence[float]) -> pd.DataFrame:
+    rows = []
+    for gamma in gammas:
+        if not gamma >= 1:
+            raise ValueError(f"Gamma must be at least 1, got {gamma!r}")
+        lower, upper = parts.bounds(float(gamma))
+        rows.append({"gamma": float(gamma), "p_value_lower": lower, "p_value_upper": upper})
+    return pd.DataFrame(rows, columns=["gamma", "p_value_lower", "p_value_upper"])
+
+
+def _critical_gamma(parts: _SignedRanks, alpha: float, max_gamma: float) -> float:
+    if parts.n == 0:
+        return float("nan")
+
+    def gap(log_gamma: float) -> float:
+        return parts.bounds(float(np.exp(log_gamma)))[1] - alpha
+
+    if gap(0.0) >= 0:
+        return 1.0
+    if gap(np.log(max_gamma)) < 0:
+        return float("inf")
+    return float(np.exp(optimize.brentq(gap, 0.0, np.log(max_gamma), xtol=1e-10)))
+
+
+def bounds_and_critical_gamma(
+    differences: Sequence[float] | np.ndarray,
+    gammas: Sequence[float] = DEFAULT_GAMMAS,
+    *,
+    alpha: float = 0.05,
+    max_gamma: float = 1e3,
+) -> tuple[pd.DataFrame, float]:
+    """:func:`rosenbaum_bounds` and :func:`critical_gamma` from one ranking of the pairs.
+
+    Examples
+    --------
+    >>> table, gamma = bounds_and_critical_gamma([3.0, 1.0, -0.5, 2.0], gammas=[1.0])
+    >>> table.columns.tolist(), gamma
+    (['gamma', 'p_value_lower', 'p_value_upper'], 1.0)
+    """
+    parts = _SignedRanks(np.asarray(differences, dtype=float))
+    return _bounds_table(parts, gammas), _critical_gamma(parts, alpha, max_gamma)
 
 
 def rosenbaum_bounds(
@@ -81,14 +128,7 @@ def rosenbaum_bounds(
     >>> table["p_value_upper"].round(4).tolist()
     [0.0, 0.0367]
     """
-    t_stat, ranks = _signed_rank_parts(np.asarray(differences, dtype=float))
-    rows = []
-    for gamma in gammas:
-        if not gamma >= 1:
-            raise ValueError(f"Gamma must be at least 1, got {gamma!r}")
-        lower, upper = _bounds(t_stat, ranks, float(gamma))
-        rows.append({"gamma": float(gamma), "p_value_lower": lower, "p_value_upper": upper})
-    return pd.DataFrame(rows, columns=["gamma", "p_value_lower", "p_value_upper"])
+    return _bounds_table(_SignedRanks(np.asarray(differences, dtype=float)), gammas)
 
 
 def critical_gamma(
@@ -108,18 +148,7 @@ def critical_gamma(
     >>> round(critical_gamma([a - b for a, b in zip(exposed, control)]), 2)
     4.43
     """
-    t_stat, ranks = _signed_rank_parts(np.asarray(differences, dtype=float))
-    if len(ranks) == 0:
-        return float("nan")
-
-    def gap(log_gamma: float) -> float:
-        return _bounds(t_stat, ranks, float(np.exp(log_gamma)))[1] - alpha
-
-    if gap(0.0) >= 0:
-        return 1.0
-    if gap(np.log(max_gamma)) < 0:
-        return float("inf")
-    return float(np.exp(optimize.brentq(gap, 0.0, np.log(max_gamma), xtol=1e-10)))
+    return _critical_gamma(_SignedRanks(np.asarray(differences, dtype=float)), alpha, max_gamma)
 
 
 def e_value(risk_ratio: float) -> float:

@@ -65,6 +65,7 @@ def abadie_imbens(
     *,
     mu0: np.ndarray | None = None,
     n_neighbors: int = 2,
+    tree: cKDTree | None = None,
 ) -> PointEstimate:
     """ATT and Abadie-Imbens standard error for matching with replacement.
 
@@ -86,6 +87,10 @@ def abadie_imbens(
         Fitted control outcome regression per unit, for the bias-corrected estimator.
     n_neighbors : int, default 2
         Controls used to estimate each conditional variance.
+    tree : cKDTree, optional
+        A k-d tree over ``points`` of the ``controls`` (in the order of the data),
+        built once by the caller when it estimates several variances on the same
+        controls; built here otherwise.
 
     Returns
     -------
@@ -121,14 +126,19 @@ def abadie_imbens(
     need = np.flatnonzero(factor > 1e-12)
     term2 = 0.0
     if len(need):
-        s2 = _conditional_variance(y, points, np.asarray(controls, bool), need, n_neighbors)
+        s2 = _conditional_variance(y, points, np.asarray(controls, bool), need, n_neighbors, tree)
         term2 = float((factor[need] * s2).sum())
     term1 = float(((diffs - tau) ** 2).sum())
     return PointEstimate(tau, float(np.sqrt((term1 + term2) / n1**2)), None)
 
 
 def _conditional_variance(
-    y: np.ndarray, points: np.ndarray, pool: np.ndarray, targets: np.ndarray, j: int
+    y: np.ndarray,
+    points: np.ndarray,
+    pool: np.ndarray,
+    targets: np.ndarray,
+    j: int,
+    tree: cKDTree | None = None,
 ) -> np.ndarray:
     """Matching estimate of Var(Y | X) for ``targets`` from their ``j`` nearest in ``pool``."""
     pool_idx = np.flatnonzero(pool)
@@ -137,9 +147,17 @@ def _conditional_variance(
     j = min(j, len(pool_idx) - 1)
     if j < 1:
         return np.zeros(len(targets))
-    tree = cKDTree(pts[pool_idx], balanced_tree=False, compact_nodes=False)
-    _, nb = tree.query(pts[targets], k=j + 1, workers=-1)
-    nb = pool_idx[np.asarray(nb).reshape(len(targets), j + 1)]
+    if tree is None or tree.n != len(pool_idx):
+        tree = cKDTree(pts[pool_idx], balanced_tree=False, compact_nodes=False)
+    # query in the tree's own order of the points (nearby targets one after another):
+    # the same neighbours, found faster as the tree's nodes stay in cache
+    position = np.zeros(len(pts), dtype=np.int64)
+    position[pool_idx[tree.indices]] = np.arange(len(pool_idx))
+    order = np.argsort(position[targets], kind="stable")
+    _, found = tree.query(pts[targets[order]], k=j + 1, workers=-1)
+    nb = np.empty((len(targets), j + 1), dtype=np.int64)
+    nb[order] = np.asarray(found).reshape(len(targets), j + 1)
+    nb = pool_idx[nb]
     not_self = nb != targets[:, None]
     # keep the first j neighbours other than the unit itself
     rank = np.cumsum(not_self, axis=1)
