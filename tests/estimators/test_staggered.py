@@ -392,3 +392,13 @@ def test_datetime_periods_label_cells_with_dates():
     assert result.effects["term"].iloc[0] == "ATT(2004-09-01 00:00:00,2002-09-01 00:00:00)"
     assert isinstance(result.effects["group"].iloc[0], pd.Timestamp)
     assert np.isfinite(result.aggregate("calendar").att.estimate)
+
+
+@pytest.mark.parametrize("n_groups", [3, 100])
+def test_group_blocks_are_a_stable_sort_cut_by_group(n_groups):
+    from impact.estimators._staggered_data import _group_blocks
+
+    groups = np.random.default_rng(n_groups).integers(0, n_groups, 1_000)
+    blocks = _group_blocks(groups)
+    np.testing.assert_array_equal(np.concatenate(blocks), np.argsort(groups, kind="stable"))
+    assert [len(np.unique(groups[b])) for b in blocks] == [1] * len(np.unique(groups))

@@ -320,9 +320,16 @@ def _panel_arrays(
     if keep_rows is not None:
         y = y[keep_rows]
     groups = unit_group[kept_units]
-    order = _stable_order(groups)
-    # periods in rows, units sorted by cohort in columns: one gather
-    y_by_period = np.take(y.reshape(n, n_periods).T, order, axis=1)
+    blocks = _group_blocks(groups)
+    order = np.concatenate(blocks)  # units sorted by cohort (a stable sort)
+    # periods in rows, units sorted by cohort in columns: gathered and transposed one
+    # cohort at a time, which keeps the transposes in cache
+    y_units = y.reshape(n, n_periods)
+    y_by_period = np.empty((n_periods, n))
+    start = 0
+    for block in blocks:
+        y_by_period[:, start : start + len(block)] = y_units[block].T
+        start += len(block)
 
     def per_unit(values: np.ndarray, what: str) -> np.ndarray:
         v = values if keep_rows is None else values[keep_rows]
@@ -376,12 +383,18 @@ def _panel_arrays(
     )
 
 
-def _stable_order(groups: np.ndarray) -> np.ndarray:
-    """``np.argsort(groups, kind="stable")`` for a handful of distinct groups."""
-    values = np.flatnonzero(np.bincount(groups))  # groups are small non-negative positions
+def _group_blocks(groups: np.ndarray) -> list[np.ndarray]:
+    """Positions of each group's members, groups in increasing order.
+
+    Concatenated they give ``np.argsort(groups, kind="stable")``; for many groups
+    (more than 64) the stable sort itself is cut at the group boundaries.
+    """
+    counts = np.bincount(groups)  # groups are small non-negative positions
+    values = np.flatnonzero(counts)
     if len(values) > 64:
-        return np.argsort(groups, kind="stable")
-    return np.concatenate([np.flatnonzero(groups == g) for g in values])
+        order = np.argsort(groups, kind="stable")
+        return np.split(order, np.cumsum(counts[values])[:-1])
+    return [np.flatnonzero(groups == g) for g in values]
 
 
 def _rcs_arrays(
