@@ -227,10 +227,18 @@ class Panel:
                 f"unit column {unit!r} holds a single unit ({show(unit_levels[:1])}); an impact "
                 "estimate needs at least two units"
             )
-        cell_codes = unit_codes * len(time_levels)
-        cell_codes += time_codes
         # rows in unit-then-period order, one per cell: no duplicates to count
-        in_order = bool(np.all(cell_codes[1:] > cell_codes[:-1]))
+        cell_codes = None
+        if unit_starts is not None:  # units sorted: periods must rise within each unit
+            rising = time_codes[1:] > time_codes[:-1]
+            rising[unit_starts[1:] - 1] = True
+            in_order = bool(rising.all())
+        else:
+            cell_codes = _cell_codes(unit_codes, time_codes, len(time_levels))
+            in_order = bool(np.all(cell_codes[1:] > cell_codes[:-1]))
+        if not in_order or repeated_cross_section:
+            if cell_codes is None:
+                cell_codes = _cell_codes(unit_codes, time_codes, len(time_levels))
         cell_counts = None if in_order else np.bincount(cell_codes)  # rows per cell
         if in_order:
             has_dups = False
@@ -631,3 +639,10 @@ class Panel:
     def _frame(self, frame: pd.DataFrame | Any) -> None:
         # reached only through object.__setattr__ while a Panel is built
         object.__setattr__(self, "_frame_data", frame)
+
+
+def _cell_codes(unit_codes: np.ndarray, time_codes: np.ndarray, n_periods: int) -> np.ndarray:
+    """The unit-period cell of each row, ``unit * n_periods + period``."""
+    cells = unit_codes * n_periods
+    cells += time_codes
+    return cells
