@@ -9,7 +9,8 @@ each computing every ATT(g,t) with analytic standard errors and then the dynamic
 Every measurement runs in a fresh process, which builds the data (not timed), then
 times the estimation from the DataFrame (for impact this includes building the
 Panel) and records the peak resident memory during it (Linux: the high-water mark is
-reset before the estimation). Times are medians over ``--repeats`` runs. The
+reset before the estimation). Times are medians over ``--repeats`` runs, the tools
+taking turns run by run so that a drift in a shared machine's speed falls on all. The
 overall dynamic ATT of every tool is printed so that agreement can be checked.
 
 Usage::
@@ -212,12 +213,25 @@ def main() -> None:
     for n_units in args.sizes:
         for config in args.configs:
             base = base_fit = None
+            tools = []
             for tool in args.tools:
                 if tool in ("csdid", "differences") and n_units > args.slow_peer_limit:
                     print(f"{n_units:>9} {config:>7} {tool:>12}   skipped (--slow-peer-limit)")
-                    continue
-                repeats = args.repeats if tool == "impact" else (args.peer_repeats or args.repeats)
-                runs = [measure(tool, n_units, config, args.timeout) for _ in range(repeats)]
+                else:
+                    tools.append(tool)
+            repeats = {
+                tool: args.repeats if tool == "impact" else (args.peer_repeats or args.repeats)
+                for tool in tools
+            }
+            # the tools take turns, run by run, so that a drift in the machine's speed
+            # (shared, noisy) falls on all of them alike
+            runs_of: dict[str, list] = {tool: [] for tool in tools}
+            for round_ in range(max(repeats.values(), default=0)):
+                for tool in tools:
+                    if round_ < repeats[tool]:
+                        runs_of[tool].append(measure(tool, n_units, config, args.timeout))
+            for tool in tools:
+                runs = runs_of[tool]
                 good = [r for r in runs if r and "seconds" in r]
                 if not good:
                     why = "timeout" if any(r and r.get("timeout") for r in runs) else "error"
