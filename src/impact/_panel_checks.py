@@ -99,6 +99,67 @@ def codes_of(column: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray | None
     return codes, levels, None
 
 
+def cell_layout(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    codes: tuple[np.ndarray, np.ndarray | None, np.ndarray, int],
+    repeated_cross_section: bool | None,
+) -> tuple[bool, bool, np.ndarray | None, np.ndarray | None]:
+    """How the rows fill the unit-period cells, and whether they are duplicates.
+
+    ``codes`` holds the rows' unit codes, the first row of each unit when the rows
+    come sorted by unit (else None), the rows' period codes and the number of periods.
+    Returns whether the rows are in unit-then-period order with one row per cell,
+    whether the data are a repeated cross-section (see :meth:`Panel.from_frame`), and
+    the rows' cell codes and the rows per cell (None where not needed).
+
+    Raises
+    ------
+    DataError
+        When a few cells hold several rows (duplicates) in data that are not a
+        repeated cross-section.
+    """
+    unit_codes, unit_starts, time_codes, n_periods = codes
+    cell_codes = None
+    if unit_starts is not None:  # units sorted: periods must rise within each unit
+        rising = time_codes[1:] > time_codes[:-1]
+        rising[unit_starts[1:] - 1] = True
+        in_order = bool(rising.all())
+    else:
+        cell_codes = _cell_codes(unit_codes, time_codes, n_periods)
+        in_order = bool(np.all(cell_codes[1:] > cell_codes[:-1]))
+    if (not in_order or repeated_cross_section) and cell_codes is None:
+        cell_codes = _cell_codes(unit_codes, time_codes, n_periods)
+    if in_order:  # one row per cell: no duplicates to count
+        cell_counts = np.bincount(cell_codes) if repeated_cross_section else None
+        return True, bool(repeated_cross_section), cell_codes, cell_counts
+    cell_counts = np.bincount(cell_codes)  # rows per cell
+    multi = cell_counts[cell_counts > 0] > 1
+    has_dups = bool(multi.any())
+    if repeated_cross_section is None:
+        is_rcs = has_dups and float(multi.mean()) >= 0.5
+    else:
+        is_rcs = bool(repeated_cross_section)
+    if has_dups and not is_rcs:
+        cell_sizes = frame.groupby([unit, time], sort=False).size()
+        dup = cell_sizes[cell_sizes > 1]
+        raise DataError(
+            f"{len(dup)} unit-period cell(s) of ({unit!r}, {time!r}) hold more than one "
+            f"row, e.g. {show(list(dup.index))}; remove the duplicates, or pass "
+            "repeated_cross_section=True if rows are individuals nested in units"
+        )
+    return False, is_rcs, cell_codes, cell_counts
+
+
+def _cell_codes(unit_codes: np.ndarray, time_codes: np.ndarray, n_periods: int) -> np.ndarray:
+    """The unit-period cell of each row, ``unit * n_periods + period``."""
+    cells = unit_codes * n_periods
+    cells += time_codes
+    return cells
+
+
 def cohort_series(
     first_values: np.ndarray, first_codes: np.ndarray, unit_levels: pd.Index
 ) -> pd.Series:
@@ -238,6 +299,53 @@ def check_columns(
             raise DataError(f"weights column {weights!r} is zero in every row")
         frame[weights] = wv
     return frame
+
+
+def unit_cohorts(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    treated: str | None,
+    cohort: str | None,
+    absorbing: bool,
+    is_rcs: bool,
+    codes: tuple[np.ndarray, pd.Index, np.ndarray | None, np.ndarray, pd.Index],
+    cells: tuple[np.ndarray | None, np.ndarray | None],
+) -> tuple[pd.Series, str, str | None]:
+    """Check the treatment, from a 0/1 ``treated`` column or a ``cohort`` column.
+
+    ``codes``: the rows' unit codes, the sorted units, the first row of each unit
+    (None unless rows are sorted by unit), the rows' period codes and the sorted
+    periods; ``cells``: the rows' cell codes and rows per cell (see
+    :func:`cell_layout`). Returns each unit's first treated period (named "cohort",
+    indexed by the sorted units), the name of the 0/1 treated column (derived from
+    the cohort column if need be) and the cohort column's name (None when given a
+    treated column).
+    """
+    unit_codes, unit_levels, unit_starts, time_codes, time_levels = codes
+    if treated is not None:
+        unit_cohort = cohort_from_treated(
+            frame,
+            unit=unit,
+            time=time,
+            treated=treated,
+            absorbing=absorbing,
+            is_rcs=is_rcs,
+            codes=(unit_codes, time_codes, *cells),
+            unit_levels=unit_levels,
+        )
+    else:
+        unit_cohort, treated = cohort_from_column(
+            frame,
+            unit=unit,
+            time=time,
+            cohort=cohort,
+            codes=(unit_codes, unit_levels, time_levels, unit_starts),
+        )
+    unit_cohort.index.name = unit
+    unit_cohort.name = "cohort"
+    return unit_cohort.sort_index(), treated, cohort
 
 
 def cohort_from_treated(

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 
 from impact._panel_checks import (
+    cell_layout,
     check_columns,
     codes_of,
-    cohort_from_column,
-    cohort_from_treated,
     copy_on_write,
     is_numeric,
     plain_numeric,
     show,
+    unit_cohorts,
 )
 from impact._panel_trusted import trusted_cache
 from impact.exceptions import DataError
@@ -76,6 +76,14 @@ class Panel:
 
     def __init__(self, *_: Any, **__: Any) -> None:
         raise TypeError("build a Panel with Panel.from_frame(df, unit=..., time=..., ...)")
+
+    @classmethod
+    def _assemble(cls, **attributes: Any) -> Panel:
+        """A Panel with these attributes: the one place its immutable slots are set."""
+        panel = object.__new__(cls)
+        for name, value in attributes.items():
+            object.__setattr__(panel, name, value)
+        return panel
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -227,96 +235,50 @@ class Panel:
                 f"unit column {unit!r} holds a single unit ({show(unit_levels[:1])}); an impact "
                 "estimate needs at least two units"
             )
-        # rows in unit-then-period order, one per cell: no duplicates to count
-        cell_codes = None
-        if unit_starts is not None:  # units sorted: periods must rise within each unit
-            rising = time_codes[1:] > time_codes[:-1]
-            rising[unit_starts[1:] - 1] = True
-            in_order = bool(rising.all())
-        else:
-            cell_codes = _cell_codes(unit_codes, time_codes, len(time_levels))
-            in_order = bool(np.all(cell_codes[1:] > cell_codes[:-1]))
-        if not in_order or repeated_cross_section:
-            if cell_codes is None:
-                cell_codes = _cell_codes(unit_codes, time_codes, len(time_levels))
-        cell_counts = None if in_order else np.bincount(cell_codes)  # rows per cell
-        if in_order:
-            has_dups = False
-            is_rcs = bool(repeated_cross_section)
-        else:
-            multi = cell_counts[cell_counts > 0] > 1
-            has_dups = bool(multi.any())
-            if repeated_cross_section is None:
-                is_rcs = has_dups and float(multi.mean()) >= 0.5
-            else:
-                is_rcs = bool(repeated_cross_section)
-        if is_rcs and cell_counts is None:
-            cell_counts = np.bincount(cell_codes)
-        if has_dups and not is_rcs:
-            cell_sizes = frame.groupby([unit, time], sort=False).size()
-            dup = cell_sizes[cell_sizes > 1]
-            raise DataError(
-                f"{len(dup)} unit-period cell(s) of ({unit!r}, {time!r}) hold more than one "
-                f"row, e.g. {show(list(dup.index))}; remove the duplicates, or pass "
-                "repeated_cross_section=True if rows are individuals nested in units"
-            )
+        in_order, is_rcs, cell_codes, cell_counts = cell_layout(
+            frame,
+            unit=unit,
+            time=time,
+            codes=(unit_codes, unit_starts, time_codes, len(time_levels)),
+            repeated_cross_section=repeated_cross_section,
+        )
 
-        # treatment
-        if treated is not None:
-            unit_cohort = cohort_from_treated(
-                frame,
-                unit=unit,
-                time=time,
-                treated=treated,
-                absorbing=absorbing,
-                is_rcs=is_rcs,
-                codes=(unit_codes, time_codes, cell_codes, cell_counts),
-                unit_levels=unit_levels,
-            )
-            derived_cohort = None
-        else:
-            unit_cohort, treated = cohort_from_column(
-                frame,
-                unit=unit,
-                time=time,
-                cohort=cohort,
-                codes=(unit_codes, unit_levels, time_levels, unit_starts),
-            )
-            derived_cohort = cohort
-        unit_cohort.index.name = unit
-        unit_cohort.name = "cohort"
-        unit_cohort = unit_cohort.sort_index()
-
-        if in_order or bool(np.all(cell_codes[1:] >= cell_codes[:-1])):
-            order = None  # already in unit-then-period order
-        else:
-            order = np.lexsort((time_codes, unit_codes))
+        unit_cohort, treated, derived_cohort = unit_cohorts(
+            frame,
+            unit=unit,
+            time=time,
+            treated=treated,
+            cohort=cohort,
+            absorbing=absorbing,
+            is_rcs=is_rcs,
+            codes=(unit_codes, unit_levels, unit_starts, time_codes, time_levels),
+            cells=(cell_codes, cell_counts),
+        )
+        if not (in_order or bool(np.all(cell_codes[1:] >= cell_codes[:-1]))):
+            order = np.lexsort((time_codes, unit_codes))  # to unit-then-period order
             frame = frame.take(order).reset_index(drop=True)
             unit_codes, time_codes = unit_codes[order], time_codes[order]
         unit_codes.flags.writeable = False
         time_codes.flags.writeable = False
-        panel = object.__new__(cls)
-        for name, value in {
-            "_cache": {
+        return cls._assemble(
+            _cache={
                 "codes": (unit_codes, unit_levels, time_codes, time_levels),
                 "n_periods": len(time_levels),
             },
-            "_frame": frame,
-            "_cohort": unit_cohort,
-            "_is_rcs": is_rcs,
-            "absorbing": absorbing,
-            "unit": unit,
-            "time": time,
-            "outcome": outcome,
-            "treated": treated,
-            "cohort_column": derived_cohort,
-            "covariates": covariates,
-            "extra_outcomes": extra_outcomes,
-            "cluster": cluster,
-            "weights": weights,
-        }.items():
-            object.__setattr__(panel, name, value)
-        return panel
+            _frame=frame,
+            _cohort=unit_cohort,
+            _is_rcs=is_rcs,
+            absorbing=absorbing,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            treated=treated,
+            cohort_column=derived_cohort,
+            covariates=covariates,
+            extra_outcomes=extra_outcomes,
+            cluster=cluster,
+            weights=weights,
+        )
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Panel is immutable; build a new one with Panel.from_frame")
@@ -361,16 +323,11 @@ class Panel:
             )
         if outcome == self.outcome:
             return self
-        new = object.__new__(type(self))
-        for name in self.__slots__:
-            object.__setattr__(new, name, getattr(self, name))
-        object.__setattr__(new, "outcome", outcome)
-        object.__setattr__(
-            new,
-            "extra_outcomes",
-            tuple(o for o in self.outcomes if o != outcome),
+        attributes = {name: getattr(self, name) for name in self.__slots__}
+        attributes.update(
+            outcome=outcome, extra_outcomes=tuple(o for o in self.outcomes if o != outcome)
         )
-        return new
+        return self._assemble(**attributes)
 
     def __repr__(self) -> str:
         kind = (
@@ -595,26 +552,23 @@ class Panel:
         cache, unit_cohort = trusted_cache(
             columns, unit=unit, time=time, treated=treated, codes=(unit_codes, time_codes)
         )
-        panel = object.__new__(cls)
-        for name, value in {
-            "_cache": cache,
+        return cls._assemble(
+            _cache=cache,
             # the frame is built when first read (estimators read the arrays kept above)
-            "_frame": functools.partial(pd.DataFrame, columns, copy=False),
-            "_cohort": unit_cohort,
-            "_is_rcs": bool(repeated_cross_section),
-            "absorbing": True,
-            "unit": unit,
-            "time": time,
-            "outcome": outcome,
-            "treated": treated,
-            "cohort_column": None,
-            "covariates": tuple(covariates),
-            "extra_outcomes": (),
-            "cluster": cluster,
-            "weights": None,
-        }.items():
-            object.__setattr__(panel, name, value)
-        return panel
+            _frame=functools.partial(pd.DataFrame, columns, copy=False),
+            _cohort=unit_cohort,
+            _is_rcs=bool(repeated_cross_section),
+            absorbing=True,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            treated=treated,
+            cohort_column=None,
+            covariates=tuple(covariates),
+            extra_outcomes=(),
+            cluster=cluster,
+            weights=None,
+        )
 
     def _values(self, column: str) -> np.ndarray:
         """One column of the frame as a read-only array, kept: for estimators that read it."""
@@ -639,10 +593,3 @@ class Panel:
     def _frame(self, frame: pd.DataFrame | Any) -> None:
         # reached only through object.__setattr__ while a Panel is built
         object.__setattr__(self, "_frame_data", frame)
-
-
-def _cell_codes(unit_codes: np.ndarray, time_codes: np.ndarray, n_periods: int) -> np.ndarray:
-    """The unit-period cell of each row, ``unit * n_periods + period``."""
-    cells = unit_codes * n_periods
-    cells += time_codes
-    return cells
