@@ -8,7 +8,6 @@ depend on the backend, the number of workers or the chunk size.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from impact._threads import single_blas_thread
 from impact.simulations.scenario import Scenario
 from impact.simulations.simulate import simulate
 
@@ -115,28 +115,11 @@ def run_chunk(
     return out
 
 
-_CONTROLLER: Any = None
-
-
-def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
-    """Limit BLAS to one thread in this process for the duration of a ``with`` block.
-
-    A replication's matrices are small: BLAS threads only add overhead, and on a
-    machine running several worker processes they compete for the same cores.
-    """
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - installed with scikit-learn
-            return contextlib.nullcontext()
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
 def run_chunk_one_thread(*args: Any) -> Chunk:
     """:func:`run_chunk` with BLAS limited to one thread (serial and process backends)."""
-    with _one_blas_thread():
+    # a replication's matrices are small: BLAS threads only add overhead, and worker
+    # processes would compete for the same cores
+    with single_blas_thread():
         return run_chunk(*args)
 
 
@@ -218,7 +201,7 @@ def run_chunks(
 
     try:
         if backend == "serial":
-            with _one_blas_thread():
+            with single_blas_thread():
                 chunks = [done(run_chunk(*args, a, b, terms)) for a, b in bounds]
         elif backend == "processes":
             chunks = _run_processes(args, bounds, terms, workers, done)
