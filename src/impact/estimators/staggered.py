@@ -23,6 +23,7 @@ from impact.estimators._staggered_data import Cell, StaggeredData, prepare
 from impact.estimators.staggered_result import (
     GroupTimeEffects,
     StaggeredResult,
+    p_values,
     simple_overall,
 )
 from impact.exceptions import DesignError, DesignWarning, EstimationError, InferenceWarning, warn
@@ -285,13 +286,11 @@ class StaggeredDiD(Estimator):
         se = np.where(is_ref, np.nan, se)
         dist = gt.reference()
         zcrit = float(dist.ppf(1 - self.alpha / 2))
-        valid = np.isfinite(se) & (se > 0)
-        p_values = np.full(len(cells), np.nan)
-        p_values[valid] = 2 * dist.sf(np.abs(att[valid]) / se[valid])
+        p_cells = p_values(att, se, dist)
         rows = []
         for k, cell in enumerate(cells):
             g_label, t_label = gt.label(cell.group), gt.label(cell.time)
-            est, s, p = float(att[k]), float(se[k]), float(p_values[k])
+            est, s, p = float(att[k]), float(se[k]), float(p_cells[k])
             row = {
                 "term": f"ATT({g_label},{t_label})",
                 "estimate": est,

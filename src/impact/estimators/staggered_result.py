@@ -380,7 +380,7 @@ class StaggeredResult(ImpactResult):
         records = []
         if levels:
             se, crit = gt.standard_errors(np.column_stack(coef_levels))
-            p_levels = _p_values(np.array(est_levels), se, dist)
+            p_levels = p_values(np.array(est_levels), se, dist)
             column = {"dynamic": "event_time", "group": "group", "calendar": "time"}[kind]
             name_of = {"dynamic": event_term, "group": group_term, "calendar": calendar_term}[kind]
             for i, level in enumerate(levels):
@@ -428,7 +428,7 @@ def simple_overall(gt: GroupTimeEffects) -> dict[str, Any]:
     return _row("att", overall, float(se[0]), zcrit, dist)
 
 
-def _p_values(estimates: np.ndarray, se: np.ndarray, dist=stats.norm) -> np.ndarray:
+def p_values(estimates: np.ndarray, se: np.ndarray, dist=stats.norm) -> np.ndarray:
     """Two-sided p-values, NaN where the standard error is missing or zero."""
     estimates, se = np.asarray(estimates, dtype=float), np.asarray(se, dtype=float)
     valid = np.isfinite(se) & (se > 0)
@@ -447,7 +447,7 @@ def _row(
     p: float | None = None,
 ) -> dict[str, Any]:
     if p is None:
-        p = float(_p_values(np.array([estimate]), np.array([se]), dist)[0])
+        p = float(p_values(np.array([estimate]), np.array([se]), dist)[0])
     return {
         "term": term,
         "estimate": float(estimate),
