@@ -26,7 +26,6 @@ __all__ = [
     "MULTIPLIER_WEIGHTS",
     "BootstrapResult",
     "cluster_sums",
-    "influence_covariance",
     "multiplier_bootstrap",
 ]
 
@@ -69,19 +68,6 @@ def cluster_sums(psi: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
     for j in range(psi.shape[1]):
         out[:, j] = np.bincount(clusters, weights=psi[:, j], minlength=n_clusters)
     return out
-
-
-def influence_covariance(sums: np.ndarray, n: int) -> np.ndarray:
-    """Covariance ``S'S / n**2`` of estimators from cluster sums ``S`` of their IF.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> influence_covariance(np.array([[1.0], [-1.0]]), 2).tolist()
-    [[0.5]]
-    """
-    s = sums[:, None] if sums.ndim == 1 else sums
-    return (s.T @ s) / float(n) ** 2
 
 
 @dataclass(frozen=True)
