@@ -95,8 +95,17 @@ def main() -> None:
 
     impact_serial(20)  # warm up imports
     impact_two(40)  # start the worker processes once
-    rows.append(("impact monte_carlo, serial", rate(impact_serial, reps, repeat)))
-    rows.append(("impact monte_carlo, 2 worker processes", rate(impact_two, reps, repeat)))
+    # serial and 2 workers take turns, so that a drift in the machine's speed falls on
+    # both; the scaling is also given as the median of the paired ratios
+    serial_times, two_times = [], []
+    for _ in range(repeat):
+        for run, times in ((impact_serial, serial_times), (impact_two, two_times)):
+            start = time.perf_counter()
+            run(reps)
+            times.append(time.perf_counter() - start)
+    rows.append(("impact monte_carlo, serial", reps / statistics.median(serial_times)))
+    rows.append(("impact monte_carlo, 2 worker processes", reps / statistics.median(two_times)))
+    paired = statistics.median(s / t for s, t in zip(serial_times, two_times, strict=True))
     rows.append(("  part: simulate (with Panel)", rate(simulate_only, reps, repeat)))
     rows.append(("  part: DifferenceInDifferences.fit", rate(fit_only, reps, repeat)))
 
@@ -140,6 +149,7 @@ def main() -> None:
         f"median of {repeat}"
     )
     print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    print(f"2 workers / serial, median of the {repeat} paired runs: {paired:.2f}")
 
 
 if __name__ == "__main__":
