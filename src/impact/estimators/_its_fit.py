@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from impact.exceptions import EstimationError, InferenceWarning, warn
 
@@ -155,6 +154,8 @@ def fit_series_model(
     >>> round(float(fit.params["trend"]), 2)
     2.0
     """
+    import statsmodels.api as sm  # imported on first use: a second of start-up
+
     y = np.asarray(y, dtype=float)
     names = list(X.columns)
     n, k = X.shape

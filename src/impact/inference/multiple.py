@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from statsmodels.stats.multitest import multipletests
 
 from impact.exceptions import DesignError
 from impact.inference.coefficient import RegressionDesign, transform_design
@@ -55,6 +54,8 @@ def adjust_p_values(p_values: Sequence[float], method: str) -> np.ndarray:
     names = {"holm": "holm", "bh": "fdr_bh"}
     if method not in names:
         raise ValueError(f"unknown adjustment {method!r}; use 'holm' or 'bh'")
+    from statsmodels.stats.multitest import multipletests  # on first use (slow import)
+
     p = np.asarray(p_values, dtype=float)
     return multipletests(p, method=names[method])[1]
 

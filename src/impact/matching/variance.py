@@ -33,7 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import statsmodels.api as sm
 from scipy.spatial import cKDTree
 
 __all__ = [
@@ -205,7 +204,9 @@ def weighted_regression(
         cols.extend(Xc.T)
     X = np.column_stack(cols)
     X = _drop_collinear(X)
-    model = sm.WLS(yk, X, weights=w)
+    from statsmodels.regression.linear_model import WLS  # on first use (slow import)
+
+    model = WLS(yk, X, weights=w)
     if clusters is not None:
         groups = np.unique(np.asarray(clusters)[keep], return_inverse=True)[1]
         res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
