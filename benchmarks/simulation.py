@@ -8,7 +8,15 @@ Compared, in one run on the same machine:
 
 - impact, ``monte_carlo(..., backend="serial")``: simulate, build and validate a
   Panel, fit ``DifferenceInDifferences(design="2x2")``, score against the truth;
-- impact with ``backend="processes", n_workers=2``;
+- impact with ``backend="processes", n_workers=2`` (this process and one worker
+  process, started before the timings);
+- the machine's own ceiling for two processes: two separate Python processes running
+  the serial study side by side, started together (their summed rate); the scaling of
+  the process backend is read against it as well as against one process, since on a
+  shared or virtual machine two busy cores can each run slower than one;
+- cold start, each in a fresh process after ``import impact``: a 1,000-replication
+  study with the default backend, with ``"processes"`` (worker processes started from
+  nothing) and serially;
 - the parts of one impact replication (simulate with its Panel, fit);
 - a loop that simulates the same design with numpy and fits pyfixest ``feols``
   (``y ~ treated | unit + post``, CRV1 by unit);
@@ -20,13 +28,15 @@ ratios rather than the absolute numbers.
 
 Usage::
 
-    python benchmarks/simulation.py --reps 400 --repeat 3
+    python benchmarks/simulation.py --reps 1000 --repeat 5
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import time
 import warnings
 
@@ -64,12 +74,49 @@ def rate(run, reps: int, repeat: int) -> float:
     return reps / statistics.median(times)
 
 
+def child(mode: str, reps: int, start_at: float) -> None:
+    """Run one study in this fresh process and print its seconds (``--child``)."""
+    scenario = Scenario.scottish_schools(n_units=N_UNITS)
+    did = impact.DifferenceInDifferences(design="2x2")
+    backend = {"auto": None, "processes": "processes", "serial": "serial"}[mode]
+    if start_at:  # a side-by-side run: warm up, then start with the other process
+        monte_carlo([did], scenario, n_reps=20, seed=2, backend="serial", progress=False)
+        time.sleep(max(0.0, start_at - time.time()))
+    start = time.perf_counter()
+    monte_carlo([did], scenario, n_reps=reps, seed=1, backend=backend, n_workers=2, progress=False)
+    print(time.perf_counter() - start)
+
+
+def in_fresh_processes(modes: list[str], reps: int, start_at: float = 0.0) -> list[float]:
+    """Seconds of one study per mode, each in its own fresh process, run side by side."""
+    runs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--child", mode, "--reps", str(reps), "--at", str(start_at)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for mode in modes
+    ]
+    return [float(run.communicate()[0].split()[-1]) for run in runs]
+
+
+def ceiling_rate(reps: int) -> float:
+    """Summed rate of two serial studies run side by side in two separate processes."""
+    times = in_fresh_processes(["serial", "serial"], reps, start_at=time.time() + 6.0)
+    return sum(reps / t for t in times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", choices=["auto", "processes", "serial"])
+    parser.add_argument("--at", type=float, default=0.0)
     args = parser.parse_args()
     reps, repeat = args.reps, args.repeat
+    if args.child:
+        child(args.child, reps, args.at)
+        return
 
     scenario = Scenario.scottish_schools(n_units=N_UNITS)
     did = impact.DifferenceInDifferences(design="2x2")
@@ -94,18 +141,24 @@ def main() -> None:
             did.fit(sims[i % 20].panel)
 
     impact_serial(20)  # warm up imports
-    impact_two(40)  # start the worker processes once
-    # serial and 2 workers take turns, so that a drift in the machine's speed falls on
-    # both; the scaling is also given as the median of the paired ratios
-    serial_times, two_times = [], []
+    impact_two(40)  # start the worker process once
+    # serial, 2 processes and the machine's ceiling take turns, so that a drift in the
+    # machine's speed falls on all three; the scaling is also given as the median of
+    # the paired ratios
+    serial_times, two_times, ceilings = [], [], []
     for _ in range(repeat):
         for run, times in ((impact_serial, serial_times), (impact_two, two_times)):
             start = time.perf_counter()
             run(reps)
             times.append(time.perf_counter() - start)
+        ceilings.append(ceiling_rate(reps))
     rows.append(("impact monte_carlo, serial", reps / statistics.median(serial_times)))
-    rows.append(("impact monte_carlo, 2 worker processes", reps / statistics.median(two_times)))
-    paired = statistics.median(s / t for s, t in zip(serial_times, two_times, strict=True))
+    rows.append(("impact monte_carlo, 2 processes", reps / statistics.median(two_times)))
+    rows.append(("machine ceiling: 2 separate serial processes", statistics.median(ceilings)))
+    pairs = list(zip(serial_times, two_times, ceilings, strict=True))
+    paired = statistics.median(s / t for s, t, _ in pairs)
+    ceiling = statistics.median(c * s / reps for s, _, c in pairs)
+    efficiency = statistics.median(reps / t / c for _, t, c in pairs)
     rows.append(("  part: simulate (with Panel)", rate(simulate_only, reps, repeat)))
     rows.append(("  part: DifferenceInDifferences.fit", rate(fit_only, reps, repeat)))
 
@@ -149,7 +202,18 @@ def main() -> None:
         f"median of {repeat}"
     )
     print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
-    print(f"2 workers / serial, median of the {repeat} paired runs: {paired:.2f}")
+    print(f"medians of the {repeat} paired runs:")
+    print(f"  2 processes / serial:                    {paired:.2f}")
+    print(f"  machine ceiling (2 separate) / serial:   {ceiling:.2f}")
+    print(f"  2 processes / machine ceiling:           {efficiency:.2f}")
+    cold = {mode: [] for mode in ("auto", "processes", "serial")}
+    for _ in range(repeat):
+        for mode in cold:
+            cold[mode] += in_fresh_processes([mode], 1000)
+    print(
+        "cold start, 1,000 replications in a fresh process (median s): "
+        + ", ".join(f"{mode} {statistics.median(t):.2f}" for mode, t in cold.items())
+    )
 
 
 if __name__ == "__main__":

@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
+import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,17 @@ RECORD_FIELDS: tuple[str, ...] = (
     "truth",
 )
 _MESSAGE_CHARS = 300
+MIN_AUTO_REPS = 10
+"""Fewest replications for which ``backend=None`` considers worker processes."""
+AUTO_START_SECONDS = 1.0
+"""``backend=None`` starts worker processes when the study would take longer than this
+in one process: about what fresh workers take to start (import the package)."""
+AUTO_WARM_SECONDS = 0.25
+"""The same, when this process's worker processes ran a study in the last few minutes
+(they are still up)."""
+_HELPERS_USED: dict[int, float] = {}  # number of helpers -> when they last finished
+WORKER_IDLE_SECONDS = 300
+"""Idle worker processes stay up this long, ready for the next study."""
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
 
 
@@ -129,10 +142,6 @@ def _message(exc: object) -> str:
 
 
 # ---------------------------------------------------------------------- backends
-def _bounds(n_reps: int, chunk_size: int) -> list[tuple[int, int]]:
-    return [(s, min(s + chunk_size, n_reps)) for s in range(0, n_reps, chunk_size)]
-
-
 def _progress_bar(total: int, enabled: bool, desc: str) -> Any:
     if not enabled or not sys.stderr.isatty():
         return None
@@ -144,10 +153,15 @@ def _progress_bar(total: int, enabled: bool, desc: str) -> Any:
 
 
 def resolve_backend(backend: Any, n_reps: int) -> str | Any:
-    """Name the backend: ``"serial"``, ``"processes"``, or a Dask client."""
+    """Name the backend: ``"serial"``, ``"processes"``, ``"auto"`` or a Dask client.
+
+    ``None`` gives ``"auto"`` (processes once the first chunk shows the study is long
+    enough to repay starting them) on a machine with several CPUs and at least
+    :data:`MIN_AUTO_REPS` replications, ``"serial"`` otherwise.
+    """
     if backend is None:
-        many = (os.cpu_count() or 1) > 1 and n_reps >= 100
-        return "processes" if many else "serial"
+        many = (os.cpu_count() or 1) > 1 and n_reps >= MIN_AUTO_REPS
+        return "auto" if many else "serial"
     if isinstance(backend, str):
         if backend in ("serial", "processes"):
             return backend
@@ -163,6 +177,20 @@ def resolve_backend(backend: Any, n_reps: int) -> str | Any:
         f"backend={backend!r} is not valid; use 'serial', 'processes', a "
         "dask.distributed.Client or a scheduler address"
     )
+
+
+def default_chunk_size(n_reps: int, workers: int, backend: str | Any) -> int:
+    """Replications per chunk by default.
+
+    Twenty chunks serially (they pace the progress bar); ten per worker in local
+    processes, where the chunks also shrink towards the end of the study so that the
+    workers finish together; four per worker on Dask, whose tasks cost more to send.
+    """
+    if backend == "serial":
+        per = 20
+    else:
+        per = (10 if backend in ("processes", "auto") else 4) * max(workers, 1)
+    return max(1, min(500, math.ceil(n_reps / per)))
 
 
 def run_chunks(
@@ -181,16 +209,15 @@ def run_chunks(
     client, own_client = None, False
     if backend == "serial":
         workers = 1
-    elif backend == "processes":
+    elif backend in ("processes", "auto"):
         workers = n_workers or os.cpu_count() or 1
     else:
         client, own_client = _dask_client(backend)
         workers = n_workers or max(1, sum(client.nthreads().values()))
+    shrink = chunk_size is None and backend in ("processes", "auto")
     if chunk_size is None:
-        # a few chunks per worker balances the load; serial chunks pace the progress bar
-        per = 4 * max(workers, 1) if backend != "serial" else 20
-        chunk_size = max(1, min(500, math.ceil(n_reps / per)))
-    bounds = _bounds(n_reps, int(chunk_size))
+        chunk_size = default_chunk_size(n_reps, workers, backend)
+    queue = _ChunkQueue(n_reps, int(chunk_size), workers=workers, shrink=shrink)
     bar = _progress_bar(n_reps, progress, "replications")
     args = (estimators, scenario, root)
 
@@ -200,13 +227,11 @@ def run_chunks(
         return chunk
 
     try:
-        if backend == "serial":
-            with single_blas_thread():
-                chunks = [done(run_chunk(*args, a, b, terms)) for a, b in bounds]
-        elif backend == "processes":
-            chunks = _run_processes(args, bounds, terms, workers, done)
+        if backend in ("serial", "processes", "auto"):
+            helpers = 0 if backend == "serial" else workers - 1
+            chunks = _run_local(args, queue, terms, helpers, done, eager=backend != "auto")
         else:
-            chunks = _run_dask(client, args, bounds, terms, done)
+            chunks = _run_dask(client, args, queue.take_all(), terms, done)
     finally:
         if bar is not None:
             bar.close()
@@ -215,20 +240,179 @@ def run_chunks(
     return sorted(chunks, key=lambda c: c.start)
 
 
-def _run_processes(
-    args: tuple[Any, ...],
-    bounds: list[tuple[int, int]],
-    terms: Sequence[str] | None,
-    workers: int,
-    done: Callable[[Chunk], Chunk],
-) -> list[Chunk]:
-    from joblib import Parallel, delayed
+class _ChunkQueue:
+    """The replications not yet started, taken a chunk at a time by every worker.
 
-    parallel = Parallel(n_jobs=min(workers, len(bounds)), backend="loky", return_as="generator")
-    results: Iterator[Chunk] = parallel(
-        delayed(run_chunk_one_thread)(*args, a, b, terms) for a, b in bounds
-    )
-    return [done(chunk) for chunk in results]
+    With ``shrink``, chunks get smaller as the study nears its end (each about
+    ``1 / (2 * workers)`` of what is left, at most ``size``, at least a tenth of it), so
+    the workers finish together; otherwise every chunk holds ``size`` replications.
+    """
+
+    def __init__(self, n_reps: int, size: int, *, workers: int = 1, shrink: bool = False):
+        self._next, self._stop, self._size = 0, n_reps, max(1, size)
+        self._share = 2 * max(1, workers) if shrink else 0
+        self._smallest = max(1, self._size // 10)
+        self._lock = threading.Lock()
+
+    def take(self, smallest: bool = False) -> tuple[int, int] | None:
+        """The next chunk's ``(start, stop)`` (the smallest size if asked), or None."""
+        with self._lock:
+            start, left = self._next, self._stop - self._next
+            if left <= 0:
+                return None
+            size = self._size
+            if smallest:
+                size = self._smallest
+            elif self._share:
+                size = min(size, max(self._smallest, math.ceil(left / self._share)))
+            self._next = min(start + size, self._stop)
+            return start, self._next
+
+    def take_all(self) -> list[tuple[int, int]]:
+        out = []
+        while (bounds := self.take()) is not None:
+            out.append(bounds)
+        return out
+
+    def drop(self) -> None:
+        with self._lock:
+            self._next = self._stop
+
+    def remaining(self) -> int:
+        with self._lock:
+            return self._stop - self._next
+
+
+def _run_local(
+    args: tuple[Any, ...],
+    queue: _ChunkQueue,
+    terms: Sequence[str] | None,
+    helpers: int,
+    done: Callable[[Chunk], Chunk],
+    *,
+    eager: bool,
+) -> list[Chunk]:
+    """Run chunks in this process, with ``helpers`` worker processes taking their share.
+
+    This process is one of the workers: it takes chunks from the same queue as the
+    helper processes, so a study starts at once while the helpers start up, and a
+    machine with ``w`` cores runs ``w`` processes, not ``w`` workers and an idle
+    parent. With ``eager=False`` this process first times a small chunk alone, and
+    starts the helpers only if the rest of the study would take longer here than
+    starting them costs (:data:`AUTO_START_SECONDS`, or :data:`AUTO_WARM_SECONDS` when
+    they are still up from an earlier study).
+    """
+    chunks: list[Chunk] = []
+    pool = _HelperPool(args, queue, terms, done) if helpers > 0 and eager else None
+    if pool is not None:
+        pool.start(helpers)
+    probe = helpers > 0 and pool is None  # time a small first chunk, then decide
+    try:
+        with single_blas_thread():
+            while (bounds := queue.take(smallest=probe)) is not None:
+                began = time.perf_counter()
+                chunks.append(done(run_chunk(*args, *bounds, terms)))
+                if probe:
+                    probe = False
+                    per_rep = (time.perf_counter() - began) / (bounds[1] - bounds[0])
+                    if per_rep * queue.remaining() > _start_up_seconds(helpers):
+                        pool = _HelperPool(args, queue, terms, done)
+                        pool.start(helpers)
+                if pool is not None and pool.error is not None:
+                    break
+    except BaseException:
+        queue.drop()  # the helpers get no more work; theirs finishes on its own
+        raise
+    if pool is not None:
+        chunks.extend(pool.join())
+        _HELPERS_USED[helpers] = time.monotonic()
+    return chunks
+
+
+def _start_up_seconds(helpers: int) -> float:
+    """What starting ``helpers`` worker processes costs: little if they are still up."""
+    last = _HELPERS_USED.get(helpers)
+    warm = last is not None and time.monotonic() - last < 0.9 * WORKER_IDLE_SECONDS
+    return AUTO_WARM_SECONDS if warm else AUTO_START_SECONDS
+
+
+def _executor(helpers: int) -> Any:
+    """The worker processes (loky's reusable executor: kept up between studies)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    return get_reusable_executor(max_workers=helpers, timeout=WORKER_IDLE_SECONDS)
+
+
+def _worker_ready() -> int:
+    """Run in a worker: returns once the worker has started and imported the package."""
+    return os.getpid()
+
+
+class _HelperPool:
+    """Worker processes fed from the study's queue by a thread of this process.
+
+    Each worker first answers a ready call (a fresh one must start and import the
+    package, about a second); only then does it get chunks, two at a time so it never
+    waits for the next. A study that this process finishes before the workers are
+    ready does not wait for them.
+    """
+
+    _POLL_SECONDS = 0.05  # how often a thread waiting for workers checks the queue
+
+    def __init__(
+        self,
+        args: tuple[Any, ...],
+        queue: _ChunkQueue,
+        terms: Sequence[str] | None,
+        done: Callable[[Chunk], Chunk],
+    ) -> None:
+        self._args, self._queue, self._terms, self._done = args, queue, terms, done
+        self._chunks: list[Chunk] = []
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self, helpers: int) -> None:
+        self._thread = threading.Thread(
+            target=self._collect, args=(helpers,), name="impact-helpers", daemon=True
+        )
+        self._thread.start()
+
+    def _collect(self, helpers: int) -> None:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        try:
+            executor = _executor(helpers)
+            pending_ready = {executor.submit(_worker_ready) for _ in range(helpers)}
+            running: set[Any] = set()
+            slots = 0
+            while running or (pending_ready and self._queue.remaining()):
+                timeout = self._POLL_SECONDS if pending_ready else None
+                finished, _ = wait(
+                    running | pending_ready, timeout=timeout, return_when=FIRST_COMPLETED
+                )
+                for future in finished:
+                    if future in pending_ready:
+                        pending_ready.discard(future)
+                        future.result()
+                        slots += 2
+                    else:
+                        running.discard(future)
+                        self._chunks.append(self._done(future.result()))
+                while len(running) < slots and (bounds := self._queue.take()) is not None:
+                    running.add(
+                        executor.submit(run_chunk_one_thread, *self._args, *bounds, self._terms)
+                    )
+        except BaseException as exc:  # re-raised in the calling thread by join()
+            self.error = exc
+            self._queue.drop()
+
+    def join(self) -> list[Chunk]:
+        """Wait for the chunks the workers hold; raise what went wrong there."""
+        assert self._thread is not None
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self._chunks
 
 
 def _dask_client(backend: Any) -> tuple[Any, bool]:

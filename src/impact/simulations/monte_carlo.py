@@ -208,14 +208,18 @@ def monte_carlo(
         Root of the replications' seeds (a Generator gives one draw of entropy; None
         fresh entropy, recorded in ``settings["seed"]``).
     backend : {"serial", "processes"}, dask.distributed.Client, str or None
-        Where replications run. ``"serial"``: this process. ``"processes"``: local
-        worker processes (joblib's loky). A ``dask.distributed.Client``, a scheduler
-        address (``"tcp://host:8786"``) or ``"dask"`` (the current client): a Dask
-        cluster (``pip install 'impact[dask]'``). ``None``: processes when the machine
-        has several CPUs and ``n_reps >= 100``, serial otherwise.
+        Where replications run. ``"serial"``: this process. ``"processes"``: this
+        process and ``n_workers - 1`` local worker processes (joblib's loky, kept up
+        between studies), taking chunks from one queue. A ``dask.distributed.Client``,
+        a scheduler address (``"tcp://host:8786"``) or ``"dask"`` (the current client):
+        a Dask cluster (``pip install 'impact[dask]'``). ``None``: on a machine with
+        several CPUs, this process times a first small chunk and starts the worker
+        processes only if the rest of the study would take longer than starting them
+        (about two seconds; a fraction of a second when they are still up from an
+        earlier study); serially otherwise.
     n_workers : int, optional
-        Worker processes for ``"processes"`` (all CPUs by default); with Dask it only
-        sets the chunking.
+        Processes working on the study, this one included (default: all CPUs); with
+        Dask it only sets the chunking.
     progress : bool, default True
         Show a progress bar (tqdm) when standard error is a terminal.
     alpha : float, default 0.05
@@ -225,7 +229,9 @@ def monte_carlo(
         Score only these terms (default: every term an estimator reports that has a
         truth, see :mod:`impact.terms`).
     chunk_size : int, optional
-        Replications per task; by default about four chunks per worker.
+        Replications per chunk. By default about ten chunks per worker in local
+        processes, shrinking towards the end so the workers finish together; four per
+        worker on Dask; twenty serially.
 
     Returns
     -------
