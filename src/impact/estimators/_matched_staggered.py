@@ -40,9 +40,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from impact._distributions import Normal
 from impact.data import Panel
 from impact.estimators._matching_data import UnitData, unit_data
 from impact.estimators.matching import Matched, MatchedComparison, match_units
@@ -308,12 +309,12 @@ def _stack(
     )
     se, _ = gt.inference(influence)
     cell_rows = pd.concat([b["rows"] for b in blocks], ignore_index=True)
-    zcrit = float(stats.norm.ppf(1 - est.alpha / 2))
+    zcrit = float(Normal().ppf(1 - est.alpha / 2))
     cell_rows["std_error"] = se
     cell_rows["ci_lower"] = cell_rows["estimate"] - zcrit * se
     cell_rows["ci_upper"] = cell_rows["estimate"] + zcrit * se
     z = np.abs(cell_rows["estimate"].to_numpy()) / se
-    cell_rows["p_value"] = 2 * stats.norm.sf(z)
+    cell_rows["p_value"] = 2 * Normal().sf(z)
     if n_clusters < est.min_clusters:
         warn(
             f"only {n_clusters} independent clusters of matched sets (sets sharing a unit "

@@ -23,7 +23,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
+
+from impact._distributions import Normal
 
 __all__ = ["bounds_and_critical_gamma", "critical_gamma", "e_value", "rosenbaum_bounds"]
 
@@ -34,6 +36,8 @@ class _SignedRanks:
     """The signed-rank statistic of the differences and the sums its bounds use."""
 
     def __init__(self, differences: np.ndarray) -> None:
+        from scipy import stats  # on first use (slow import): only for the ranks
+
         d = np.asarray(differences, dtype=float)
         d = d[d != 0]
         ranks = stats.rankdata(np.abs(d), method="average")
@@ -48,8 +52,8 @@ class _SignedRanks:
         p_plus = gamma / (1 + gamma)
         p_minus = 1 / (1 + gamma)
         sd = np.sqrt(self.s2 * p_plus * (1 - p_plus))
-        upper = float(stats.norm.sf((self.t_stat - p_plus * self.s1) / sd))
-        lower = float(stats.norm.sf((self.t_stat - p_minus * self.s1) / sd))
+        upper = float(Normal().sf((self.t_stat - p_plus * self.s1) / sd))
+        lower = float(Normal().sf((self.t_stat - p_minus * self.s1) / sd))
         return lower, upper
 
 
