@@ -40,8 +40,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from impact._distributions import Normal
 from impact.data import Panel
@@ -280,6 +278,9 @@ def _stack(
         row0 += n
         col0 += len(cells)
     # clusters: matched sets linked by shared units (connected components)
+    from scipy import sparse  # on first use (slow import of the graph routines)
+    from scipy.sparse.csgraph import connected_components
+
     n_units = int(max(unit_node.max(), max(extra_units, default=0))) + 1
     src = np.concatenate([set_node, np.asarray(extra_sets, dtype=np.int64)])
     dst = set0 + np.concatenate([unit_node, np.asarray(extra_units, dtype=np.int64)])

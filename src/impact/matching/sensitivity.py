@@ -23,7 +23,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from impact._distributions import Normal
 
@@ -78,6 +77,8 @@ def _critical_gamma(parts: _SignedRanks, alpha: float, max_gamma: float) -> floa
         return 1.0
     if gap(np.log(max_gamma)) < 0:
         return float("inf")
+    from scipy import optimize  # on first use (slow import)
+
     return float(np.exp(optimize.brentq(gap, 0.0, np.log(max_gamma), xtol=1e-10)))
 
 
