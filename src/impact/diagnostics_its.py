@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from impact._defaults import ALPHA
+from impact._distributions import Normal
 from impact.exceptions import DesignError, InferenceWarning
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def autocorrelations(
     h = min(_lags(n, lags), n // 2 - 1)
     if h < 1:
         raise DesignError(f"{n} residuals are too few for autocorrelations")
-    band = float(stats.norm.ppf(1 - alpha / 2) / np.sqrt(n))
+    band = float(Normal().ppf(1 - alpha / 2) / np.sqrt(n))
     return pd.DataFrame(
         {
             "lag": np.arange(1, h + 1),

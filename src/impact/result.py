@@ -505,22 +505,14 @@ def effect_row(
     -------
     dict
     """
-    from scipy import special
+    from impact._distributions import reference
 
-    # the special functions behind scipy.stats.norm and scipy.stats.t (same values,
-    # without building a frozen distribution on every call)
-    if df is None or not np.isfinite(df):
-        crit = float(special.ndtri(1 - alpha / 2))
-        if std_error > 0 and np.isfinite(std_error):
-            p = float(2 * special.ndtr(-(abs(estimate) / std_error)))
-        else:
-            p = float("nan")
+    dist = reference(df)  # t(df), normal when df is None or infinite
+    crit = float(dist.ppf(1 - alpha / 2))
+    if std_error > 0 and np.isfinite(std_error):
+        p = float(2 * dist.sf(abs(estimate) / std_error))
     else:
-        crit = float(special.stdtrit(df, 1 - alpha / 2))
-        if std_error > 0 and np.isfinite(std_error):
-            p = float(2 * special.stdtr(df, -(abs(estimate) / std_error)))
-        else:
-            p = float("nan")
+        p = float("nan")
     return {
         "term": term,
         "estimate": float(estimate),

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from impact._distributions import Normal, StudentT
 from impact.estimators._its_design import period_label
 from impact.estimators._its_fit import SeriesFit
 from impact.result import effect_row
@@ -66,7 +66,7 @@ def _se(grad: np.ndarray, cov: np.ndarray) -> np.ndarray:
 
 
 def _crit(df: float | None, alpha: float) -> float:
-    dist = stats.norm if df is None else stats.t(df)
+    dist = Normal() if df is None else StudentT(df)
     return float(dist.ppf(1 - alpha / 2))
 
 

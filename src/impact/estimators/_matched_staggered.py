@@ -40,9 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
-from scipy.sparse.csgraph import connected_components
 
+from impact._distributions import Normal
 from impact.data import Panel
 from impact.estimators._matching_data import UnitData, unit_data
 from impact.estimators.matching import Matched, MatchedComparison, match_units
@@ -279,6 +278,9 @@ def _stack(
         row0 += n
         col0 += len(cells)
     # clusters: matched sets linked by shared units (connected components)
+    from scipy import sparse  # on first use (slow import of the graph routines)
+    from scipy.sparse.csgraph import connected_components
+
     n_units = int(max(unit_node.max(), max(extra_units, default=0))) + 1
     src = np.concatenate([set_node, np.asarray(extra_sets, dtype=np.int64)])
     dst = set0 + np.concatenate([unit_node, np.asarray(extra_units, dtype=np.int64)])
@@ -308,12 +310,12 @@ def _stack(
     )
     se, _ = gt.inference(influence)
     cell_rows = pd.concat([b["rows"] for b in blocks], ignore_index=True)
-    zcrit = float(stats.norm.ppf(1 - est.alpha / 2))
+    zcrit = float(Normal().ppf(1 - est.alpha / 2))
     cell_rows["std_error"] = se
     cell_rows["ci_lower"] = cell_rows["estimate"] - zcrit * se
     cell_rows["ci_upper"] = cell_rows["estimate"] + zcrit * se
     z = np.abs(cell_rows["estimate"].to_numpy()) / se
-    cell_rows["p_value"] = 2 * stats.norm.sf(z)
+    cell_rows["p_value"] = 2 * Normal().sf(z)
     if n_clusters < est.min_clusters:
         warn(
             f"only {n_clusters} independent clusters of matched sets (sets sharing a unit "

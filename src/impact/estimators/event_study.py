@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from impact._defaults import ALPHA
+from impact._distributions import chi2_sf, f_sf
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
 from impact.exceptions import DesignError
 from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS, infer_coefficient
@@ -316,8 +316,6 @@ def _pretrend(fit, estimated: list[str], df: float) -> pd.DataFrame:
         f_stat = wald / len(leads)
         out["statistic"] = f_stat
         out["p_value"] = float(
-            stats.f.sf(f_stat, len(leads), df)
-            if np.isfinite(df)
-            else stats.chi2.sf(wald, len(leads))
+            f_sf(f_stat, len(leads), df) if np.isfinite(df) else chi2_sf(wald, len(leads))
         )
     return pd.DataFrame([out])

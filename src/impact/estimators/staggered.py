@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from impact._defaults import ALPHA
+from impact._distributions import chi2_sf
 from impact._threads import single_blas_thread
 from impact.estimators._base import Estimator, check_alpha, check_choice
 from impact.estimators._drdid import (
@@ -367,7 +367,7 @@ def _pretest(gt: GroupTimeEffects, se: np.ndarray, is_ref: np.ndarray) -> pd.Dat
         return pd.DataFrame([out])
     a = gt.att[pre]
     w = float(a @ np.linalg.solve(sub, a))
-    out.update(statistic=w, p_value=float(stats.chi2.sf(w, len(pre))))
+    out.update(statistic=w, p_value=float(chi2_sf(w, len(pre))))
     return pd.DataFrame([out])
 
 

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from impact._distributions import Normal, reference
 from impact._threads import single_blas_thread
 from impact.estimators._staggered_data import period_label
 from impact.exceptions import DesignError, InferenceWarning, warn
@@ -47,6 +47,7 @@ from impact.terms import calendar_term, event_term, group_term
 __all__ = ["AGGREGATIONS", "GroupTimeEffects", "StaggeredResult"]
 
 AGGREGATIONS: tuple[str, ...] = ("simple", "group", "calendar", "dynamic")
+_NORMAL = Normal()
 _TINY = np.sqrt(np.finfo(float).eps) * 10
 
 
@@ -100,7 +101,7 @@ class GroupTimeEffects:
 
     def reference(self):
         """Reference distribution of the t-statistics: t(df), or normal when infinite."""
-        return stats.t(self.df) if np.isfinite(self.df) else stats.norm
+        return reference(self.df)
 
     @property
     def n(self) -> int:
@@ -428,7 +429,7 @@ def simple_overall(gt: GroupTimeEffects) -> dict[str, Any]:
     return _row("att", overall, float(se[0]), zcrit, dist)
 
 
-def p_values(estimates: np.ndarray, se: np.ndarray, dist=stats.norm) -> np.ndarray:
+def p_values(estimates: np.ndarray, se: np.ndarray, dist=_NORMAL) -> np.ndarray:
     """Two-sided p-values, NaN where the standard error is missing or zero."""
     estimates, se = np.asarray(estimates, dtype=float), np.asarray(se, dtype=float)
     valid = np.isfinite(se) & (se > 0)
@@ -443,7 +444,7 @@ def _row(
     estimate: float,
     se: float,
     zcrit: float,
-    dist=stats.norm,
+    dist=_NORMAL,
     p: float | None = None,
 ) -> dict[str, Any]:
     if p is None:

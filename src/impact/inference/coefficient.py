@@ -45,8 +45,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
+from impact._distributions import reference
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.cluster import cluster_robust
 from impact.inference.randomization import randomization_test
@@ -479,12 +479,7 @@ def _treated_clusters(
 
 
 def _wald(estimate: float, se: float, df: float, alpha: float) -> tuple[float, float, float]:
-    # scipy.special's t and normal functions: the ones scipy.stats.t / norm evaluate,
-    # without building a frozen distribution on every call
-    if np.isfinite(df):
-        crit = float(special.stdtrit(df, 1 - alpha / 2))
-        p = float(2 * special.stdtr(df, -abs(estimate) / se)) if se > 0 else float("nan")
-    else:
-        crit = float(special.ndtri(1 - alpha / 2))
-        p = float(2 * special.ndtr(-abs(estimate) / se)) if se > 0 else float("nan")
+    dist = reference(df)  # t(df), normal when df is infinite
+    crit = float(dist.ppf(1 - alpha / 2))
+    p = float(2 * dist.sf(abs(estimate) / se)) if se > 0 else float("nan")
     return estimate - crit * se, estimate + crit * se, p

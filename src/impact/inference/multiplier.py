@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from impact._distributions import Normal
 
 __all__ = [
     "MULTIPLIER_WEIGHTS",
@@ -35,7 +36,7 @@ _MAMMEN = np.array([-(_SQ5 - 1) / 2, (_SQ5 + 1) / 2])
 _MAMMEN_P = (_SQ5 + 1) / (2 * _SQ5)
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
-_IQR_NORMAL = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+_IQR_NORMAL = float(Normal().ppf(0.75) - Normal().ppf(0.25))
 _CHUNK = 64
 
 

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+
+from impact._distributions import Normal
 
 __all__ = ["bounds_and_critical_gamma", "critical_gamma", "e_value", "rosenbaum_bounds"]
 
@@ -34,6 +35,8 @@ class _SignedRanks:
     """The signed-rank statistic of the differences and the sums its bounds use."""
 
     def __init__(self, differences: np.ndarray) -> None:
+        from scipy import stats  # on first use (slow import): only for the ranks
+
         d = np.asarray(differences, dtype=float)
         d = d[d != 0]
         ranks = stats.rankdata(np.abs(d), method="average")
@@ -48,8 +51,8 @@ class _SignedRanks:
         p_plus = gamma / (1 + gamma)
         p_minus = 1 / (1 + gamma)
         sd = np.sqrt(self.s2 * p_plus * (1 - p_plus))
-        upper = float(stats.norm.sf((self.t_stat - p_plus * self.s1) / sd))
-        lower = float(stats.norm.sf((self.t_stat - p_minus * self.s1) / sd))
+        upper = float(Normal().sf((self.t_stat - p_plus * self.s1) / sd))
+        lower = float(Normal().sf((self.t_stat - p_minus * self.s1) / sd))
         return lower, upper
 
 
@@ -74,6 +77,8 @@ def _critical_gamma(parts: _SignedRanks, alpha: float, max_gamma: float) -> floa
         return 1.0
     if gap(np.log(max_gamma)) < 0:
         return float("inf")
+    from scipy import optimize  # on first use (slow import)
+
     return float(np.exp(optimize.brentq(gap, 0.0, np.log(max_gamma), xtol=1e-10)))
 
 

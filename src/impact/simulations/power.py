@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from impact._defaults import ALPHA
+from impact._distributions import Normal
 from impact.exceptions import DesignError
 from impact.simulations.monte_carlo import SeedLike, _root_seed, monte_carlo
 from impact.simulations.scenario import Scenario
@@ -282,7 +282,7 @@ def minimum_detectable_effect(
         return row
 
     null = at(0.0)
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    z = Normal().ppf(1 - alpha / 2) + Normal().ppf(power)
     analytic = float(z * null["mean_std_error"])
     if scenario.outcome == "continuous" and np.isfinite(analytic) and analytic > 0:
         guess = analytic
