@@ -41,9 +41,7 @@ SCENARIO = Scenario.staggered_rollout(
 ESTIMATORS = {
     "StaggeredDiD (all schools)": impact.StaggeredDiD(),
     "MatchedDiD (pre_periods=5)": impact.MatchedDiD(pre_periods=5),
-    "MatchedDiD (pre_periods=5, unadjusted)": impact.MatchedDiD(
-        pre_periods=5, adjustment="none"
-    ),
+    "MatchedDiD (pre_periods=5, unadjusted)": impact.MatchedDiD(pre_periods=5, adjustment="none"),
     "MatchedDiD (pre_periods=5, not yet treated)": impact.MatchedDiD(
         pre_periods=5, control="not_yet_treated"
     ),
