@@ -8,6 +8,8 @@ import pytest
 
 import impact
 from impact import DesignError, MatchedDiD, Panel
+from impact.exceptions import DesignWarning
+from tests.conftest import make_did_frame
 
 
 def diverging_trends(n_units: int = 200, seed: int = 0, effect: float = 1.0) -> pd.DataFrame:
@@ -104,3 +106,19 @@ def test_cross_section_is_a_design_error_and_staggered_is_matched_by_cohort():
     assert result.settings["cohorts_matched"] == [2016, 2018]
     with pytest.raises(DesignError, match="pre_periods"):
         MatchedDiD(pre_periods=0)
+
+
+def test_cem_with_too_few_matches_for_the_adjustment_says_what_to_change():
+    # two treated units find a control stratum: 4 units for intercept, treatment, the
+    # matching covariate and three pre-period outcomes; found by a review, it used to
+    # fail inside numpy's indexing
+    frame = make_did_frame(seed=1)
+    frame["xu"] = frame.groupby("unit")["x"].transform("first")
+    panel = impact.Panel.from_frame(
+        frame, unit="unit", time="time", outcome="y", treated="d", covariates=["xu"]
+    )
+    with (
+        pytest.warns(DesignWarning, match="no match"),
+        pytest.raises(DesignError, match=r"no degrees of freedom.*adjustment='none'"),
+    ):
+        impact.MatchedDiD(method="cem").fit(panel)

@@ -176,3 +176,36 @@ def test_cem_coarsening_and_weights():
     w, sub = algorithms.stratum_weights(codes, np.array([True, False, True, False, True]))
     assert w.tolist() == [1.0, 1.0, 1.0, 1.0, 0.0]
     assert sub.tolist() == [0, 0, 1, 1, -1]
+
+
+def test_drop_collinear_with_more_columns_than_rows_keeps_a_full_rank_set():
+    from impact.matching.variance import _drop_collinear
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.ones(4), [1, 1, 0, 0], rng.normal(size=(4, 4))])
+    kept = _drop_collinear(X)
+    assert kept.shape == (4, 4)  # the rank: intercept, treatment and two covariates
+    assert np.linalg.matrix_rank(kept) == 4
+    assert np.array_equal(kept[:, :2], X[:, :2])
+
+
+@pytest.mark.parametrize(
+    ("n", "covariates", "clusters", "message"),
+    [
+        (3, 2, None, "3 units with positive weight for 3 regression coefficients"),
+        (2, 0, [0, 1], "2 units with positive weight for 2 regression coefficients"),
+        (4, 0, [0, 0, 0, 0], "forms 1 matched set"),
+    ],
+)
+def test_a_matched_sample_too_small_for_a_standard_error_is_refused(
+    n, covariates, clusters, message
+):
+    from impact.exceptions import DesignError
+    from impact.matching.variance import weighted_regression
+
+    rng = np.random.default_rng(1)
+    d = np.arange(n) % 2
+    X = rng.normal(size=(n, covariates)) if covariates else None
+    groups = None if clusters is None else np.array(clusters)
+    with pytest.raises(DesignError, match=message):
+        weighted_regression(rng.normal(size=n), d, X, np.ones(n), clusters=groups)

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from impact.exceptions import DesignError
+
 __all__ = [
     "PointEstimate",
     "abadie_imbens",
@@ -204,11 +206,14 @@ def weighted_regression(
         cols.extend(Xc.T)
     X = np.column_stack(cols)
     X = _drop_collinear(X)
+    groups = None
+    if clusters is not None:
+        groups = np.unique(np.asarray(clusters)[keep], return_inverse=True)[1]
+    _check_room(X.shape, None if groups is None else int(groups.max()) + 1)
     from statsmodels.regression.linear_model import WLS  # on first use (slow import)
 
     model = WLS(yk, X, weights=w)
-    if clusters is not None:
-        groups = np.unique(np.asarray(clusters)[keep], return_inverse=True)[1]
+    if groups is not None:
         res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
         df = float(groups.max())
     else:
@@ -217,12 +222,34 @@ def weighted_regression(
     return PointEstimate(float(res.params[1]), float(res.bse[1]), df)
 
 
+def _check_room(shape: tuple[int, int], n_clusters: int | None) -> None:
+    """Refuse a matched sample too small for a standard error, saying what to change."""
+    n, k = shape
+    what = "the intercept and the treatment" + (" and covariates" if k > 2 else "")
+    hint = (
+        "keep more units (a wider caliper, coarser bins for method='cem', fewer "
+        "matching covariates)" + (" or use adjustment='none'" if k > 2 else "")
+    )
+    if n <= k:
+        raise DesignError(
+            f"the matched sample has {n} units with positive weight for {k} regression "
+            f"coefficients ({what}): no degrees of freedom are left for a standard error; " + hint
+        )
+    if n_clusters is not None and n_clusters < 2:
+        raise DesignError(
+            f"the matched sample forms {n_clusters} matched set: clustered standard "
+            "errors need at least two; " + hint
+        )
+
+
 def _drop_collinear(X: np.ndarray) -> np.ndarray:
     """Keep the first two columns and a maximal independent set of the others."""
     norms = np.sqrt((X**2).sum(axis=0))
     norms[norms == 0] = 1.0
     r = np.linalg.qr(X / norms, mode="r")
-    keep = np.abs(np.diag(r)) > 1e-9
+    keep = np.zeros(X.shape[1], dtype=bool)  # with fewer rows than columns, the columns
+    diag = np.abs(np.diag(r))  # past the rank are combinations of those before them
+    keep[: len(diag)] = diag > 1e-9
     keep[:2] = True
     return X[:, keep]
 
