@@ -76,7 +76,10 @@ _OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option(
         "--workers",
         type=click.IntRange(min=1),
-        help="Local worker processes (1: run serially; default: all cores for >= 100 reps).",
+        help=(
+            "Processes working on the study, this one included (1: serially; default: "
+            "all cores, once a first chunk shows the study is long enough)."
+        ),
     ),
     click.option(
         "--scheduler",

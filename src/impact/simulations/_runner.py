@@ -325,7 +325,8 @@ def _run_local(
         raise
     if pool is not None:
         chunks.extend(pool.join())
-        _HELPERS_USED[helpers] = time.monotonic()
+        if pool.ready:
+            _HELPERS_USED[helpers] = time.monotonic()
     return chunks
 
 
@@ -370,6 +371,7 @@ class _HelperPool:
         self._chunks: list[Chunk] = []
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
+        self.ready = False  # whether a worker answered (it is up for the next study)
 
     def start(self, helpers: int) -> None:
         self._thread = threading.Thread(
@@ -394,7 +396,7 @@ class _HelperPool:
                     if future in pending_ready:
                         pending_ready.discard(future)
                         future.result()
-                        slots += 2
+                        slots, self.ready = slots + 2, True
                     else:
                         running.discard(future)
                         self._chunks.append(self._done(future.result()))

@@ -215,8 +215,8 @@ def monte_carlo(
         a Dask cluster (``pip install 'impact[dask]'``). ``None``: on a machine with
         several CPUs, this process times a first small chunk and starts the worker
         processes only if the rest of the study would take longer than starting them
-        (about two seconds; a fraction of a second when they are still up from an
-        earlier study); serially otherwise.
+        (about a second; a quarter of one when they are still up from an earlier
+        study); serially otherwise.
     n_workers : int, optional
         Processes working on the study, this one included (default: all CPUs); with
         Dask it only sets the chunking.
