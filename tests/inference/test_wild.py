@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from impact.exceptions import InferenceWarning
 from impact.inference import bootstrap_weights, wild_cluster_bootstrap
 
 REFERENCE = Path(__file__).parents[1] / "reference" / "inference"
@@ -108,3 +110,37 @@ def test_bootstrap_rejects_rarely_under_the_null_with_few_treated_clusters():
             wild_cluster_bootstrap(X, y, g, coef=1, draws=399, alpha=None, seed=rng).p_value < 0.05
         )
     assert rejections <= 6
+
+
+def five_clusters() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(5), 6)
+    X = np.column_stack([(g < 2).astype(float), np.ones(len(g)), rng.normal(size=len(g))])
+    return X, rng.normal(size=5)[g] + rng.normal(size=len(g)), g
+
+
+def test_an_interval_no_null_can_leave_is_unbounded_and_says_why():
+    # with 5 clusters the 32 enumerated Rademacher draws include the two that weight
+    # every cluster alike; they reproduce the observed t at every null, so p >= 2/32 >
+    # 0.05 everywhere. (Found by the preset validation: rounding far from the estimate
+    # used to end the search at arbitrary bounds such as -6e5 and 7e14.)
+    X, y, g = five_clusters()
+    with pytest.warns(InferenceWarning, match=r"no p-value falls below 0\.0625.*'webb'"):
+        out = wild_cluster_bootstrap(X, y, g, coef=0)
+    assert out.enumerated and out.draws == 32
+    assert out.ci_lower == -np.inf and out.ci_upper == np.inf
+    far = wild_cluster_bootstrap(X, y, g, coef=0, null=out.estimate + 1e9, alpha=None)
+    assert far.p_value == pytest.approx(2 / 32)
+
+
+def test_webb_weights_bound_the_interval_with_five_clusters():
+    X, y, g = five_clusters()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InferenceWarning)
+        out = wild_cluster_bootstrap(X, y, g, coef=0, weights="webb")
+    assert out.enumerated and out.draws == 6**5
+    assert np.isfinite(out.ci_lower) and np.isfinite(out.ci_upper)
+    for bound in (out.ci_lower, out.ci_upper):
+        outside = bound + 1e-3 * out.std_error * np.sign(bound - out.estimate)
+        p = wild_cluster_bootstrap(X, y, g, coef=0, weights="webb", null=outside, alpha=None)
+        assert p.p_value <= 0.05

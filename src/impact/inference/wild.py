@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from impact.exceptions import EstimationError
+from impact.exceptions import EstimationError, InferenceWarning, warn
 from impact.inference.cluster import _groups
 
 __all__ = ["WildBootstrap", "bootstrap_weights", "wild_cluster_bootstrap"]
@@ -224,6 +224,11 @@ def wild_cluster_bootstrap(
         q01[start : start + chunk] = np.einsum("gb,gb->b", m0, m1)
         q11[start : start + chunk] = np.einsum("gb,gb->b", m1, m1)
     b_j = float(beta[coef])
+    # a draw giving every cluster the same weight (v = c * 1) returns the observed
+    # statistic at every null value: its q01 and q11 vanish, but only up to rounding,
+    # which at nulls far from the estimate would swamp its variance
+    flat = q11 <= 1e-12 * q11.max() if q11.max() > 0 else np.zeros(n_draws, dtype=bool)
+    q01[flat] = q11[flat] = 0.0
 
     def t_draws(r: float) -> np.ndarray:
         var = small * (q00 - 2 * r * q01 + r * r * q11)
@@ -239,6 +244,8 @@ def wild_cluster_bootstrap(
     lower = upper = float("nan")
     if alpha is not None and se > 0:
         lower, upper = _invert(p_value, b_j, se, alpha)
+        if not (np.isfinite(lower) and np.isfinite(upper)):
+            _warn_unbounded(int(flat.sum()), n_draws, n_clusters, weights, alpha)
     return WildBootstrap(
         estimate=b_j,
         std_error=se,
@@ -252,6 +259,19 @@ def wild_cluster_bootstrap(
         weights=weights,
         t_draws=t_draws(null),
     )
+
+
+def _warn_unbounded(n_flat: int, n_draws: int, n_clusters: int, kind: str, alpha: float) -> None:
+    message = f"the {1 - alpha:.0%} wild bootstrap interval is unbounded"
+    if n_flat / n_draws > alpha:
+        message += (
+            f": {n_flat} of its {n_draws} draws weight every cluster alike and reproduce "
+            f"the observed statistic at any null value, so no p-value falls below "
+            f"{n_flat / n_draws:.3g} with {n_clusters} clusters"
+        )
+        if kind == "rademacher":
+            message += "; bootstrap_weights='webb' (six-point weights) can reject"
+    warn(message, InferenceWarning)
 
 
 def _cluster_sums(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
