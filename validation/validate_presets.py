@@ -6,9 +6,15 @@ coverage of the nominal 95% interval (with its Monte Carlo standard error), inte
 width and rejection rate (size when the truth is zero, power otherwise).
 
 Expected: coverage within 93-97% where the estimator's assumptions hold; visible
-failures where they do not (selection on trend breaks parallel trends for DiD; five
-treated clusters make CR1 intervals too narrow; heteroskedasticity-robust standard
-errors ignore the serial correlation within schools).
+failures where they do not: selection on trend breaks parallel trends for DiD;
+heteroskedasticity-robust standard errors ignore the serial correlation within schools;
+a two-way fixed-effects event study averages staggered cohorts with the wrong weights;
+matching on pre-programme outcomes when schools were chosen for a low level (the
+``scottish_schools`` pilots) picks comparison schools whose low years were noise, and
+their regression to the mean biases the matched designs (it vanishes with random
+selection); and with five treated schools the matched DiD's five matched sets leave the
+wild bootstrap with Rademacher weights no p-value below 2/32, so its intervals are
+unbounded (a warning names the Webb weights, which can reject).
 
 Usage::
 
