@@ -363,3 +363,46 @@ def test_exact_method_on_listed_covariates_balances_them_exactly():
     for level in ("groupa", "groupb", "groupc"):
         assert balance.loc[level, "smd_after"] == pytest.approx(0.0, abs=1e-12)
     assert result.effects.loc[0, "n_treated"] == (panel.frame["d"] == 1).sum()
+
+
+@pytest.mark.parametrize("estimator", [MatchedComparison(), impact.MatchedDiD()])
+def test_units_lost_before_the_programme_are_left_out_with_a_warning(did_frame, estimator):
+    # units observed only before adoption have no outcome to compare (found by running
+    # every estimator on simulated panels with attrition: their NaN outcome used to
+    # reach the estimate and the sensitivity analysis)
+    frame = did_frame.assign(xu=did_frame.groupby("unit")["x"].transform("first"))
+    # unit 3 was to be treated (units 0-19 are) but leaves before adoption, so the data
+    # show it untreated, like the two controls 25 and 31
+    lost = [3, 25, 31]
+    attrited = frame.loc[~(frame["unit"].isin(lost) & (frame["d"].eq(1) | (frame["time"] >= 2004)))]
+    kept = frame.loc[~frame["unit"].isin(lost)]
+    spec = {"unit": "unit", "time": "time", "outcome": "y", "treated": "d", "covariates": ["xu"]}
+    with pytest.warns(impact.DataWarning, match=r"3 units of 'unit' \(0 treated, 3 comparison\)"):
+        result = estimator.fit(Panel.from_frame(attrited, **spec))
+    expected = estimator.fit(Panel.from_frame(kept, **spec))
+    assert np.isfinite(result.att.estimate)
+    pd.testing.assert_frame_equal(result.effects, expected.effects)
+
+
+def test_e_values_with_constant_comparison_outcomes_are_undefined_not_an_error():
+    # every comparison unit has the same outcome: the standardised effect behind the
+    # E-value has no scale (found by running every estimator on simulated panels)
+    rng = np.random.default_rng(3)
+    n = 60
+    d = (np.arange(n) < 20).astype(int)
+    frame = pd.DataFrame(
+        {
+            "pupil": np.arange(n),
+            "year": 2020,
+            "x": rng.normal(size=n) + 0.5 * d,
+            "d": d,
+            "y": np.where(d == 1, 3.0 + rng.normal(0.0, 0.5, n), 1.5),
+        }
+    )
+    panel = Panel.from_frame(
+        frame, unit="pupil", time="year", outcome="y", treated="d", covariates=["x"]
+    )
+    result = MatchedComparison(adjustment="none").fit(panel)
+    assert result.att.ci_lower > 0
+    summary = result.diagnostics["sensitivity_summary"].set_index("quantity")["value"]
+    assert np.isnan(summary["risk_ratio"]) and np.isnan(summary["e_value_ci"])

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from impact.estimators.did import require_single_adoption
-from impact.exceptions import DataError, DesignError
+from impact.exceptions import DataError, DataWarning, DesignError, warn
 
 if TYPE_CHECKING:
     from impact.data import Panel
@@ -121,12 +121,17 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
     else:
         treated_units = set(panel.treated_units)
     units = pd.Index(np.sort(pd.unique(frame[unit])), name=unit)
+    outcome = frame.loc[post].groupby(unit)[y].mean().reindex(units).to_numpy(dtype=float)
+    if np.isnan(outcome).any():  # units lost before the programme started (attrition)
+        units, outcome = _drop_unobserved(units, outcome, treated_units, unit)
+        frame = frame.loc[frame[unit].isin(units)]
+        post = (frame[time] >= adoption).to_numpy() if adoption is not None else post
+        pre = ~post if adoption is not None else post
     treated = units.isin(treated_units)
     if treated.all():
         raise DesignError(f"every unit of {unit!r} is treated: {design} needs control units")
     if not treated.any():
         raise DesignError(f"no unit of {unit!r} is treated: there is nothing to estimate")
-    outcome = frame.loc[post].groupby(unit)[y].mean().reindex(units).to_numpy(dtype=float)
     pre_frame = frame.loc[pre]
     raw = {}
     for cov in panel.covariates:
@@ -160,6 +165,22 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
         sw = rows.groupby(unit)[panel.weights].mean().reindex(units).to_numpy(dtype=float)
     return _finish(units, treated, outcome, pre_outcome, pd.DataFrame(raw, index=units),
                    adoption, design, sw)  # fmt: skip
+
+
+def _drop_unobserved(
+    units: pd.Index, outcome: np.ndarray, treated_units: set, unit: str
+) -> tuple[pd.Index, np.ndarray]:
+    """Leave out units with no outcome from adoption on, saying how many of each group."""
+    lost = np.isnan(outcome)
+    lost_treated = int(units[lost].isin(treated_units).sum())
+    warn(
+        f"{int(lost.sum())} units of {unit!r} ({lost_treated} treated, "
+        f"{int(lost.sum()) - lost_treated} comparison) have no outcome from the programme's "
+        "start on (they left the data before it) and are left out: the effect is for the "
+        "units still observed",
+        DataWarning,
+    )
+    return units[~lost], outcome[~lost]
 
 
 def _finish(

@@ -219,7 +219,8 @@ def weighted_regression(
     else:
         res = model.fit(cov_type="HC1")
         df = None
-    return PointEstimate(float(res.params[1]), float(res.bse[1]), df)
+    var = float(np.asarray(res.cov_params())[1, 1])  # only the effect's: others may round below 0
+    return PointEstimate(float(res.params[1]), float(np.sqrt(max(var, 0.0))), df)
 
 
 def _check_room(shape: tuple[int, int], n_clusters: int | None) -> None:
