@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from impact import DesignError, EventStudy, Panel, StaggeredDiD
+from impact.exceptions import InferenceWarning
 from impact.inference.regression import within_regression
 from tests.conftest import make_did_frame
 from tests.estimators.staggered_data import make_staggered_frame
@@ -95,3 +96,24 @@ def test_event_study_rejects_invalid_settings():
         EventStudy(leads=-1)
     with pytest.raises(DesignError, match="outside"):
         EventStudy(leads=2, reference=-3)
+
+
+def test_pretrend_test_with_a_singular_lead_covariance_uses_its_rank():
+    # four units, one treated and observed in every year, attrition elsewhere: the two
+    # leads' covariance has rank 1 (found by running every estimator on simulated
+    # panels; the test used to stop with numpy's "Singular matrix")
+    frame = pd.DataFrame(
+        {
+            "unit": [1, 1, 2, 2, 2, 2, 3, 4, 4, 4, 4],
+            "time": [2001, 2002, 2001, 2002, 2003, 2004, 2001, 2001, 2002, 2003, 2004],
+            "y": [15.0, 19, 224, 3, 41, 24, 14, 0, 155, 147, 1235],
+            "d": [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0],
+        }
+    )
+    panel = Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
+    with pytest.warns(InferenceWarning, match="rank 1: the pre-trend test has 1 degree"):
+        result = EventStudy(inference="cr1").fit(panel)
+    test = result.diagnostics["pretrend_test"].iloc[0]
+    assert test["df"] == 1 and np.isfinite(test["statistic"]) and 0 <= test["p_value"] <= 1
+    leads = result.effects.set_index("term").loc[["e=-3", "e=-2"]]
+    assert np.isclose(leads["std_error"].iloc[0], leads["std_error"].iloc[1])

@@ -11,7 +11,7 @@ import pandas as pd
 from impact._defaults import ALPHA
 from impact._distributions import chi2_sf, f_sf
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
-from impact.exceptions import DesignError
+from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS, infer_coefficient
 from impact.inference.combination import infer_combinations
 from impact.inference.regression import within_regression
@@ -312,10 +312,20 @@ def _pretrend(fit, estimated: list[str], df: float) -> pd.DataFrame:
     if leads:
         b = fit.params[leads].to_numpy()
         v = fit.cov.loc[leads, leads].to_numpy()
-        wald = float(b @ np.linalg.solve(v, b))
-        f_stat = wald / len(leads)
-        out["statistic"] = f_stat
-        out["p_value"] = float(
-            f_sf(f_stat, len(leads), df) if np.isfinite(df) else chi2_sf(wald, len(leads))
-        )
+        rank = int(np.linalg.matrix_rank(v)) if np.isfinite(v).all() else 0
+        if rank == 0:
+            warn("the leads' covariance is zero or undefined: no pre-trend test", InferenceWarning)
+            return pd.DataFrame([out])
+        if rank < len(leads):  # test the combinations the data identify, as Stata does
+            warn(
+                f"the covariance of the {len(leads)} leads has rank {rank}: the pre-trend "
+                f"test has {rank} degrees of freedom",
+                InferenceWarning,
+            )
+            wald = float(b @ np.linalg.pinv(v, hermitian=True) @ b)
+        else:
+            wald = float(b @ np.linalg.solve(v, b))
+        f_stat = wald / rank
+        out.update(statistic=f_stat, df=rank)
+        out["p_value"] = float(f_sf(f_stat, rank, df) if np.isfinite(df) else chi2_sf(wald, rank))
     return pd.DataFrame([out])
