@@ -245,7 +245,8 @@ def wild_cluster_bootstrap(
     if alpha is not None and se > 0:
         lower, upper = _invert(p_value, b_j, se, alpha)
         if not (np.isfinite(lower) and np.isfinite(upper)):
-            _warn_unbounded(int(flat.sum()), n_draws, n_clusters, weights, alpha)
+            far = min(p_value(b_j - 1e8 * se), p_value(b_j + 1e8 * se))
+            _warn_unbounded(far, n_draws, n_clusters, weights, alpha)
     return WildBootstrap(
         estimate=b_j,
         std_error=se,
@@ -261,16 +262,14 @@ def wild_cluster_bootstrap(
     )
 
 
-def _warn_unbounded(n_flat: int, n_draws: int, n_clusters: int, kind: str, alpha: float) -> None:
-    message = f"the {1 - alpha:.0%} wild bootstrap interval is unbounded"
-    if n_flat / n_draws > alpha:
-        message += (
-            f": {n_flat} of its {n_draws} draws weight every cluster alike and reproduce "
-            f"the observed statistic at any null value, so no p-value falls below "
-            f"{n_flat / n_draws:.3g} with {n_clusters} clusters"
-        )
-        if kind == "rademacher":
-            message += "; bootstrap_weights='webb' (six-point weights) can reject"
+def _warn_unbounded(floor: float, n_draws: int, n_clusters: int, kind: str, alpha: float) -> None:
+    message = (
+        f"the {1 - alpha:.0%} wild bootstrap interval is unbounded: with {n_clusters} "
+        f"clusters and {n_draws} {kind} draws the p-value stays at or above {floor:.3g} "
+        "however far the null value is from the estimate"
+    )
+    if kind == "rademacher":
+        message += "; bootstrap_weights='webb' (six-point weights) may bound it"
     warn(message, InferenceWarning)
 
 
