@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 import impact
-from impact.exceptions import DesignWarning
+from impact.exceptions import DesignError, DesignWarning
 from impact.result import ImpactResult
 from impact.simulations import Scenario, _runner, monte_carlo
 from impact.simulations._runner import _ChunkQueue, default_chunk_size
@@ -173,3 +173,9 @@ def test_a_worker_failure_is_raised_here(worker_up):
             chunk_size=1,
         )
     assert "cannot be sent to a worker process" in str(caught.value.__cause__)
+
+
+@pytest.mark.parametrize("n_workers", [0, -1, 1.5, True])
+def test_n_workers_must_be_a_positive_integer(n_workers):
+    with pytest.raises(DesignError, match=r"n_workers=.* must be a positive integer"):
+        monte_carlo([WhereRun()], SMALL, n_reps=5, seed=1, n_workers=n_workers)

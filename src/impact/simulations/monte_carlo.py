@@ -252,6 +252,10 @@ def monte_carlo(
         raise TypeError(f"expected a Scenario, got {type(scenario).__name__}")
     if isinstance(n_reps, bool) or not isinstance(n_reps, int | np.integer) or n_reps < 1:
         raise DesignError(f"n_reps={n_reps!r} must be a positive integer")
+    if n_workers is not None and (
+        isinstance(n_workers, bool) or not isinstance(n_workers, int | np.integer) or n_workers < 1
+    ):
+        raise DesignError(f"n_workers={n_workers!r} must be a positive integer or None")
     check_alpha(alpha)
     labelled = _labelled(estimators)
     root = _root_seed(seed)
