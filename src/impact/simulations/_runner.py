@@ -303,9 +303,7 @@ def _run_local(
     they are still up from an earlier study).
     """
     chunks: list[Chunk] = []
-    pool = _HelperPool(args, queue, terms, done) if helpers > 0 and eager else None
-    if pool is not None:
-        pool.start(helpers)
+    pool = _HelperPool(args, queue, terms, done).start(helpers) if helpers > 0 and eager else None
     probe = helpers > 0 and pool is None  # time a small first chunk, then decide
     try:
         with single_blas_thread():
@@ -316,8 +314,7 @@ def _run_local(
                     probe = False
                     per_rep = (time.perf_counter() - began) / (bounds[1] - bounds[0])
                     if per_rep * queue.remaining() > _start_up_seconds(helpers):
-                        pool = _HelperPool(args, queue, terms, done)
-                        pool.start(helpers)
+                        pool = _HelperPool(args, queue, terms, done).start(helpers)
                 if pool is not None and pool.error is not None:
                     break
     except BaseException:
@@ -373,11 +370,13 @@ class _HelperPool:
         self.error: BaseException | None = None
         self.ready = False  # whether a worker answered (it is up for the next study)
 
-    def start(self, helpers: int) -> None:
+    def start(self, helpers: int) -> _HelperPool:
+        """Start feeding ``helpers`` worker processes from a thread; returns the pool."""
         self._thread = threading.Thread(
             target=self._collect, args=(helpers,), name="impact-helpers", daemon=True
         )
         self._thread.start()
+        return self
 
     def _collect(self, helpers: int) -> None:
         from concurrent.futures import FIRST_COMPLETED, wait
