@@ -34,11 +34,33 @@ import impact
 from impact.exceptions import ImpactError
 from impact.simulations import simulate
 
+CONFIGURATIONS = {
+    "did[2x2]": impact.DifferenceInDifferences(design="2x2"),
+    "did[cr2]": impact.DifferenceInDifferences(inference="cr2"),
+    "did[cr3]": impact.DifferenceInDifferences(inference="cr3"),
+    "did[wild,webb]": impact.DifferenceInDifferences(inference="wild", bootstrap_weights="webb"),
+    "did[randomization]": impact.DifferenceInDifferences(inference="randomization", draws=199),
+    "event_study[unbinned]": impact.EventStudy(bin_endpoints=False, inference="cr1"),
+    "staggered[ipw,nyt]": impact.StaggeredDiD(method="ipw", control="not_yet_treated"),
+    "staggered[reg,universal]": impact.StaggeredDiD(method="reg", base_period="universal"),
+    "staggered[bootstrap]": impact.StaggeredDiD(bootstrap=True, n_boot=99),
+    "matching[mahalanobis]": impact.MatchedComparison(distance="mahalanobis", replace=True),
+    "matching[weighting]": impact.MatchedComparison(method="weighting"),
+    "matching[ratio 3, caliper]": impact.MatchedComparison(ratio=3, caliper=0.2),
+    "matched_did[weighting]": impact.MatchedDiD(method="weighting"),
+    "matched_did[nyt]": impact.MatchedDiD(control="not_yet_treated"),
+    "its[series, no comparison]": impact.InterruptedTimeSeries(pooled=False, comparison=False),
+    "its[ols errors]": impact.InterruptedTimeSeries(errors="ols", pooled=False),
+}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--configurations", action="store_true", help="also the non-default settings below"
+    )
     args = parser.parse_args()
     estimators = {
         **{name: impact.get_estimator(name) for name in impact.available_estimators()},
@@ -46,6 +68,8 @@ def main() -> None:
         "matching[cem]": impact.MatchedComparison(method="cem"),
         "matched_did[cem]": impact.MatchedDiD(method="cem"),
     }
+    if args.configurations:
+        estimators.update(CONFIGURATIONS)
     counts: Counter[tuple[str, str]] = Counter()
     defects: dict[tuple[str, str], str] = {}
 

@@ -147,9 +147,9 @@ def locate(times: pd.Index, interruption: object, *, name: str = "interruption")
         ) from exc
     if pos == 0 or pos >= len(times):
         raise DesignError(
-            f"{name}={interruption!r} lies outside the observed periods "
-            f"({times[0]!r} to {times[-1]!r}); it must fall after the first period and no "
-            "later than the last"
+            f"{name}={scalar(interruption)!r} lies outside the observed periods "
+            f"({scalar(times[0])!r} to {scalar(times[-1])!r}); it must fall after the first "
+            "period and no later than the last"
         )
     return pos
 

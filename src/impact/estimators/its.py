@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
+from impact._panel_checks import show
 from impact.diagnostics_its import autocorrelations, residual_tests
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
 from impact.estimators._its_design import (
@@ -363,7 +364,7 @@ class InterruptedTimeSeries(Estimator):
         if len(cohorts) > 1 and self.interruptions is None:
             raise DesignError(
                 f"treated units start in {len(cohorts)} different periods "
-                f"({list(cohorts)[:6]}); give interruptions=... explicitly or use a "
+                f"({show(cohorts)}); give interruptions=... explicitly or use a "
                 "staggered design"
             )
         breaks = list(self.interruptions) if self.interruptions is not None else [cohorts[0]]
