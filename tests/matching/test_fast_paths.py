@@ -93,3 +93,14 @@ def test_multivariate_matching_and_shared_tree_give_the_direct_answers():
     shared = abadie_imbens(y, t_index, got, points, ~treated, tree=tree)
     own = abadie_imbens(y, t_index, got, points, ~treated)
     assert shared == own
+
+
+def test_mahalanobis_whitening_of_constant_covariates_is_all_ties():
+    # no covariate varies (found on a simulated four-school panel with a binary
+    # outcome): every unit is as close as any other, as with the Euclidean scaling,
+    # instead of a failed Cholesky factorisation
+    from impact.matching.algorithms import whiten
+
+    X = np.full((6, 2), 3.0)
+    for kind in ("mahalanobis", "euclidean"):
+        assert np.array_equal(whiten(X, kind), np.zeros((6, 2)))

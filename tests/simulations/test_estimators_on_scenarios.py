@@ -26,6 +26,9 @@ ESTIMATORS = {
     "did[twfe]": impact.DifferenceInDifferences(design="twfe"),
     "matching[cem]": impact.MatchedComparison(method="cem"),
     "matched_did[cem]": impact.MatchedDiD(method="cem"),
+    "matching[mahalanobis]": impact.MatchedComparison(distance="mahalanobis", replace=True),
+    "matching[weighting]": impact.MatchedComparison(method="weighting"),
+    "staggered[ipw,nyt]": impact.StaggeredDiD(method="ipw", control="not_yet_treated"),
 }
 
 

@@ -82,6 +82,8 @@ def whiten(X: np.ndarray, kind: str) -> np.ndarray:
     cov = np.atleast_2d(np.cov(centred, rowvar=False))
     # a tiny ridge keeps nearly collinear covariates (e.g. outcome lags) usable
     ridge = 1e-9 * np.trace(cov) / max(len(cov), 1)
+    if not ridge > 0:  # no covariate varies: every unit is as close as any other, as
+        ridge = 1.0  # with the scaled Euclidean distance
     chol = np.linalg.cholesky(cov + ridge * np.eye(len(cov)))
     # forward substitution: a third of the time of a general solve on a million rows
     return linalg.solve_triangular(chol, centred.T, lower=True, check_finite=False).T
