@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
+from impact._panel_checks import show
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
 from impact.exceptions import DesignError
 from impact.inference.coefficient import (
@@ -56,7 +57,7 @@ def require_single_adoption(panel: Panel, design: str) -> object:
     if (first != first[0]).any():
         cohorts = panel.cohorts
         raise DesignError(
-            f"treatment starts in {len(cohorts)} different periods ({list(cohorts)[:6]}): "
+            f"treatment starts in {len(cohorts)} different periods ({show(cohorts)}): "
             f"staggered adoption. {design} assumes one adoption date and would mix "
             "already-treated units into the comparison; use the staggered estimator "
             "(method 'staggered_did', impact.estimators.StaggeredDiD)"
@@ -67,7 +68,8 @@ def require_single_adoption(panel: Panel, design: str) -> object:
     adoption = periods[periods == first[0]][0]
     if adoption <= periods[0]:
         raise DesignError(
-            f"treatment starts in the first observed period ({adoption!r}) of {panel.time!r}: "
+            f"treatment starts in the first observed period ({show([adoption])}) of "
+            f"{panel.time!r}: "
             "there is no pre-programme period to difference against"
         )
     times = panel._values(panel.time)
