@@ -2,10 +2,11 @@
 
 Draws scenarios at random (few units, attrition, counts, binary outcomes, staggered
 cohorts, spillovers, pupils in schools; the strategy of the simulator's property tests)
-and fits every registered estimator, plus the two-way fixed-effects DiD and coarsened
-exact matching, to each panel. Counts per estimator: fits, refusals by the package's
-own error type, and defects (any other exception, or a fit whose ``att`` is not
-finite), with the scenario and seed of the first defect of each kind. The unit test
+and fits every registered estimator, plus the settings the unit test adds (and with
+``--configurations`` the non-default settings below), to each panel. Counts per
+estimator: fits, refusals by the package's own error type, and defects (any other
+exception, or a fit whose ``att`` is not finite), with the scenario and seed of the
+first defect of each kind. The unit test
 ``tests/simulations/test_estimators_on_scenarios.py`` runs a fixed 30 of these draws.
 
 Usage::
@@ -28,6 +29,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' strategies
 
+from tests.simulations.test_estimators_on_scenarios import ESTIMATORS
 from tests.simulations.test_simulate import scenarios
 
 import impact
@@ -62,12 +64,7 @@ def main() -> None:
         "--configurations", action="store_true", help="also the non-default settings below"
     )
     args = parser.parse_args()
-    estimators = {
-        **{name: impact.get_estimator(name) for name in impact.available_estimators()},
-        "did[twfe]": impact.DifferenceInDifferences(design="twfe"),
-        "matching[cem]": impact.MatchedComparison(method="cem"),
-        "matched_did[cem]": impact.MatchedDiD(method="cem"),
-    }
+    estimators = dict(ESTIMATORS)  # those of the unit test
     if args.configurations:
         estimators.update(CONFIGURATIONS)
     counts: Counter[tuple[str, str]] = Counter()
