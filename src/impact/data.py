@@ -20,6 +20,7 @@ import pandas as pd
 from impact._panel_checks import (
     cell_layout,
     check_columns,
+    check_frame,
     codes_of,
     copy_on_write,
     is_numeric,
@@ -189,14 +190,7 @@ class Panel:
         for name in (*roles.values(), *covariates, *extra_outcomes):
             if not isinstance(name, str):
                 raise DataError(f"column names must be strings, got {name!r}")
-        missing = [
-            c for c in (*roles.values(), *covariates, *extra_outcomes) if c not in df.columns
-        ]
-        if missing:
-            raise DataError(
-                f"column(s) {show(missing)} not found in the frame; "
-                f"available columns are {show(list(df.columns))}"
-            )
+        check_frame(df, (*roles.values(), *covariates, *extra_outcomes))
         if len(df) == 0:
             raise DataError("the frame is empty: no rows to estimate from")
         if outcome in covariates:
