@@ -309,3 +309,12 @@ def test_constant_covariate_value_shown_plainly(did_frame):
     df = did_frame.assign(c=1.0)
     with pytest.raises(DataError, match=r"\(1\.0 in every row\)"):
         Panel.from_frame(df, unit="unit", time="time", outcome="y", treated="d", covariates=["c"])
+
+
+@pytest.mark.parametrize("group", ["ever-treated", "never-treated"])
+def test_weights_zero_for_a_whole_group(did_frame, group):
+    treated_unit = did_frame.groupby("unit")["d"].transform("max") == 1
+    zero = treated_unit if group == "ever-treated" else ~treated_unit
+    df = did_frame.assign(w=np.where(zero, 0.0, 1.0))
+    with pytest.raises(DataError, match=f"'w' is zero for every {group} unit"):
+        Panel.from_frame(df, unit="unit", time="time", outcome="y", treated="d", weights="w")

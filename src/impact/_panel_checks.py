@@ -160,6 +160,26 @@ def _check_covariate_type(col: pd.Series, cov: str) -> None:
     )
 
 
+def check_group_weights(
+    weights: np.ndarray, unit_codes: np.ndarray, unit_cohort: pd.Series, name: str
+) -> None:
+    """Raise when the ever-treated or the never-treated units all have zero weight.
+
+    ``unit_cohort`` is indexed by the sorted units that ``unit_codes`` number. Either
+    group then drops out of every weighted estimate, which would compare the other
+    group with nothing (an effect of 0, or the other group's trend).
+    """
+    totals = np.bincount(unit_codes, weights=weights, minlength=len(unit_cohort))
+    treated = unit_cohort.notna().to_numpy()
+    for group, mask in (("ever-treated", treated), ("never-treated", ~treated)):
+        if mask.any() and not (totals[mask] > 0).any():
+            raise DataError(
+                f"weights column {name!r} is zero for every {group} unit, so those units "
+                "carry no weight in any estimate; check the weights, or drop those units' "
+                "rows if they are meant to be left out"
+            )
+
+
 def cell_layout(
     frame: pd.DataFrame,
     *,

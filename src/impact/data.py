@@ -21,6 +21,7 @@ from impact._panel_checks import (
     cell_layout,
     check_columns,
     check_frame,
+    check_group_weights,
     codes_of,
     copy_on_write,
     is_numeric,
@@ -248,6 +249,8 @@ class Panel:
             codes=(unit_codes, unit_levels, unit_starts, time_codes, time_levels),
             cells=(cell_codes, cell_counts),
         )
+        if weights is not None:
+            check_group_weights(frame[weights].to_numpy(), unit_codes, unit_cohort, weights)
         if not (in_order or bool(np.all(cell_codes[1:] >= cell_codes[:-1]))):
             order = np.lexsort((time_codes, unit_codes))  # to unit-then-period order
             frame = frame.take(order).reset_index(drop=True)
