@@ -254,3 +254,67 @@ def test_categorical_covariates_are_one_hot_encoded(did_frame):
     matrix = panel.covariate_matrix()
     assert list(matrix.columns) == ["x", "region[south]"]
     assert matrix.dtypes.eq(float).all()
+
+
+def test_unit_column_mixing_unorderable_types(did_frame):
+    df = did_frame.astype({"unit": object})
+    df.loc[df["unit"] == 0, "unit"] = "zero"
+    with pytest.raises(DataError, match="unit column 'unit' mixes value types \\(int, str\\)"):
+        Panel.from_frame(df, unit="unit", time="time", outcome="y", treated="d")
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", "boolean"])
+def test_treated_with_nullable_missing_values(did_frame, dtype):
+    df = did_frame.astype({"d": dtype})
+    df.loc[5, "d"] = pd.NA
+    with pytest.raises(DataError, match="treated column 'd' has missing values in rows 5"):
+        Panel.from_frame(df, unit="unit", time="time", outcome="y", treated="d")
+
+
+def test_infinite_time_values(did_frame):
+    df = did_frame.astype({"time": float})
+    df.loc[3, "time"] = np.inf
+    with pytest.raises(DataError, match="time column 'time' has infinite values in rows 3"):
+        Panel.from_frame(df, unit="unit", time="time", outcome="y", treated="d")
+
+
+def test_multiindex_columns_and_duplicated_column_names(did_frame):
+    kw = dict(unit="unit", time="time", outcome="y", treated="d")
+    nested = did_frame.set_axis(pd.MultiIndex.from_product([did_frame.columns, [""]]), axis=1)
+    with pytest.raises(DataError, match="several levels of column labels"):
+        Panel.from_frame(nested, **kw)
+    doubled = pd.concat([did_frame, did_frame[["y"]]], axis=1)
+    with pytest.raises(DataError, match="column name\\(s\\) 'y' appear more than once"):
+        Panel.from_frame(doubled, **kw)
+
+
+def test_columns_in_the_index_are_pointed_at(did_frame):
+    indexed = did_frame.set_index(["unit", "time"])
+    with pytest.raises(DataError, match=r"index levels: call df\.reset_index"):
+        Panel.from_frame(indexed, unit="unit", time="time", outcome="y", treated="d")
+
+
+def test_object_covariates_holding_numbers(did_frame):
+    kw = dict(unit="unit", time="time", outcome="y", treated="d", covariates=["x"])
+    numbers = did_frame.astype({"x": object})
+    with pytest.raises(DataError, match="covariate 'x' holds numbers in an object column"):
+        Panel.from_frame(numbers, **kw)
+    mixed = numbers.copy()
+    mixed.loc[5, "x"] = "abc"
+    with pytest.raises(DataError, match="covariate 'x' mixes value types \\(float, str\\)"):
+        Panel.from_frame(mixed, **kw)
+
+
+def test_constant_covariate_value_shown_plainly(did_frame):
+    df = did_frame.assign(c=1.0)
+    with pytest.raises(DataError, match=r"\(1\.0 in every row\)"):
+        Panel.from_frame(df, unit="unit", time="time", outcome="y", treated="d", covariates=["c"])
+
+
+@pytest.mark.parametrize("group", ["ever-treated", "never-treated"])
+def test_weights_zero_for_a_whole_group(did_frame, group):
+    treated_unit = did_frame.groupby("unit")["d"].transform("max") == 1
+    zero = treated_unit if group == "ever-treated" else ~treated_unit
+    df = did_frame.assign(w=np.where(zero, 0.0, 1.0))
+    with pytest.raises(DataError, match=f"'w' is zero for every {group} unit"):
+        Panel.from_frame(df, unit="unit", time="time", outcome="y", treated="d", weights="w")

@@ -20,6 +20,8 @@ import pandas as pd
 from impact._panel_checks import (
     cell_layout,
     check_columns,
+    check_frame,
+    check_group_weights,
     codes_of,
     copy_on_write,
     is_numeric,
@@ -189,14 +191,7 @@ class Panel:
         for name in (*roles.values(), *covariates, *extra_outcomes):
             if not isinstance(name, str):
                 raise DataError(f"column names must be strings, got {name!r}")
-        missing = [
-            c for c in (*roles.values(), *covariates, *extra_outcomes) if c not in df.columns
-        ]
-        if missing:
-            raise DataError(
-                f"column(s) {show(missing)} not found in the frame; "
-                f"available columns are {show(list(df.columns))}"
-            )
+        check_frame(df, (*roles.values(), *covariates, *extra_outcomes))
         if len(df) == 0:
             raise DataError("the frame is empty: no rows to estimate from")
         if outcome in covariates:
@@ -254,6 +249,8 @@ class Panel:
             codes=(unit_codes, unit_levels, unit_starts, time_codes, time_levels),
             cells=(cell_codes, cell_counts),
         )
+        if weights is not None:
+            check_group_weights(frame[weights].to_numpy(), unit_codes, unit_cohort, weights)
         if not (in_order or bool(np.all(cell_codes[1:] >= cell_codes[:-1]))):
             order = np.lexsort((time_codes, unit_codes))  # to unit-then-period order
             frame = frame.take(order).reset_index(drop=True)

@@ -223,6 +223,9 @@ def test_bad_hyperparameters():
         DifferenceInDifferences(alpha=1.5)
     with pytest.raises(DesignError, match="two periods"):
         DifferenceInDifferences(periods=(1, 2, 3))
+    for periods in (2005, 2005.0, "ab"):
+        with pytest.raises(DesignError, match="two periods"):
+            DifferenceInDifferences(periods=periods)
 
 
 def test_estimate_convenience_matches_class(frame):

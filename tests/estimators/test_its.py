@@ -389,6 +389,29 @@ def test_errors_name_the_problem():
         InterruptedTimeSeries.from_series(y[:19], months, interruption=months[10])
 
 
+@pytest.mark.parametrize("value", ["yes", None, float("nan"), [1]])
+def test_level_and_slope_flags_must_be_booleans(value):
+    with pytest.raises(DesignError, match=r"level_change=.* must be True or False"):
+        InterruptedTimeSeries(level_change=value)
+    with pytest.raises(DesignError, match=r"slope_change=.* must be True or False"):
+        InterruptedTimeSeries(slope_change=value)
+
+
+@pytest.mark.parametrize("value", [2005, 2005.0, "", ()])
+def test_interruptions_must_be_a_sequence_of_periods(value):
+    with pytest.raises(DesignError, match=r"non-empty sequence of periods, e\.g\."):
+        InterruptedTimeSeries(interruptions=value)
+
+
+def test_hac_lags_beyond_the_series_are_refused():
+    y, t = series(n=20, cut=10)
+    with pytest.raises(DesignError, match="hac_lags=20 must be smaller than the 20 periods"):
+        InterruptedTimeSeries.from_series(y, t, interruption=2010, errors="hac", hac_lags=20)
+    panel = school_panel(effect=1.0)
+    with pytest.raises(DesignError, match="hac_lags=10000 must be smaller than"):
+        InterruptedTimeSeries(pooled=True, errors="hac", hac_lags=10_000).fit(panel)
+
+
 def test_registered_and_estimate_entry_point():
     panel = school_panel(effect=1.0)
     result = impact.estimate(panel, method="its")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -307,6 +308,20 @@ def test_dynamic_aggregation_options(mpdta):
 
 
 # ----------------------------------------------------------------- design problems
+def test_cohort_with_zero_total_weight_is_skipped_with_a_warning():
+    frame = make_staggered_frame(n_units=60, seed=2)
+    frame["w"] = np.where(frame["cohort"] == 2004, 0.0, 1.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = StaggeredDiD().fit(staggered_panel(frame, weights="w"))
+    skipped = [str(w.message) for w in caught if issubclass(w.category, DesignWarning)]
+    assert "skipped ATT(2004,2005): its cohort has zero total weight" in skipped
+    terms = set(result.effects["term"])
+    assert "ATT(2006,2007)" in terms
+    assert not any(t.startswith("ATT(2004,") for t in terms)
+    assert np.isfinite(result.effects["estimate"]).all()
+
+
 def test_no_never_treated_units_is_a_design_error():
     frame = make_staggered_frame(share_never=0.0, seed=4)
     with pytest.raises(DesignError, match="not_yet_treated"):

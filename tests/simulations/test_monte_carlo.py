@@ -171,6 +171,13 @@ def test_labels_must_be_unique_and_inputs_valid():
         monte_carlo(["did"], SMALL, n_reps=2, seed=0, backend="threads")
     with pytest.raises(impact.UnknownEstimatorError):
         monte_carlo(["no_such_design"], SMALL, n_reps=2, seed=0)
+    for estimators in (None, 3):
+        with pytest.raises(DesignError, match="must be an estimator, a list of estimators"):
+            monte_carlo(estimators, SMALL, n_reps=2, seed=0)
+    with pytest.raises(DesignError, match="seed=-1 must be a non-negative integer"):
+        monte_carlo(["did"], SMALL, n_reps=2, seed=-1)
+    with pytest.raises(DesignError, match="must be a sequence of effect sizes"):
+        power_curve("did", SMALL, effects=1.0, n_reps=2, seed=0)
 
 
 def test_no_progress_bar_when_not_a_terminal(capsys):

@@ -263,11 +263,24 @@ def test_presets_simulate():
         ({"noise_sd": -1.0}, "noise_sd"),
         ({"follow_pupils": True}, "pupils_per_unit"),
         ({"panel_covariates": ("z",)}, "panel_covariates"),
+        ({"panel_covariates": None}, "must be a tuple of names"),
+        ({"treated_share": "half"}, "treated_share='half' must be a number"),
+        ({"noise_sd": None}, "noise_sd=None must be a number"),
+        ({"effect": (1, 2)}, r"effect=\(1, 2\) must be a number"),
+        ({"baseline": "high"}, "baseline='high' must be a number"),
+        ({"cohorts": 3}, "must be a tuple of \\(start period, share\\) pairs"),
+        ({"cohorts": (1, 2)}, "must be a tuple of \\(start period, share\\) pairs"),
     ],
 )
 def test_invalid_scenarios_raise_design_errors(changes, match):
     with pytest.raises(DesignError, match=match):
         Scenario(**changes)
+
+
+@pytest.mark.parametrize("seed", [-1, "x", 1.5, True])
+def test_simulate_rejects_invalid_seeds(seed):
+    with pytest.raises(DesignError, match="must be a non-negative int"):
+        simulate(Scenario(n_units=10, n_periods=4, adoption_period=3), seed=seed)
 
 
 def test_callable_trend_sets_the_common_path():

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from impact.exceptions import EstimationError, InferenceWarning, warn
+from impact.exceptions import DesignError, EstimationError, InferenceWarning, warn
 
 __all__ = ["MAX_AR_ORDER", "SeriesFit", "fit_series_model", "newey_west_lags"]
 
@@ -163,6 +163,8 @@ def fit_series_model(
     info: dict = {}
     if n - k < 1:
         raise EstimationError(f"{n} periods cannot identify {k} coefficients")
+    if hac_lags is not None and hac_lags >= n:
+        raise DesignError(f"hac_lags={hac_lags} must be smaller than the {n} periods fitted")
     lags = newey_west_lags(n) if hac_lags is None else int(hac_lags)
     if family == "gaussian":
         if errors in ("ols", "hac"):

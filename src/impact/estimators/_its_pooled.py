@@ -21,7 +21,7 @@ import pandas as pd
 from impact.estimators._its_design import check_times, period_label
 from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_fit import newey_west_lags
-from impact.exceptions import InferenceWarning, warn
+from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.coefficient import MAX_SIZE_CV
 from impact.inference.combination import infer_combinations
 from impact.inference.regression import within_regression
@@ -218,6 +218,10 @@ def _unit_effects(est, wide, treated_units, use_comparison, design, in_att) -> p
         Y = Y - wide.loc[:, ~wide.columns.isin(treated_units)].mean(axis=1).to_numpy()[None, :]
     keep = design.keep
     X = design.X.to_numpy()[keep]
+    if est.hac_lags is not None and est.hac_lags >= int(keep.sum()):
+        raise DesignError(
+            f"hac_lags={est.hac_lags} must be smaller than the {int(keep.sum())} periods fitted"
+        )
     lags = est.hac_lags if est.hac_lags is not None else newey_west_lags(int(keep.sum()))
     batch = ols_hac_many(Y[:, keep], X, maxlags=None if est.errors == "ols" else lags)
     names = list(design.X.columns)

@@ -186,7 +186,11 @@ default "auto"
         check_inference_fields(self, INFERENCE_METHODS)
         check_choice("small_sample", self.small_sample, ("nested", "full"))
         check_alpha(self.alpha)
-        if self.periods is not None and len(self.periods) != 2:
+        if self.periods is not None and (
+            isinstance(self.periods, str | bytes)
+            or not hasattr(self.periods, "__len__")
+            or len(self.periods) != 2
+        ):
             raise DesignError(f"periods={self.periods!r} must be two periods (before, after)")
 
     def fit(self, panel: Panel) -> ImpactResult:

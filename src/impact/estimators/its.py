@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -213,6 +213,21 @@ class InterruptedTimeSeries(Estimator):
         check_choice("dispersion", self.dispersion, ("pearson", "fixed"))
         check_choice("aggregate", self.aggregate, ("mean", "sum", None))
         check_alpha(self.alpha)
+        for flag in ("level_change", "slope_change"):
+            value = getattr(self, flag)
+            if not (
+                isinstance(value, bool | np.bool_) or (isinstance(value, int) and value in (0, 1))
+            ):
+                raise DesignError(f"{flag}={value!r} must be True or False")
+        if self.interruptions is not None and (
+            isinstance(self.interruptions, str | bytes)
+            or not isinstance(self.interruptions, Iterable)
+            or len(list(self.interruptions)) == 0
+        ):
+            raise DesignError(
+                f"interruptions={self.interruptions!r} must be a non-empty sequence of "
+                "periods, e.g. interruptions=[2005]"
+            )
         if not self.level_change and not self.slope_change:
             raise DesignError("model at least one of level_change and slope_change")
         if not isinstance(self.phase_in, int) or self.phase_in < 0:

@@ -436,6 +436,12 @@ def _panel_cell(
                 np.subtract(now[a:b], then[a:b], out=out[a:b])
                 total += float(w[a:b].sum())
                 weighted += float(np.einsum("i,i->", w[a:b], out[a:b]))  # no BLAS
+            if total <= 0:
+                group = "cohort" if sign > 0 else "comparison group"
+                raise _SkipCell(
+                    f"skipped ATT({data.label(cell.group)},{data.label(cell.time)}): its "
+                    f"{group} has zero total weight"
+                )
             mean = weighted / total
             scale = sign * n / total
             for a, b in blocks:

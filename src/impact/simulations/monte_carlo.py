@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +140,11 @@ def _labelled(estimators: Any) -> dict[str, Any]:
     else:
         if isinstance(estimators, str) or hasattr(estimators, "fit"):
             estimators = [estimators]
+        if not isinstance(estimators, Iterable):
+            raise DesignError(
+                f"estimators={estimators!r} must be an estimator, a list of estimators "
+                "(or registered names), or a mapping {label: estimator}"
+            )
         items = []
         for est in estimators:
             label = est if isinstance(est, str) else getattr(est, "name", "") or type(est).__name__
@@ -167,6 +172,8 @@ def _root_seed(seed: SeedLike) -> np.random.SeedSequence:
         return np.random.SeedSequence(int(seed.integers(2**63)))
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
         raise DesignError(f"seed={seed!r} must be an int, a SeedSequence, a Generator or None")
+    if seed is not None and seed < 0:
+        raise DesignError(f"seed={seed!r} must be a non-negative integer")
     return np.random.SeedSequence(seed)
 
 

@@ -135,6 +135,10 @@ def power_curve(
     >>> curve["power"].tolist()[1]
     1.0
     """
+    if isinstance(effects, str) or not isinstance(effects, Sequence | np.ndarray):
+        raise DesignError(
+            f"effects={effects!r} must be a sequence of effect sizes, e.g. effects=[0.0, 1.0]"
+        )
     effects = [float(e) for e in effects]
     if not effects:
         raise DesignError("effects is empty: give the effect sizes to evaluate")

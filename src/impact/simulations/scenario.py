@@ -32,6 +32,31 @@ ProfileLike = Literal["constant", "ramp", "decay"] | Callable[[np.ndarray], np.n
 TrendLike = float | Callable[[np.ndarray], np.ndarray]
 
 
+# fields that hold one real number (a share, a standard deviation, an effect size)
+_REAL_FIELDS = (
+    "treated_share",
+    "baseline",
+    "unit_sd",
+    "unit_trend_sd",
+    "covariate_effect",
+    "covariate_trend",
+    "noise_sd",
+    "rho",
+    "pupil_sd",
+    "pupil_noise_sd",
+    "exposure",
+    "exposure_cv",
+    "selection_strength",
+    "effect",
+    "half_life",
+    "heterogeneity",
+    "anticipation_share",
+    "spillover_share",
+    "attrition",
+    "attrition_on_outcome",
+)
+
+
 def _fail(message: str) -> None:
     raise DesignError(message)
 
@@ -219,6 +244,26 @@ class Scenario:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer):
                 _fail(f"{name}={value!r} must be an integer")
+        for name in _REAL_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                _fail(f"{name}={value!r} must be a number")
+        if not isinstance(self.cohorts, tuple | list) or any(
+            not isinstance(pair, tuple | list)
+            or len(pair) != 2
+            or not all(isinstance(v, int | float | np.number) for v in pair)
+            for pair in self.cohorts
+        ):
+            _fail(
+                f"cohorts={self.cohorts!r} must be a tuple of (start period, share) pairs, "
+                "e.g. ((3, 0.3), (5, 0.3))"
+            )
+        if isinstance(self.panel_covariates, str) or not isinstance(
+            self.panel_covariates, tuple | list
+        ):
+            _fail(
+                f"panel_covariates={self.panel_covariates!r} must be a tuple of names, e.g. ('x',)"
+            )
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):

@@ -347,6 +347,12 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"expected a Scenario, got {type(scenario).__name__}")
+    if not isinstance(seed, np.random.Generator | np.random.SeedSequence | None) and (
+        isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0
+    ):
+        raise DesignError(
+            f"seed={seed!r} must be a non-negative int, a SeedSequence, a Generator or None"
+        )
     s = scenario
     rng = np.random.default_rng(seed)
     n_u, n_t = s.n_units, s.n_periods
