@@ -318,3 +318,11 @@ def test_weights_zero_for_a_whole_group(did_frame, group):
     df = did_frame.assign(w=np.where(zero, 0.0, 1.0))
     with pytest.raises(DataError, match=f"'w' is zero for every {group} unit"):
         Panel.from_frame(df, unit="unit", time="time", outcome="y", treated="d", weights="w")
+
+
+@pytest.mark.parametrize("column", ["y", "x"])
+def test_values_whose_squares_overflow(did_frame, column):
+    df = did_frame.assign(**{column: did_frame[column] * 1e300})
+    kw = dict(unit="unit", time="time", outcome="y", treated="d", covariates=["x"])
+    with pytest.raises(DataError, match=r"holds values as large as .*e\+300.*rescale it"):
+        Panel.from_frame(df, **kw)

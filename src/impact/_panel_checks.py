@@ -1,4 +1,5 @@
-"""Checks behind :meth:`impact.data.Panel.from_frame`, one function per role.
+"""Checks behind :meth:`impact.data.Panel.from_frame`, one function per role (the frame's
+shape and value types are checked in :mod:`impact._panel_input`).
 
 Each function works on the Panel's private copy of the caller's frame (never on the
 caller's frame) and raises a :class:`~impact.exceptions.DataError` that names the
@@ -7,26 +8,33 @@ column and the offending values or rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
+from impact._panel_input import (
+    check_covariate_type,
+    check_frame,
+    check_group_weights,
+    check_labels,
+    check_scale,
+    show,
+)
 from impact.exceptions import DataError, DataWarning, warn
 
-_MAX_SHOWN = 5
-
-
-def show(values: Sequence[Any] | pd.Index | np.ndarray) -> str:
-    """Render at most a handful of offending values for an error message."""
-    values = list(values)
-    shown = ", ".join(
-        repr(v.item() if isinstance(v, np.generic) else v) for v in values[:_MAX_SHOWN]
-    )
-    if len(values) > _MAX_SHOWN:
-        shown += f", ... ({len(values)} in all)"
-    return shown
+__all__ = [
+    "cell_layout",
+    "check_columns",
+    "check_frame",
+    "check_group_weights",
+    "codes_of",
+    "cohort_series",
+    "copy_on_write",
+    "is_numeric",
+    "plain_numeric",
+    "show",
+    "sorted_codes",
+    "unit_cohorts",
+]
 
 
 def copy_on_write() -> bool:
@@ -97,87 +105,6 @@ def codes_of(column: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray | None
             return found
     codes, levels = pd.factorize(column, sort=True)
     return codes, levels, None
-
-
-def check_frame(df: pd.DataFrame, names: Sequence[str]) -> None:
-    """Check that the frame has flat, unique column labels and holds every named column."""
-    if isinstance(df.columns, pd.MultiIndex):
-        raise DataError(
-            "the frame has several levels of column labels (a MultiIndex); flatten them "
-            "first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
-        )
-    missing = [c for c in names if c not in df.columns]
-    if missing:
-        in_index = [c for c in missing if c in df.index.names]
-        hint = (
-            f"; {show(in_index)} are index levels: call df.reset_index() first" if in_index else ""
-        )
-        raise DataError(
-            f"column(s) {show(missing)} not found in the frame; "
-            f"available columns are {show(list(df.columns))}{hint}"
-        )
-    labels = df.columns[df.columns.duplicated()]
-    repeated = [c for c in dict.fromkeys(names) if c in labels]
-    if repeated:
-        raise DataError(
-            f"column name(s) {show(repeated)} appear more than once in the frame; "
-            "rename or drop the duplicate columns"
-        )
-
-
-def _check_labels(col: pd.Series, role: str, name: str) -> None:
-    """Raise when an object column of labels mixes types that cannot be sorted."""
-    if col.dtype != object:
-        return
-    values = pd.unique(col)
-    try:
-        sorted(values)
-    except TypeError:
-        kinds = sorted({type(v).__name__ for v in values})
-        raise DataError(
-            f"{role} column {name!r} mixes value types ({', '.join(kinds)}) that cannot be "
-            f"ordered; convert it to one type, e.g. df[{name!r}].astype(str)"
-        ) from None
-
-
-def _check_covariate_type(col: pd.Series, cov: str) -> None:
-    """Raise when an object covariate holds numbers, alone or mixed with other values."""
-    if col.dtype != object:
-        return
-    kinds = {type(v) for v in pd.unique(col)}
-    numbers = {k for k in kinds if issubclass(k, int | float | np.number) and k is not bool}
-    if not numbers:
-        return
-    if kinds == numbers:
-        raise DataError(
-            f"covariate {cov!r} holds numbers in an object column; convert it with "
-            f"pd.to_numeric(df[{cov!r}]) (or .astype('category') if the numbers are codes)"
-        )
-    names = sorted(k.__name__ for k in kinds)
-    raise DataError(
-        f"covariate {cov!r} mixes value types ({', '.join(names)}); convert it to "
-        f"numbers with pd.to_numeric, or to categories with df[{cov!r}].astype(str)"
-    )
-
-
-def check_group_weights(
-    weights: np.ndarray, unit_codes: np.ndarray, unit_cohort: pd.Series, name: str
-) -> None:
-    """Raise when the ever-treated or the never-treated units all have zero weight.
-
-    ``unit_cohort`` is indexed by the sorted units that ``unit_codes`` number. Either
-    group then drops out of every weighted estimate, which would compare the other
-    group with nothing (an effect of 0, or the other group's trend).
-    """
-    totals = np.bincount(unit_codes, weights=weights, minlength=len(unit_cohort))
-    treated = unit_cohort.notna().to_numpy()
-    for group, mask in (("ever-treated", treated), ("never-treated", ~treated)):
-        if mask.any() and not (totals[mask] > 0).any():
-            raise DataError(
-                f"weights column {name!r} is zero for every {group} unit, so those units "
-                "carry no weight in any estimate; check the weights, or drop those units' "
-                "rows if they are meant to be left out"
-            )
 
 
 def cell_layout(
@@ -288,7 +215,7 @@ def check_columns(
     if frame[unit].isna().any():
         rows = frame.index[frame[unit].isna()]
         raise DataError(f"unit column {unit!r} has missing values in rows {show(rows)}")
-    _check_labels(frame[unit], "unit", unit)
+    check_labels(frame[unit], "unit", unit)
     # time
     tcol = frame[time]
     if not (pd.api.types.is_numeric_dtype(tcol) or pd.api.types.is_datetime64_any_dtype(tcol)):
@@ -334,10 +261,11 @@ def check_columns(
         frame = frame.loc[~bad_y].reset_index(drop=True)
         if len(frame) == 0:
             raise DataError(f"no rows left after dropping missing outcomes in {outcome!r}")
+    check_scale(frame[outcome].to_numpy(), f"outcome column {outcome!r}")
     # covariates
     for cov in covariates:
         col = frame[cov]
-        _check_covariate_type(col, cov)
+        check_covariate_type(col, cov)
         all_finite = col.dtype == np.float64 and bool(np.isfinite(col.to_numpy()).all())
         if not all_finite and col.isna().any():
             rows = frame.index[col.isna()]
@@ -348,6 +276,8 @@ def check_columns(
         if not all_finite and is_numeric(col) and not np.isfinite(col.to_numpy(dtype=float)).all():
             rows = frame.index[~np.isfinite(col.to_numpy(dtype=float))]
             raise DataError(f"covariate {cov!r} has infinite values in rows {show(rows)}")
+        if is_numeric(col):
+            check_scale(col.to_numpy(dtype=float), f"covariate {cov!r}")
         if _is_constant(col):
             raise DataError(
                 f"covariate {cov!r} is constant ({show(col.iloc[:1])} in every row); it "

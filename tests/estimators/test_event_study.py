@@ -78,6 +78,14 @@ def test_binned_endpoints_pool_distant_event_times():
     assert att.estimate == pytest.approx(post)
 
 
+def test_leads_and_lags_beyond_the_data_keep_every_observed_event_time():
+    frame = make_staggered_frame(n_units=60, cohorts=(2, 5), seed=1)
+    default = EventStudy().fit(to_panel(frame)).effects
+    wide = EventStudy(leads=10**9, lags=10**9).fit(to_panel(frame)).effects
+    assert wide["term"].tolist() == default["term"].tolist()
+    np.testing.assert_allclose(wide["estimate"], default["estimate"])
+
+
 def test_joint_pretrend_test_detects_diverging_trends():
     frame = make_staggered_frame(n_units=200, cohorts=(4,), seed=2)
     clean = EventStudy().fit(to_panel(frame)).diagnostics["pretrend_test"].iloc[0]

@@ -183,9 +183,10 @@ class EventStudy(Estimator):
             binned = np.clip(event, lo, hi)
         else:
             keep = ~treated_unit | ((event >= lo) & (event <= hi))
-        levels = [e for e in range(lo, hi + 1) if e != self.reference]
-        present = set(np.unique(binned[treated_unit & keep]).tolist())
-        levels = [e for e in levels if e in present]
+        # the observed event times in [lo, hi] (never a list of the whole range: leads
+        # and lags may far exceed the periods observed)
+        present = np.unique(binned[treated_unit & keep]).tolist()
+        levels = [e for e in present if lo <= e <= hi and e != self.reference]
         if not any(e >= 0 for e in levels):
             raise DesignError("no post-adoption event time is observed; nothing to estimate")
         rows = np.flatnonzero(keep)
@@ -248,7 +249,8 @@ class EventStudy(Estimator):
         head = inferred["att"]
         used = head.method
         records = []
-        for e in range(lo, hi + 1):
+        shown = {*levels, *([self.reference] if lo <= self.reference <= hi else [])}
+        for e in sorted(shown):  # event times in [lo, hi] in order, not the whole range
             name = event_term(e)
             if e == self.reference:
                 record = effect_row(name, 0.0, float("nan"), alpha=self.alpha)
