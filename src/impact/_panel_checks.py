@@ -1,6 +1,6 @@
-"""Checks behind :meth:`impact.data.Panel.from_frame`, one function per role (the frame's
-shape and value types are checked in :mod:`impact._panel_input`).
+"""Checks behind :meth:`impact.data.Panel.from_frame`, one function per role.
 
+The frame's shape and value types are checked in :mod:`impact._panel_input`.
 Each function works on the Panel's private copy of the caller's frame (never on the
 caller's frame) and raises a :class:`~impact.exceptions.DataError` that names the
 column and the offending values or rows.
