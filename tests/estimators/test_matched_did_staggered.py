@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import impact
@@ -90,3 +91,24 @@ def test_panel_clusters_replace_the_matched_sets(sim, matched):
     assert 12 <= result.settings["n_clusters"] <= frame["district"].nunique()
     assert np.isfinite(result.att.std_error)
     assert result.att.std_error != pytest.approx(matched.att.std_error, rel=1e-6)
+
+
+def test_datetime_periods_give_the_same_effects_as_years(sim):
+    # the cohort column of datetime periods marks never-treated units with NaT, not 0
+    # (this design used to refuse datetime periods outright)
+    frame = sim.panel.frame
+    dated = frame.assign(
+        **{sim.panel.time: pd.to_datetime(frame[sim.panel.time].astype(str), format="%Y")}
+    )
+    panel = impact.Panel.from_frame(
+        dated,
+        unit=sim.panel.unit,
+        time=sim.panel.time,
+        outcome=sim.panel.outcome,
+        treated=sim.panel.treated,
+    )
+    years = MatchedDiD(pre_periods=2).fit(sim.panel).effects
+    dates = MatchedDiD(pre_periods=2).fit(panel).effects
+    cols = ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    np.testing.assert_allclose(dates[cols].to_numpy(), years[cols].to_numpy(), rtol=1e-10)
+    assert set(dates["group"].dropna()) == {pd.Timestamp("2006"), pd.Timestamp("2007")}

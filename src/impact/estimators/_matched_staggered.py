@@ -144,11 +144,10 @@ def fit_staggered(est: MatchedDiD, panel: Panel) -> StaggeredResult:
         sets = pd.Series(subclass, index=data.units).reindex(chosen.index)
         est_rows = sub[sub[unit].isin(chosen.index)].copy()
         est_rows[_WEIGHT] = est_rows[unit].map(chosen).to_numpy(dtype=float)
-        est_rows[_COHORT] = est_rows[unit].map(cohort_of).fillna(0).to_numpy()
-        if pd.api.types.is_datetime64_any_dtype(est_rows[time]):
-            raise DesignError(
-                f"{design} needs integer periods in {time!r}; datetime periods are not supported"
-            )
+        row_cohort = est_rows[unit].map(cohort_of)
+        if not pd.api.types.is_datetime64_any_dtype(row_cohort):
+            row_cohort = row_cohort.fillna(0)  # numeric periods: 0 marks never treated
+        est_rows[_COHORT] = row_cohort.to_numpy()  # datetime periods keep NaT for never
         adjust_cols = []
         n_t = int((data.treated & (w > 0)).sum())
         n_c = int((~data.treated & (w > 0)).sum())
