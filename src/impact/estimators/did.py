@@ -351,6 +351,7 @@ default "auto"
         cohort = panel._cohort if keep is None else panel._cohort.reindex(unit_levels)
         ever = ~pd.isna(cohort.to_numpy())
         is_treated_unit = ever[unit_codes]
+        _require_comparisons(panel, time_codes, time_levels, is_treated_unit, post)
         design = RegressionDesign(
             y=np.asarray(column(panel.outcome), dtype=float),
             X=X,
@@ -370,6 +371,35 @@ default "auto"
             is_treated_unit,
             time_codes,
             time_levels,
+        )
+
+
+def _require_comparisons(
+    panel: Panel,
+    time_codes: np.ndarray,
+    time_levels: pd.Index,
+    is_treated_unit: np.ndarray,
+    post: np.ndarray,
+) -> None:
+    """Raise a DesignError when a post-adoption period has treated but no comparison rows.
+
+    In such a period the period effect absorbs the treated units' outcomes, so their
+    change cannot be told apart from the general change over time: the regression
+    would either drop that period's effect (and credit the general change to the
+    programme) or lean on the other periods alone.
+    """
+    n_levels = len(time_levels)
+    treated_post = np.bincount(time_codes[is_treated_unit & post], minlength=n_levels) > 0
+    comparison = np.bincount(time_codes[~is_treated_unit], minlength=n_levels) > 0
+    missing = np.flatnonzero(treated_post & ~comparison)
+    if len(missing):
+        labels = [time_levels[i] for i in missing]
+        raise DesignError(
+            f"no comparison (never-treated) unit of {panel.unit!r} is observed in period(s) "
+            f"{show(labels)} of {panel.time!r} after adoption, so the treated units' change "
+            "there cannot be told apart from the general change over time. Drop those "
+            "periods from the Panel, or pass periods=(before, after) with periods in which "
+            "comparison units are observed"
         )
 
 

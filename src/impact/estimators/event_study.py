@@ -224,11 +224,18 @@ class EventStudy(Estimator):
             inference=probe_method,
             small_sample=self.small_sample,
             keep_first=0,
+            effects=len(names),
         )
         estimated = [n for n in names if n in probe.params.index]
+        if len(estimated) < len(names):
+            raise DesignError(
+                _not_identified(
+                    [n for n in names if n not in estimated],
+                    has_never=bool((~treated_unit[rows]).any()),
+                    reference=self.reference,
+                )
+            )
         post = [n for n in estimated if int(n.split("=")[1]) >= 0]
-        if not post:
-            raise DesignError("every post-adoption indicator is collinear; nothing to estimate")
         kept = list(probe.params.index)
         Xk = X[:, [all_names.index(n) for n in kept]]
         combos = {"att": {n: 1.0 / len(post) for n in post}}
@@ -293,6 +300,28 @@ class EventStudy(Estimator):
             n_units=len(np.unique(unit_codes)),
             n_clusters=fit.n_clusters,
         )
+
+
+def _not_identified(missing: list[str], *, has_never: bool, reference: int) -> str:
+    """Why event-time terms are not identified, and what to do about it."""
+    terms = ", ".join(missing)
+    if not has_never:
+        why = (
+            "no unit is never treated, so the unit and period effects absorb a linear trend "
+            "in event time: as in fixest, the dynamic specification is identified only if a "
+            f"second event time is normalised besides reference={reference}"
+        )
+    else:
+        why = (
+            "they are collinear with the unit and period effects (some periods hold no "
+            "never-treated or not-yet-treated units to compare with)"
+        )
+    return (
+        f"event-time term(s) {terms} are not identified: {why}. Bin the endpoints (leads "
+        "and lags below the observed range with bin_endpoints=True), trim the panel to "
+        "periods in which some unit is not yet treated, add never-treated units, or use "
+        "staggered_did with control='not_yet_treated'"
+    )
 
 
 def _row(inference) -> dict:
