@@ -10,6 +10,7 @@ import pandas as pd
 
 from impact._defaults import ALPHA
 from impact._distributions import chi2_sf, f_sf
+from impact._panel_checks import show
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS, infer_coefficient
@@ -161,7 +162,11 @@ class EventStudy(Estimator):
         Raises
         ------
         DesignError
-            For a cross-section or no treated units.
+            For a cross-section, no treated units, or event-time terms that the unit
+            and period effects already explain: with no never-treated units the fully
+            dynamic specification needs a second normalisation (bin the endpoints with
+            ``leads``/``lags``), and periods holding only already-treated units have
+            no comparison.
         """
         if panel.is_cross_section:
             raise DesignError("an event study needs several periods; the Panel holds one")
@@ -214,27 +219,30 @@ class EventStudy(Estimator):
         weights = frame[panel.weights].to_numpy(dtype=float)[rows] if panel.weights else None
         y = frame[panel.outcome].to_numpy(dtype=float)[rows]
         probe_method = self.inference if self.inference in ("hc1", "iid") else "cr1"
-        probe = within_regression(
-            y,
-            X,
-            all_names,
-            unit_codes=unit_codes,
-            cluster_codes=cluster_codes,
-            weights=weights,
-            inference=probe_method,
-            small_sample=self.small_sample,
-            keep_first=0,
-            effects=len(names),
-        )
-        estimated = [n for n in names if n in probe.params.index]
-        if len(estimated) < len(names):
+        try:  # every event-time term must be identified, checked after the others
+            probe = within_regression(
+                y,
+                X,
+                all_names,
+                unit_codes=unit_codes,
+                cluster_codes=cluster_codes,
+                weights=weights,
+                inference=probe_method,
+                small_sample=self.small_sample,
+                keep_first=len(names),
+            )
+        except DesignError as err:
+            already = treated_unit & (event >= 0)
+            counts = np.bincount(tpos[rows], minlength=len(periods))
+            treated_only = (counts > 0) & (counts == np.bincount(tpos[rows], already[rows]))
             raise DesignError(
                 _not_identified(
-                    [n for n in names if n not in estimated],
+                    [periods[p] for p in np.flatnonzero(treated_only)],
                     has_never=bool((~treated_unit[rows]).any()),
                     reference=self.reference,
                 )
-            )
+            ) from err
+        estimated = [n for n in names if n in probe.params.index]
         post = [n for n in estimated if int(n.split("=")[1]) >= 0]
         kept = list(probe.params.index)
         Xk = X[:, [all_names.index(n) for n in kept]]
@@ -302,23 +310,25 @@ class EventStudy(Estimator):
         )
 
 
-def _not_identified(missing: list[str], *, has_never: bool, reference: int) -> str:
-    """Why event-time terms are not identified, and what to do about it."""
-    terms = ", ".join(missing)
+def _not_identified(treated_only: list, *, has_never: bool, reference: int) -> str:
+    """Why the event-time terms are not identified, and what to do about it."""
+    where = (
+        f" (period(s) {show(treated_only)} hold only units already treated)" if treated_only else ""
+    )
     if not has_never:
         why = (
-            "no unit is never treated, so the unit and period effects absorb a linear trend "
-            "in event time: as in fixest, the dynamic specification is identified only if a "
-            f"second event time is normalised besides reference={reference}"
+            f"no unit is never treated{where}, so the unit and period effects absorb a "
+            "linear trend in event time: as in fixest, the dynamic specification is "
+            f"identified only if a second event time is normalised besides reference={reference}"
         )
     else:
         why = (
-            "they are collinear with the unit and period effects (some periods hold no "
-            "never-treated or not-yet-treated units to compare with)"
+            "they are collinear with the unit and period effects: some periods hold no "
+            f"never-treated or not-yet-treated unit to compare with{where}"
         )
     return (
-        f"event-time term(s) {terms} are not identified: {why}. Bin the endpoints (leads "
-        "and lags below the observed range with bin_endpoints=True), trim the panel to "
+        f"the event-time terms are not identified: {why}. Bin the endpoints (leads and "
+        "lags below the observed range with bin_endpoints=True), trim the panel to "
         "periods in which some unit is not yet treated, add never-treated units, or use "
         "staggered_did with control='not_yet_treated'"
     )
