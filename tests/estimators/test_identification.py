@@ -126,6 +126,23 @@ def test_within_regression_checks_the_effect_terms_last():
         )
 
 
+def test_pooled_2x2_on_an_unbalanced_panel_warns():
+    # noise-free additive data, effect 1: the pooled design misses it when units are
+    # missing from some periods, the one-effect-per-period design does not
+    frame = pd.DataFrame({"u": np.repeat(np.arange(4), 3), "t": np.tile([1, 2, 3], 4)})
+    frame = frame[~((frame.u == 3) & (frame.t == 2))]
+    frame["d"] = ((frame.u < 2) & (frame.t == 3)).astype(int)
+    frame["y"] = frame.u + np.array([0.0, 5.0, 6.0])[frame.t - 1] + frame.d
+    panel = Panel.from_frame(frame, unit="u", time="t", outcome="y", treated="d")
+    with pytest.warns(DesignWarning, match="design='twfe'"):
+        pooled = DifferenceInDifferences(design="2x2", inference="cr1").fit(panel)
+    assert abs(pooled.att.estimate - 1.0) > 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        twfe = DifferenceInDifferences(inference="cr1").fit(panel)
+    assert twfe.att.estimate == pytest.approx(1.0, abs=1e-10)
+
+
 # ------------------------------------------------------------------ reproducer A2
 def staggered_frame(*, never: bool, seed: int = 0, periods: int = 8) -> pd.DataFrame:
     """Balanced staggered panel, cohorts adopting in periods 3-6, a constant effect of 1."""
@@ -216,7 +233,7 @@ def additive_panels(draw, *, staggered: bool):
     else:
         cohorts = [int(rng.integers(2, n_periods + 1))]
     groups = [*cohorts, 0]
-    per_group = int(rng.integers(2, 5))
+    per_group = int(rng.integers(3, 6))
     unit_effects = rng.normal(0, 5, per_group * len(groups))
     period_effects = rng.normal(0, 5, n_periods)
     rows = []

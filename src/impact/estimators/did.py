@@ -12,7 +12,7 @@ import pandas as pd
 from impact._defaults import ALPHA
 from impact._panel_checks import show
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
-from impact.exceptions import DesignError
+from impact.exceptions import DesignError, DesignWarning, warn
 from impact.inference.coefficient import (
     INFERENCE_METHODS,
     MIN_CLUSTERS,
@@ -324,6 +324,14 @@ default "auto"
             post = (series(panel.time) >= adoption).to_numpy()
         if self.design == "2x2":
             period_codes, period_levels = _post_codes(post)
+            if len(time_levels) > 2 and len(time_codes) != len(unit_levels) * len(time_levels):
+                warn(
+                    "design='2x2' pools the periods before and after adoption, but units are "
+                    f"not all observed in every period of {panel.time!r}: the period effects "
+                    "then differ between units' pooled means and enter the estimate; use "
+                    "design='twfe' (one effect per period) or periods=(before, after)",
+                    DesignWarning,
+                )
         else:
             period_codes, period_levels = time_codes, time_levels
         d = np.asarray(column(panel.treated), dtype=float)
