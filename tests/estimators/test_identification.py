@@ -173,12 +173,21 @@ def test_event_study_with_binned_endpoints_is_identified_without_never_treated_u
     # binning pools several event times in the endpoints: a second normalisation
     frame = staggered_frame(never=False)
     panel = Panel.from_frame(frame, unit="u", time="t", outcome="y", treated="d")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(DesignWarning, match=r"6, 7, 8 .* only units already treated"):
         result = EventStudy(leads=2, lags=2, inference="cr1").fit(panel)
     effects = result.effects.set_index("term")["estimate"]
     np.testing.assert_allclose(effects[["e=0", "e=1", "e=2", "att"]], 1.0, atol=1e-10)
     np.testing.assert_allclose(effects[["e=-2", "e=-1"]], 0.0, atol=1e-10)
+
+
+def test_event_study_warns_about_a_last_period_holding_only_treated_units():
+    frame = staggered_frame(never=True)
+    frame = frame[~((frame["g"] == 0) & (frame["t"] == 8))]
+    panel = Panel.from_frame(frame, unit="u", time="t", outcome="y", treated="d")
+    with pytest.warns(DesignWarning, match=r"period\(s\) 8 .* same in every cohort"):
+        result = EventStudy(inference="cr1").fit(panel)
+    post = result.effects["event_time"].ge(0) | result.effects["term"].eq("att")
+    np.testing.assert_allclose(result.effects.loc[post, "estimate"], 1.0, atol=1e-10)
 
 
 # ------------------------------------------------------- unbalanced staggered panels

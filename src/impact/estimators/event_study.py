@@ -12,7 +12,7 @@ from impact._defaults import ALPHA
 from impact._distributions import chi2_sf, f_sf
 from impact._panel_checks import show
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
-from impact.exceptions import DesignError, InferenceWarning, warn
+from impact.exceptions import DesignError, DesignWarning, InferenceWarning, warn
 from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS, infer_coefficient
 from impact.inference.combination import infer_combinations
 from impact.inference.regression import within_regression
@@ -219,6 +219,16 @@ class EventStudy(Estimator):
         weights = frame[panel.weights].to_numpy(dtype=float)[rows] if panel.weights else None
         y = frame[panel.outcome].to_numpy(dtype=float)[rows]
         probe_method = self.inference if self.inference in ("hc1", "iid") else "cr1"
+        # periods in which every observed unit is already treated: no comparison there
+        already = (treated_unit & (event >= 0))[rows].astype(float)
+        counts = np.bincount(tpos[rows], minlength=len(periods))
+        treated_only = [
+            periods[p]
+            for p in np.flatnonzero(
+                (counts > 0) & (counts == np.bincount(tpos[rows], already, len(periods)))
+            )
+        ]
+        has_never = bool((~treated_unit[rows]).any())
         try:  # every event-time term must be identified, checked after the others
             probe = within_regression(
                 y,
@@ -232,16 +242,19 @@ class EventStudy(Estimator):
                 keep_first=len(names),
             )
         except DesignError as err:
-            already = treated_unit & (event >= 0)
-            counts = np.bincount(tpos[rows], minlength=len(periods))
-            treated_only = (counts > 0) & (counts == np.bincount(tpos[rows], already[rows]))
             raise DesignError(
-                _not_identified(
-                    [periods[p] for p in np.flatnonzero(treated_only)],
-                    has_never=bool((~treated_unit[rows]).any()),
-                    reference=self.reference,
-                )
+                _not_identified(treated_only, has_never=has_never, reference=self.reference)
             ) from err
+        if treated_only:
+            warn(
+                f"period(s) {show(treated_only)} of {panel.time!r} hold only units already "
+                "treated: their period effects, and the event-time coefficients there, are "
+                "identified only by assuming the effect at each event time is the same in "
+                "every cohort"
+                + ("" if has_never else " and by the binned endpoints")
+                + "; trim the panel to periods with a comparison, or use staggered_did",
+                DesignWarning,
+            )
         estimated = [n for n in names if n in probe.params.index]
         post = [n for n in estimated if int(n.split("=")[1]) >= 0]
         kept = list(probe.params.index)
