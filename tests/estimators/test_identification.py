@@ -289,11 +289,16 @@ def test_event_study_recovers_the_effect_of_noise_free_additive_data(case):
 
 
 @settings(max_examples=25, deadline=None)
-@given(additive_panels(staggered=True))
-def test_staggered_did_recovers_the_effect_of_noise_free_additive_data(case):
+@given(
+    additive_panels(staggered=True),
+    st.sampled_from(["never_treated", "not_yet_treated"]),
+    st.sampled_from(["varying", "universal"]),
+)
+def test_staggered_did_recovers_the_effect_of_noise_free_additive_data(case, control, base):
     frame, effect = case
     panel = Panel.from_frame(frame, unit="u", time="t", outcome="y", cohort="g")
-    result = _quiet(StaggeredDiD(inference="analytic").fit, panel)
+    estimator = StaggeredDiD(inference="analytic", control=control, base_period=base)
+    result = _quiet(estimator.fit, panel)
     tol = 1e-9 * (1 + abs(effect))
     cells = result.effects.query("term != 'att'")
     post = cells["post"].astype(bool)
