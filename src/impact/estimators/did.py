@@ -324,14 +324,6 @@ default "auto"
             post = (series(panel.time) >= adoption).to_numpy()
         if self.design == "2x2":
             period_codes, period_levels = _post_codes(post)
-            if len(time_levels) > 2 and len(time_codes) != len(unit_levels) * len(time_levels):
-                warn(
-                    "design='2x2' pools the periods before and after adoption, but units are "
-                    f"not all observed in every period of {panel.time!r}: the period effects "
-                    "then differ between units' pooled means and enter the estimate; use "
-                    "design='twfe' (one effect per period) or periods=(before, after)",
-                    DesignWarning,
-                )
         else:
             period_codes, period_levels = time_codes, time_levels
         d = np.asarray(column(panel.treated), dtype=float)
@@ -362,6 +354,16 @@ default "auto"
         ever = ~pd.isna(cohort.to_numpy())
         is_treated_unit = ever[unit_codes]
         _require_comparisons(panel, time_codes, time_levels, is_treated_unit, post)
+        if self.design == "2x2" and (
+            len(time_levels) > 2 and len(time_codes) != len(unit_levels) * len(time_levels)
+        ):
+            warn(
+                "design='2x2' pools the periods before and after adoption, but units are "
+                f"not all observed in every period of {panel.time!r}: the period effects "
+                "then differ between units' pooled means and enter the estimate; use "
+                "design='twfe' (one effect per period) or periods=(before, after)",
+                DesignWarning,
+            )
         design = RegressionDesign(
             y=np.asarray(column(panel.outcome), dtype=float),
             X=X,
