@@ -63,7 +63,7 @@ def test_did_without_comparison_units_after_adoption_raises_with_many_noisy_unit
 
 
 def test_event_study_without_comparison_units_after_adoption_raises():
-    with pytest.raises(DesignError, match=r"2002.*only units already treated"):
+    with pytest.raises(DesignError, match=r"2002 hold no never-treated or not-yet-treated unit"):
         impact.estimate(a1_panel(), method="event_study")
 
 

@@ -335,9 +335,11 @@ def _not_identified(treated_only: list, *, has_never: bool, reference: int) -> s
             f"identified only if a second event time is normalised besides reference={reference}"
         )
     else:
-        why = (
-            "they are collinear with the unit and period effects: some periods hold no "
-            f"never-treated or not-yet-treated unit to compare with{where}"
+        why = "they are collinear with the unit and period effects or the covariates" + (
+            f": period(s) {show(treated_only)} hold no never-treated or not-yet-treated "
+            "unit to compare with"
+            if treated_only
+            else ""
         )
     return (
         f"the event-time terms are not identified: {why}. Bin the endpoints (leads and "
