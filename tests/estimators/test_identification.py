@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 
 import impact
 from impact import Panel
-from impact.estimators import DifferenceInDifferences, EventStudy, StaggeredDiD
+from impact.estimators import (
+    DifferenceInDifferences,
+    EventStudy,
+    InterruptedTimeSeries,
+    StaggeredDiD,
+)
 from impact.exceptions import DataWarning, DesignError, DesignWarning
 from impact.inference.regression import within_regression
 
@@ -141,6 +146,37 @@ def test_pooled_2x2_on_an_unbalanced_panel_warns():
         warnings.simplefilter("ignore")
         twfe = DifferenceInDifferences(inference="cr1").fit(panel)
     assert twfe.att.estimate == pytest.approx(1.0, abs=1e-10)
+
+
+def its_panel_without_comparison_after_2015() -> Panel:
+    """Schools with a common jump of 2 in 2015 and no effect; comparisons end in 2014."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for school in range(30):
+        treated = school < 15
+        base = rng.normal(50, 3)
+        for i, year in enumerate(range(2008, 2020)):
+            if not treated and year >= 2015:
+                continue
+            score = base + 0.2 * i + 2.0 * (year >= 2015) + rng.normal(0, 0.3)
+            rows.append((school, year, score, int(treated and year >= 2015)))
+    frame = pd.DataFrame(rows, columns=["school", "year", "score", "pilot"])
+    return Panel.from_frame(frame, unit="school", time="year", outcome="score", treated="pilot")
+
+
+def test_pooled_its_without_comparison_units_after_the_interruption_raises():
+    # the comparison's own jump was dropped as collinear and the common jump of 2
+    # credited to the programme (1.97, SE 0.10), with only a warning
+    panel = its_panel_without_comparison_after_2015()
+    with pytest.raises(DesignError, match=r"'level_change'.*not identified"):
+        InterruptedTimeSeries(comparison=True, errors="ols", pooled=True).fit(panel)
+
+
+def test_aggregate_its_without_comparison_units_after_the_interruption_raises():
+    # the comparison series was NaN after 2014 and the effect NaN, without an error
+    panel = its_panel_without_comparison_after_2015()
+    with pytest.raises(DesignError, match=r"no comparison unit .* 2015, 2016"):
+        InterruptedTimeSeries(comparison=True, errors="ols", pooled=False).fit(panel)
 
 
 # ------------------------------------------------------------------ reproducer A2
