@@ -130,12 +130,13 @@ def test_rows_as_independent_observations_match_r_did_panel_false(mpdta, method,
     # R did att_gt(..., xformla = ~lpop, panel = FALSE) on mpdta, then
     # aggte(type = "simple"): overall ATT as reported in the reference values of a
     # public Python port of R did (generated with R did and DRDID 1.2.3). Every row is
-    # its own observation, as R's repeated cross-section estimators treat them.
+    # its own observation, as R's repeated cross-section estimators treat them (one
+    # row per unit is a very unbalanced panel: the estimator that keeps it is asked for).
     frame = mpdta.assign(row=np.arange(len(mpdta)))
     panel = Panel.from_frame(
         frame, unit="row", time="year", outcome="lemp", cohort="first.treat", covariates=["lpop"]
     )
-    result = StaggeredDiD(method=method, control=control).fit(panel)
+    result = StaggeredDiD(method=method, control=control, allow_unbalanced_panel=True).fit(panel)
     assert result.att.estimate == pytest.approx(expected, abs=1e-9)
 
 
@@ -260,11 +261,11 @@ def test_clustering_sums_influence_within_clusters(mpdta):
     assert not np.allclose(clustered.effects["std_error"], default.effects["std_error"])
 
 
-def test_unbalanced_panel_uses_every_observed_row(mpdta):
+def test_unbalanced_panel_option_uses_every_observed_row(mpdta):
     rng = np.random.default_rng(0)
     drop = rng.choice(len(mpdta), size=60, replace=False)
     frame = mpdta.drop(index=drop)
-    result = StaggeredDiD().fit(mpdta_panel(frame))
+    result = StaggeredDiD(allow_unbalanced_panel=True).fit(mpdta_panel(frame))
     assert result.settings["data"] == "unbalanced_panel"
     assert result.n_obs == len(frame)
     full = StaggeredDiD().fit(mpdta_panel(mpdta))

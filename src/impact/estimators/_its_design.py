@@ -372,3 +372,25 @@ def aggregate_covariates(
             DesignWarning,
         )
     return out[varying].sort_index() if varying else None
+
+
+def require_observed(
+    wide: pd.DataFrame, treated: pd.Index, controls: pd.Index | None, unit: str
+) -> None:
+    """Raise a DesignError naming the periods where no treated (or comparison) unit is seen.
+
+    The aggregate series is undefined there (a mean of nothing, or a sum of nothing
+    that would read as zero).
+    """
+    for units, what in ((treated, "treated"), (controls, "comparison")):
+        if units is None:
+            continue
+        part = wide.loc[:, wide.columns.isin(units)]
+        empty = part.notna().sum(axis=1).to_numpy() == 0
+        if empty.any():
+            labels = ", ".join(period_label(t) for t in wide.index[empty][:10])
+            raise DesignError(
+                f"no {what} unit of {unit!r} is observed in period(s) {labels}: the {what} "
+                "series is undefined there; drop those periods from the Panel"
+                + (", or set comparison=False" if what == "comparison" else "")
+            )

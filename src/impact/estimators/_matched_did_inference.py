@@ -163,6 +163,7 @@ def matched_set_inference(
         "n_control_clusters": n_sets,
         "n_matched_sets": n_sets,
         "df_inference": inference.df,
+        "dropped_terms": inference.fit.dropped,
     }
     df = inference.df if np.isfinite(inference.df) else None
     return PointEstimate(inference.estimate, inference.std_error, df), inference, settings

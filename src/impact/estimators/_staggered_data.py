@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from impact._panel_checks import is_numeric
-from impact.exceptions import DesignError, DesignWarning, warn
+from impact.exceptions import DataWarning, DesignError, DesignWarning, warn
 
 if TYPE_CHECKING:
     from impact.data import Panel
@@ -67,6 +67,7 @@ class StaggeredData:
     covariate_names: list[str]
     n_dropped_units: int
     cohort_sizes: dict[int, int]
+    n_incomplete_units: int = 0
     X: np.ndarray | None = None
     # panel data: outcome by period (T x units, units sorted by cohort) and unit weights
     y_by_period: np.ndarray | None = None
@@ -131,8 +132,14 @@ def prepare(
     anticipation: int,
     base_period: str,
     use_covariates: bool,
+    allow_unbalanced_panel: bool = False,
 ) -> StaggeredData:
     """Validate the design and build the sorted arrays and the list of cells.
+
+    An unbalanced panel is balanced by dropping the units not observed in every
+    period (with a :class:`~impact.exceptions.DataWarning` counting them), as R
+    ``did``'s default ``allow_unbalanced_panel = FALSE``; with
+    ``allow_unbalanced_panel`` every row is kept for the unbalanced-panel estimator.
 
     Raises
     ------
@@ -206,6 +213,12 @@ def prepare(
         keep = row_positions()[0] < last - anticipation
         keep_rows = keep if keep_rows is None else keep_rows & keep
         unit_group[unit_group == last] = never
+
+    n_incomplete = 0
+    if not (panel.is_repeated_cross_section or panel.is_balanced or allow_unbalanced_panel):
+        keep_rows, n_incomplete = _balance(
+            panel, row_positions, keep_rows, unit_group, never, control
+        )
 
     if keep_rows is not None and keep_rows.all():
         keep_rows = None  # every row
@@ -287,6 +300,7 @@ def prepare(
         )
     data.covariate_names = covariate_names
     data.n_dropped_units = n_dropped
+    data.n_incomplete_units = n_incomplete
     data.cohort_sizes = cohort_sizes
     data.cells = _cells(
         unit_group[kept_units],
@@ -300,6 +314,53 @@ def prepare(
     if not data.cells:
         raise DesignError("no group-time cell has both treated and comparison units")
     return data
+
+
+def _balance(
+    panel: Panel,
+    row_positions: Any,
+    keep_rows: np.ndarray | None,
+    unit_group: np.ndarray,
+    never: int,
+    control: str,
+) -> tuple[np.ndarray, int]:
+    """Keep only the units observed in every period still used (R ``did``'s default).
+
+    Returns the rows kept and the number of units dropped; raises a DesignError when
+    no treated or (for ``control="never_treated"``) no never-treated unit is left.
+    """
+    row_period, row_unit = row_positions()
+    kept = np.ones(len(row_unit), dtype=bool) if keep_rows is None else keep_rows
+    n_units = len(unit_group)
+    n_present = len(np.unique(row_period[kept]))
+    counts = np.bincount(row_unit[kept], minlength=n_units)
+    incomplete = (counts > 0) & (counts < n_present)
+    n_incomplete = int(incomplete.sum())
+    if not n_incomplete:
+        return kept, 0
+    complete = counts == n_present
+    treated_left = complete & (unit_group < never)
+    if not treated_left.any():
+        raise DesignError(
+            f"no treated unit of {panel.unit!r} is observed in all {n_present} periods, so "
+            "balancing the panel (dropping units with missing periods, as R did) leaves "
+            "none; pass allow_unbalanced_panel=True to use every observed row"
+        )
+    if control == "never_treated" and not (complete & (unit_group == never)).any():
+        raise DesignError(
+            f"no never-treated unit of {panel.unit!r} is observed in all {n_present} periods, "
+            "so balancing the panel (dropping units with missing periods, as R did) leaves "
+            "no comparison group; pass allow_unbalanced_panel=True to use every observed "
+            "row, or control='not_yet_treated'"
+        )
+    warn(
+        f"dropped {n_incomplete} unit(s) of {panel.unit!r} not observed in all {n_present} "
+        f"periods of {panel.time!r}, to balance the panel as R did does by default; pass "
+        "allow_unbalanced_panel=True to keep every observed row (the unbalanced-panel "
+        "estimator, which compares different units across periods)",
+        DataWarning,
+    )
+    return kept & complete[row_unit], n_incomplete
 
 
 def _panel_arrays(

@@ -12,7 +12,7 @@ import pandas as pd
 from impact._defaults import ALPHA
 from impact._panel_checks import show
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
-from impact.exceptions import DesignError
+from impact.exceptions import DesignError, DesignWarning, warn
 from impact.inference.coefficient import (
     INFERENCE_METHODS,
     MIN_CLUSTERS,
@@ -212,7 +212,9 @@ default "auto"
         ------
         DesignError
             For staggered adoption, no pre-period, no comparison units, a
-            cross-section, or ``periods`` not in the data.
+            cross-section, ``periods`` not in the data, a post-adoption period in which
+            no comparison unit is observed, or an effect that the period effects and
+            covariates already explain (not identified).
         """
         design, prepared = self._prepare(panel)
         frame, adoption, post, unit_levels, weights, is_treated_unit, time_codes, time_levels = (
@@ -351,6 +353,17 @@ default "auto"
         cohort = panel._cohort if keep is None else panel._cohort.reindex(unit_levels)
         ever = ~pd.isna(cohort.to_numpy())
         is_treated_unit = ever[unit_codes]
+        _require_comparisons(panel, time_codes, time_levels, is_treated_unit, post)
+        if self.design == "2x2" and (
+            len(time_levels) > 2 and len(time_codes) != len(unit_levels) * len(time_levels)
+        ):
+            warn(
+                "design='2x2' pools the periods before and after adoption, but units are "
+                f"not all observed in every period of {panel.time!r}: the period effects "
+                "then differ between units' pooled means and enter the estimate; use "
+                "design='twfe' (one effect per period) or periods=(before, after)",
+                DesignWarning,
+            )
         design = RegressionDesign(
             y=np.asarray(column(panel.outcome), dtype=float),
             X=X,
@@ -370,6 +383,35 @@ default "auto"
             is_treated_unit,
             time_codes,
             time_levels,
+        )
+
+
+def _require_comparisons(
+    panel: Panel,
+    time_codes: np.ndarray,
+    time_levels: pd.Index,
+    is_treated_unit: np.ndarray,
+    post: np.ndarray,
+) -> None:
+    """Raise a DesignError when a post-adoption period has treated but no comparison rows.
+
+    In such a period the period effect absorbs the treated units' outcomes, so their
+    change cannot be told apart from the general change over time: the regression
+    would either drop that period's effect (and credit the general change to the
+    programme) or lean on the other periods alone.
+    """
+    n_levels = len(time_levels)
+    treated_post = np.bincount(time_codes[is_treated_unit & post], minlength=n_levels) > 0
+    comparison = np.bincount(time_codes[~is_treated_unit], minlength=n_levels) > 0
+    missing = np.flatnonzero(treated_post & ~comparison)
+    if len(missing):
+        labels = [time_levels[i] for i in missing]
+        raise DesignError(
+            f"no comparison (never-treated) unit of {panel.unit!r} is observed in period(s) "
+            f"{show(labels)} of {panel.time!r} after adoption, so the treated units' change "
+            "there cannot be told apart from the general change over time. Drop those "
+            "periods from the Panel, or pass periods=(before, after) with periods in which "
+            "comparison units are observed"
         )
 
 

@@ -10,8 +10,9 @@ import pandas as pd
 
 from impact._defaults import ALPHA
 from impact._distributions import chi2_sf, f_sf
+from impact._panel_checks import show
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
-from impact.exceptions import DesignError, InferenceWarning, warn
+from impact.exceptions import DesignError, DesignWarning, InferenceWarning, warn
 from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS, infer_coefficient
 from impact.inference.combination import infer_combinations
 from impact.inference.regression import within_regression
@@ -161,7 +162,11 @@ class EventStudy(Estimator):
         Raises
         ------
         DesignError
-            For a cross-section or no treated units.
+            For a cross-section, no treated units, or event-time terms that the unit
+            and period effects already explain: with no never-treated units the fully
+            dynamic specification needs a second normalisation (bin the endpoints with
+            ``leads``/``lags``), and periods holding only already-treated units have
+            no comparison.
         """
         if panel.is_cross_section:
             raise DesignError("an event study needs several periods; the Panel holds one")
@@ -214,21 +219,44 @@ class EventStudy(Estimator):
         weights = frame[panel.weights].to_numpy(dtype=float)[rows] if panel.weights else None
         y = frame[panel.outcome].to_numpy(dtype=float)[rows]
         probe_method = self.inference if self.inference in ("hc1", "iid") else "cr1"
-        probe = within_regression(
-            y,
-            X,
-            all_names,
-            unit_codes=unit_codes,
-            cluster_codes=cluster_codes,
-            weights=weights,
-            inference=probe_method,
-            small_sample=self.small_sample,
-            keep_first=0,
-        )
+        # periods in which every observed unit is already treated: no comparison there
+        already = (treated_unit & (event >= 0))[rows].astype(float)
+        counts = np.bincount(tpos[rows], minlength=len(periods))
+        treated_only = [
+            periods[p]
+            for p in np.flatnonzero(
+                (counts > 0) & (counts == np.bincount(tpos[rows], already, len(periods)))
+            )
+        ]
+        has_never = bool((~treated_unit[rows]).any())
+        try:  # every event-time term must be identified, checked after the others
+            probe = within_regression(
+                y,
+                X,
+                all_names,
+                unit_codes=unit_codes,
+                cluster_codes=cluster_codes,
+                weights=weights,
+                inference=probe_method,
+                small_sample=self.small_sample,
+                keep_first=len(names),
+            )
+        except DesignError as err:
+            raise DesignError(
+                _not_identified(treated_only, has_never=has_never, reference=self.reference)
+            ) from err
+        if treated_only:
+            warn(
+                f"period(s) {show(treated_only)} of {panel.time!r} hold only units already "
+                "treated: their period effects, and the event-time coefficients there, are "
+                "identified only by assuming the effect at each event time is the same in "
+                "every cohort"
+                + ("" if has_never else " and by the binned endpoints")
+                + "; trim the panel to periods with a comparison, or use staggered_did",
+                DesignWarning,
+            )
         estimated = [n for n in names if n in probe.params.index]
         post = [n for n in estimated if int(n.split("=")[1]) >= 0]
-        if not post:
-            raise DesignError("every post-adoption indicator is collinear; nothing to estimate")
         kept = list(probe.params.index)
         Xk = X[:, [all_names.index(n) for n in kept]]
         combos = {"att": {n: 1.0 / len(post) for n in post}}
@@ -293,6 +321,32 @@ class EventStudy(Estimator):
             n_units=len(np.unique(unit_codes)),
             n_clusters=fit.n_clusters,
         )
+
+
+def _not_identified(treated_only: list, *, has_never: bool, reference: int) -> str:
+    """Why the event-time terms are not identified, and what to do about it."""
+    where = (
+        f" (period(s) {show(treated_only)} hold only units already treated)" if treated_only else ""
+    )
+    if not has_never:
+        why = (
+            f"no unit is never treated{where}, so the unit and period effects absorb a "
+            "linear trend in event time: as in fixest, the dynamic specification is "
+            f"identified only if a second event time is normalised besides reference={reference}"
+        )
+    else:
+        why = "they are collinear with the unit and period effects or the covariates" + (
+            f": period(s) {show(treated_only)} hold no never-treated or not-yet-treated "
+            "unit to compare with"
+            if treated_only
+            else ""
+        )
+    return (
+        f"the event-time terms are not identified: {why}. Bin the endpoints (leads and "
+        "lags below the observed range with bin_endpoints=True), trim the panel to "
+        "periods in which some unit is not yet treated, add never-treated units, or use "
+        "staggered_did with control='not_yet_treated'"
+    )
 
 
 def _row(inference) -> dict:

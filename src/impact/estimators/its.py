@@ -19,6 +19,7 @@ from impact.estimators._its_design import (
     check_counts,
     check_times,
     locate,
+    require_observed,
 )
 from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_effects import Contrast, assemble
@@ -404,6 +405,7 @@ class InterruptedTimeSeries(Estimator):
         how = self.aggregate or ("mean" if self.family == "gaussian" else "sum")
         y_wide = panel.wide()
         times = check_times(y_wide.index, name=f"time column {panel.time!r}")
+        require_observed(y_wide, treated, controls if use_comparison else None, panel.unit)
         if y_wide.isna().to_numpy().any():
             warn(
                 "the Panel is unbalanced: each period's aggregate uses the units observed "

@@ -105,14 +105,23 @@ class StaggeredDiD(Estimator):
         reproducible; ``None`` draws fresh entropy).
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
+    allow_unbalanced_panel : bool, default False
+        Keep units not observed in every period and use the unbalanced-panel
+        estimator (R ``did``'s option of the same name); by default they are dropped
+        to balance the panel. See *Data* below.
 
     Notes
     -----
-    *Data.* Balanced panels use each unit's outcome change. Unbalanced panels and
-    repeated cross-sections (pupil-level rows nested in schools, a new cohort of
-    pupils each year) use the repeated cross-section estimators on the rows observed
-    in the two periods, with influence functions summed by unit for an unbalanced
-    panel (R ``did``'s ``panel = FALSE`` and ``allow_unbalanced_panel = TRUE``).
+    *Data.* Balanced panels use each unit's outcome change. An unbalanced panel is
+    balanced first, as R ``did`` does by default: units not observed in every period
+    are dropped with a :class:`~impact.exceptions.DataWarning` that counts them
+    (``settings["dropped_incomplete_units"]``). With ``allow_unbalanced_panel=True``
+    every row is kept and, as for repeated cross-sections (pupil-level rows nested in
+    schools, a new cohort of pupils each year), the repeated cross-section estimators
+    run on the rows observed in the two periods, with influence functions summed by
+    unit (R ``did``'s ``allow_unbalanced_panel = TRUE``): it compares different sets
+    of units across periods, so unit differences enter the estimate unless units
+    are missing at random.
     Covariates are taken as time-invariant, as in R ``did``: for panel data each
     unit's first observed values are used (a warning says when they vary).
     Sampling weights come from the Panel (a unit's first weight for panel data).
@@ -170,6 +179,7 @@ class StaggeredDiD(Estimator):
     n_boot: int = 999
     seed: int | np.random.Generator | None = 0
     alpha: float = ALPHA
+    allow_unbalanced_panel: bool = False
 
     def __post_init__(self) -> None:
         check_choice("control", self.control, ("never_treated", "not_yet_treated"))
@@ -182,6 +192,10 @@ class StaggeredDiD(Estimator):
             )
         if not isinstance(self.n_boot, int | np.integer) or self.n_boot < 2:
             raise DesignError(f"n_boot={self.n_boot!r} must be an integer of at least 2")
+        if not isinstance(self.allow_unbalanced_panel, bool | np.bool_):
+            raise DesignError(
+                f"allow_unbalanced_panel={self.allow_unbalanced_panel!r} must be True or False"
+            )
         if not isinstance(self.bootstrap, bool | np.bool_):
             raise DesignError(f"bootstrap={self.bootstrap!r} must be True or False")
         check_choice("inference", self.inference, ("auto", "analytic", "analytic_t", "bootstrap"))
@@ -255,6 +269,7 @@ class StaggeredDiD(Estimator):
             anticipation=int(self.anticipation),
             base_period=self.base_period,
             use_covariates=True,
+            allow_unbalanced_panel=bool(self.allow_unbalanced_panel),
         )
         att, influence, cells = _estimate_cells(data, self.method)
         used, boot_weights, reason, record = self._choose_inference(data)
@@ -320,6 +335,7 @@ class StaggeredDiD(Estimator):
             "cluster": panel.cluster or panel.unit,
             "covariates": tuple(data.covariate_names),
             "dropped_units": data.n_dropped_units,
+            "dropped_incomplete_units": data.n_incomplete_units,
             "skipped_cells": tuple(data.skipped),
             "inference_used": used,
             "inference_reason": reason,

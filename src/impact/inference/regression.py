@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from impact.exceptions import DesignWarning, EstimationError, warn
+from impact.exceptions import DesignError, DesignWarning, EstimationError, warn
 
 __all__ = ["RegressionFit", "demean", "within_regression"]
 
@@ -215,8 +215,18 @@ def _clearly_full_rank(X: np.ndarray, tol: float) -> bool:
     return smallest > max(1e-8, (1e3 * tol) ** 2)
 
 
-def _independent_columns(X: np.ndarray, names: Sequence[str], keep_first: int) -> list[int]:
-    """Indices of a maximal set of linearly independent columns, in order."""
+def _independent_columns(
+    X: np.ndarray, names: Sequence[str], keep_first: int, effects: int = 0
+) -> list[int]:
+    """Indices of a maximal set of linearly independent columns, in order.
+
+    The first ``effects`` columns are the effect terms: they are checked last, against
+    the span of the other columns (period dummies first, then covariates), so that a
+    term the fixed effects and covariates already explain is found not identified
+    instead of displacing a period dummy. With ``effects=0`` the columns are checked
+    in their order. A column among the first ``keep_first`` that is not independent
+    raises a :class:`~impact.exceptions.DesignError`.
+    """
     scale = np.sqrt((X**2).sum(axis=0))
     tol = 1e-9 * np.sqrt(len(X))
     if bool(np.all(scale > 1e-10 * max(1.0, float(np.sqrt(len(X)))))):
@@ -227,24 +237,33 @@ def _independent_columns(X: np.ndarray, names: Sequence[str], keep_first: int) -
             return list(range(X.shape[1]))
         if X.shape[1] > 1 and np.linalg.matrix_rank(scaled, tol=tol) == X.shape[1]:
             return list(range(X.shape[1]))
+    order: list[int] = list(range(X.shape[1]))
+    if effects:
+        nuisance = order[effects:]
+        periods = [j for j in nuisance if str(names[j]).startswith("period[")]
+        others = [j for j in nuisance if not str(names[j]).startswith("period[")]
+        order = [*periods, *others, *order[:effects]]
     kept: list[int] = []
-    for j in range(X.shape[1]):
+    for j in order:
         if scale[j] <= 1e-10 * max(1.0, float(np.sqrt(len(X)))):
             if j < keep_first:
-                raise EstimationError(
-                    f"{names[j]!r} does not vary once unit and period effects are removed; "
-                    "the effect cannot be estimated"
+                raise DesignError(
+                    f"{names[j]!r} does not vary once unit and period effects are removed: "
+                    "the effect is not identified (are the treated units observed both "
+                    "before and after adoption?)"
                 )
             continue
         trial = X[:, [*kept, j]] / scale[[*kept, j]]
         if np.linalg.matrix_rank(trial, tol=tol) == len(kept) + 1:
             kept.append(j)
         elif j < keep_first:
-            raise EstimationError(
-                f"{names[j]!r} is collinear with the fixed effects or other regressors; "
-                "the effect cannot be estimated"
+            raise DesignError(
+                f"{names[j]!r} is collinear with the unit and period effects or the "
+                "covariates: the effect is not identified from comparison units (check that "
+                "comparison units are observed in every period after adoption, and drop "
+                "covariates that move with treatment)"
             )
-    return kept
+    return sorted(kept)
 
 
 def within_regression(
@@ -258,6 +277,7 @@ def within_regression(
     inference: Inference = "cr1",
     small_sample: Literal["nested", "full"] = "nested",
     keep_first: int = 1,
+    effects: int | None = None,
 ) -> RegressionFit:
     """Regress ``y`` on ``X`` with unit fixed effects absorbed.
 
@@ -282,9 +302,16 @@ def within_regression(
         Whether unit effects nested in clusters count in ``K`` for ``cr1``.
     keep_first : int, default 1
         The first ``keep_first`` columns must be estimable; an
-        :class:`~impact.exceptions.EstimationError` is raised otherwise. Later
+        :class:`~impact.exceptions.DesignError` is raised otherwise. Later
         columns that are collinear are dropped with a
-        :class:`~impact.exceptions.DesignWarning`.
+        :class:`~impact.exceptions.DesignWarning` naming them.
+    effects : int, optional
+        The first ``effects`` columns are effect terms (``keep_first`` by default):
+        collinearity is decided with the other columns taken first (period dummies,
+        then covariates) and these last, so an effect term that the fixed effects and
+        covariates explain is reported as not identified rather than displacing a
+        period dummy. Period dummies should omit a reference period, so that none is
+        dropped in a well-posed design.
 
     Returns
     -------
@@ -307,7 +334,9 @@ def within_regression(
     if inference == "cr1":
         clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
         clusters = (clusters, *_codes(clusters), _nested(unit_codes, clusters))
-    return _within(y, X, names, unit_codes, clusters, weights, inference, small_sample, keep_first)
+    return _within(
+        y, X, names, unit_codes, clusters, weights, inference, small_sample, keep_first, effects
+    )
 
 
 def _within(
@@ -320,6 +349,7 @@ def _within(
     inference: Inference,
     small_sample: Literal["nested", "full"],
     keep_first: int,
+    effects: int | None = None,
 ) -> RegressionFit:
     """:func:`within_regression`, given the CR1 clusters already described.
 
@@ -332,13 +362,13 @@ def _within(
     n_units = int(unit_codes.max()) + 1
     both = demean(np.column_stack([y, X]), unit_codes, weights)  # column by column
     yd, Xd = both[:, 0].copy(), np.ascontiguousarray(both[:, 1:])
-    kept = _independent_columns(Xd, names, keep_first)
+    kept = _independent_columns(Xd, names, keep_first, keep_first if effects is None else effects)
     dropped = tuple(names[j] for j in range(len(names)) if j not in kept)
-    user_dropped = [n for n in dropped if not n.startswith("period[")]
-    if user_dropped:
+    if dropped:
         warn(
-            f"dropped {', '.join(map(repr, user_dropped))}: collinear with the unit and period "
-            "effects (e.g. constant within units) or with other regressors",
+            f"dropped {', '.join(map(repr, dropped))}: collinear with the unit and period "
+            "effects (e.g. constant within units, or a period observed for too few units) "
+            "or with other regressors",
             DesignWarning,
         )
     Xd = Xd[:, kept]
