@@ -58,10 +58,14 @@ def unit_clusters(panel: Panel, units: pd.Index) -> np.ndarray | None:
     if panel.cluster is None:
         return None
     frame = panel._frame  # read only
-    pairs = frame[[panel.unit, panel.cluster]].drop_duplicates()
-    unit_pos = pd.Index(units).get_indexer(pairs[panel.unit])
+    if panel.cluster == panel.unit:
+        return np.arange(len(units))
+    pairs = pd.DataFrame(
+        {"unit": frame[panel.unit].to_numpy(), "cluster": frame[panel.cluster].to_numpy()}
+    ).drop_duplicates()
+    unit_pos = pd.Index(units).get_indexer(pairs["unit"])
     found = unit_pos >= 0
-    cluster_codes = pd.factorize(pairs[panel.cluster], sort=True)[0]
+    cluster_codes = pd.factorize(pairs["cluster"], sort=True)[0]
     codes, _ = _components(unit_pos[found], cluster_codes[found], len(units))
     return codes
 

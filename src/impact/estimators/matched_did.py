@@ -120,7 +120,13 @@ class MatchedDiD(Estimator):
     matched mean change, whose second term counts how often each control is reused
     (other choices raise a :class:`~impact.exceptions.DesignError`). With weighting,
     ``"auto"`` is the sandwich variance of the weighted means; ``"hc1"`` and ``"iid"``
-    go through the regression with each unit its own cluster.
+    go through the regression with each unit its own cluster. With a Panel built with
+    ``cluster=``, the clusters are its clusters when they hold the matched sets (the
+    rule above then counts them), and two-way by matched set and cluster when the sets
+    cross them (``"auto"``: two-way CR1, t with ``min(G) - 1`` degrees of freedom; a
+    requested one-way method uses the sets merged with the clusters);
+    ``settings["inference_clusters"]`` records it (see
+    :mod:`impact.estimators._matched_clusters`).
 
     **Staggered adoption.** Each cohort is matched on its own, on the covariates and its
     last ``pre_periods`` outcomes before its adoption, to the never-treated units (and,
