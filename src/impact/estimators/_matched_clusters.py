@@ -40,10 +40,11 @@ __all__ = ["Clustering", "merge_clusters", "plan_clusters", "require_two", "unit
 
 
 def unit_clusters(panel: Panel, units: pd.Index) -> np.ndarray | None:
-    """The Panel's cluster of each of ``units`` as integer codes; None without clusters.
+    """The Panel's cluster of each of ``units`` as integer codes.
 
-    A unit whose rows lie in several clusters (a pupil who moved school) joins them
-    into one.
+    None without a cluster column, or when each unit is its own cluster (the same as
+    none). A unit whose rows lie in several clusters (a pupil who moved school) joins
+    them into one.
 
     Examples
     --------
@@ -59,15 +60,15 @@ def unit_clusters(panel: Panel, units: pd.Index) -> np.ndarray | None:
         return None
     frame = panel._frame  # read only
     if panel.cluster == panel.unit:
-        return np.arange(len(units))
+        return None
     pairs = pd.DataFrame(
         {"unit": frame[panel.unit].to_numpy(), "cluster": frame[panel.cluster].to_numpy()}
     ).drop_duplicates()
     unit_pos = pd.Index(units).get_indexer(pairs["unit"])
     found = unit_pos >= 0
     cluster_codes = pd.factorize(pairs["cluster"], sort=True)[0]
-    codes, _ = _components(unit_pos[found], cluster_codes[found], len(units))
-    return codes
+    codes, n_codes = _components(unit_pos[found], cluster_codes[found], len(units))
+    return None if n_codes == len(units) else codes
 
 
 def merge_clusters(sets: np.ndarray, clusters: np.ndarray | None) -> tuple[np.ndarray, int]:
