@@ -230,3 +230,21 @@ def test_scottish_schools_in_local_authorities_are_two_way_clustered() -> None:
     assert result.settings["inference_used"] == "cr1 two-way"
     assert result.n_clusters == min(n_authorities, result.settings["n_matched_sets"])
     assert np.isfinite(result.att.std_error)
+
+
+def test_clustered_ipw_sandwich_with_singleton_clusters_is_the_plain_one_corrected() -> None:
+    # summing estimating functions within clusters of one unit changes nothing but the
+    # G / (G - 1) small-sample factor
+    from impact.matching.propensity import fit_propensity
+    from impact.matching.variance import ipw_att
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(200, 2))
+    d = rng.random(200) < 1.0 / (1.0 + np.exp(-x[:, 0]))
+    y = x @ np.array([1.0, 0.5]) + d + rng.normal(size=200)
+    fit = fit_propensity(x, d, ["a", "b"])
+    plain = ipw_att(y, d, fit.design, fit.linear_predictor)
+    single = ipw_att(y, d, fit.design, fit.linear_predictor, clusters=np.arange(200))
+    assert single.estimate == plain.estimate
+    assert single.std_error**2 == pytest.approx(plain.std_error**2 * 200 / 199, rel=1e-10)
+    assert single.df == 199
