@@ -15,14 +15,26 @@ every set holds treated and control units, so the rule's "treated and control
 clusters" are both the number of sets (CR1 from ``min_clusters`` sets of similar
 sizes, the wild cluster restricted bootstrap otherwise, with an
 :class:`~impact.exceptions.InferenceWarning`).
+
+When the Panel has clusters (pupils in schools), the matched sets are merged with them
+(:mod:`impact.estimators._matched_clusters`: each matched set and each Panel cluster
+lies within one cluster) and the rule counts the merged clusters; with weighting, the
+clusters are the Panel's.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from impact.estimators._matched_clusters import (
+    Clustering,
+    merge_clusters,
+    plan_clusters,
+    require_two,
+)
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.coefficient import (
     MANY_CLUSTERS,
@@ -74,6 +86,8 @@ def matched_set_inference(
     *,
     covariates: bool,
     announce: bool = True,
+    unit_cluster: np.ndarray | None = None,
+    cluster_name: str | None = None,
 ) -> tuple[PointEstimate, CoefficientInference, dict[str, Any]]:
     """The matched DiD and its inference from :func:`infer_coefficient`.
 
@@ -88,6 +102,11 @@ def matched_set_inference(
         Adjust for the matching covariates (interacted with ``post``).
     announce : bool
         Issue the few-matched-sets warning of ``"auto"``.
+    unit_cluster : ndarray of int, optional
+        The Panel's cluster of each unit (see
+        :func:`~impact.estimators._matched_clusters.unit_clusters`).
+    cluster_name : str, optional
+        The Panel's cluster column, for messages and settings.
 
     Returns
     -------
@@ -118,13 +137,40 @@ def matched_set_inference(
                 cols.append(np.tile(Xc[:, j], 2) * post)
                 names.append(f"{name}:post")
     unit_codes = np.tile(np.arange(n), 2)
-    sets = np.unique(matched.subclass[keep], return_inverse=True)[1]
-    cluster_codes = np.tile(sets, 2)
     method = est.inference
-    n_sets = int(sets.max()) + 1
     if est.method == "weighting":  # no matched sets: each unit its own cluster
         cluster_codes = unit_codes
-        n_sets = n
+        sets = np.arange(n)
+        what = "units"
+        if unit_cluster is not None:
+            sets = np.unique(unit_cluster[keep], return_inverse=True)[1]
+            cluster_codes = np.tile(sets, 2)
+            what = f"clusters of {cluster_name!r}"
+        n_sets = n_matched_sets = int(sets.max()) + 1
+        label = f"{what} ({n_sets})"
+    else:
+        sets = np.unique(matched.subclass[keep], return_inverse=True)[1]
+        n_matched_sets = int(sets.max()) + 1
+        clusters = None if unit_cluster is None else unit_cluster[keep]
+        plan = plan_clusters(sets, clusters, cluster_name)
+        what = "matched sets"
+        if plan.two_way and method == "auto":
+            return _two_way(
+                est, y, cols, names, unit_codes, w[keep], plan, n_matched_sets, announce
+            )
+        if plan.two_way:  # a one-way method asked for: the sets merged with the clusters
+            merged, n_merged = merge_clusters(sets, clusters)
+            label = f"matched sets merged with the clusters of {cluster_name!r} ({n_merged})"
+            plan = Clustering(merged, None, n_merged, label)
+            require_two(plan, cluster_name, merged=True)
+            what = f"clusters (matched sets merged with the clusters of {cluster_name!r})"
+        elif clusters is not None:
+            require_two(plan, cluster_name)
+            what = f"clusters of {cluster_name!r}"
+        sets = plan.first
+        cluster_codes = np.tile(sets, 2)
+        n_sets = plan.n_clusters
+        label = plan.label
     reason = None
     if method == "auto":
         sizes = np.bincount(sets)
@@ -133,12 +179,12 @@ def matched_set_inference(
             "auto", n_sets, n_sets, est.min_clusters, size_cv, MAX_SIZE_CV, MANY_CLUSTERS
         )
         reason = reason.replace(
-            f"{n_sets} treated and {n_sets} control clusters", f"{n_sets} matched sets"
+            f"{n_sets} treated and {n_sets} control clusters", f"{n_sets} {what}"
         )
         if message is not None and announce:
             message = message.replace(
-                f"{n_sets} treated and {n_sets} control clusters", f"{n_sets} matched sets"
-            ).replace(" on either side", " matched sets")
+                f"{n_sets} treated and {n_sets} control clusters", f"{n_sets} {what}"
+            ).replace(" on either side", f" {what.split(' (')[0]}")
             warn(message, InferenceWarning)
     inference = infer_coefficient(
         y,
@@ -161,9 +207,94 @@ def matched_set_inference(
         "inference_reason": reason or inference.reason,
         "n_treated_clusters": n_sets,
         "n_control_clusters": n_sets,
-        "n_matched_sets": n_sets,
+        "n_matched_sets": n_matched_sets,
+        "inference_clusters": label,
+        "n_inference_clusters": n_sets,
         "df_inference": inference.df,
         "dropped_terms": inference.fit.dropped,
     }
     df = inference.df if np.isfinite(inference.df) else None
     return PointEstimate(inference.estimate, inference.std_error, df), inference, settings
+
+
+def _two_way(
+    est: MatchedDiD,
+    y: np.ndarray,
+    cols: list[np.ndarray],
+    names: list[str],
+    unit_codes: np.ndarray,
+    weights: np.ndarray,
+    plan: Clustering,
+    n_matched_sets: int,
+    announce: bool,
+) -> tuple[PointEstimate, CoefficientInference, dict[str, Any]]:
+    """Two-way CR1 by matched set and Panel cluster (Cameron, Gelbach and Miller 2011).
+
+    ``V = V_sets + V_clusters - V_both`` from the one-way CR1 variances (each with its
+    own small-sample correction), t with ``min(G_sets, G_clusters) - 1`` degrees of
+    freedom, and never below either one-way variance (see
+    :func:`~impact.matching.variance.weighted_regression`). No
+    wild bootstrap exists for two-way clusters: with fewer than ``min_clusters`` in
+    either dimension an :class:`~impact.exceptions.InferenceWarning` says so.
+    """
+    from scipy import stats  # on first use
+
+    second = np.asarray(plan.second)
+    both = np.unique(plan.first * (int(second.max()) + 1) + second, return_inverse=True)[1]
+    fits = [
+        infer_coefficient(
+            y,
+            np.column_stack(cols),
+            names,
+            unit_codes=unit_codes,
+            cluster_codes=np.tile(codes, 2),
+            weights=np.tile(weights, 2),
+            term="att",
+            method="cr1",
+            alpha=est.alpha,
+            min_clusters=est.min_clusters,
+            warn_few_clusters=False,
+        )
+        for codes in (plan.first, second, both)
+    ]
+    var_sets, var_clusters, var_both = (f.std_error**2 for f in fits)
+    var = max(var_sets + var_clusters - var_both, var_sets, var_clusters)
+    se = float(np.sqrt(var))
+    df = float(plan.n_clusters - 1)
+    estimate = fits[0].estimate
+    half = float(stats.t.ppf(1 - est.alpha / 2, df)) * se
+    p_value = float(2 * stats.t.sf(abs(estimate) / se, df)) if se > 0 else float("nan")
+    n_sets, n_clusters = n_matched_sets, int(second.max()) + 1
+    reason = (
+        f"auto: the {n_sets} matched sets cross the {n_clusters} Panel clusters: two-way "
+        "CR1 by matched set and cluster"
+    )
+    if plan.n_clusters < est.min_clusters and announce:
+        warn(
+            f"only {plan.n_clusters} clusters in the smaller dimension of the two-way "
+            f"clustering ({plan.label}): two-way CR1 intervals with t({plan.n_clusters - 1}) "
+            f"may be too narrow with fewer than {est.min_clusters}, and no wild bootstrap "
+            "exists for two-way clusters; match within the clusters (exact= on a covariate "
+            "holding the cluster) to cluster on them alone with the wild bootstrap",
+            InferenceWarning,
+        )
+    inference = replace(
+        fits[0],
+        std_error=se,
+        ci_lower=estimate - half,
+        ci_upper=estimate + half,
+        p_value=p_value,
+        df=df,
+        method="cr1 two-way",
+        reason=reason,
+        n_treated_clusters=plan.n_clusters,
+        n_control_clusters=plan.n_clusters,
+    )
+    settings = {
+        **inference.to_settings(),
+        "n_matched_sets": n_sets,
+        "inference_clusters": plan.label,
+        "n_inference_clusters": plan.n_clusters,
+        "df_inference": df,
+    }
+    return PointEstimate(estimate, se, df), inference, settings

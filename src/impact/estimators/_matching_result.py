@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import pandas as pd
 
+from impact.estimators._matched_clusters import plan_clusters, require_two, unit_clusters
+from impact.exceptions import DesignError, InferenceWarning, warn
+from impact.inference.coefficient import MIN_CLUSTERS
 from impact.matching import algorithms
 from impact.matching.balance import balance_table, sample_sizes
 from impact.matching.sensitivity import bounds_and_critical_gamma, e_value
@@ -74,10 +77,17 @@ def estimate_effects(
     matched: Matched,
     y: np.ndarray,
     neighbours: tuple[np.ndarray, object] | None = None,
+    *,
+    clusters: tuple[np.ndarray, np.ndarray | None] | None = None,
+    unit_cluster: np.ndarray | None = None,
 ) -> tuple[PointEstimate, PointEstimate | None]:
     """The unadjusted and (when asked) regression-adjusted ATT with valid SEs.
 
     ``neighbours``: :func:`variance_neighbours`, when the caller prepared them.
+    ``clusters``: the clusters of the matched-set regression per unit, one-way or
+    two-way (see :mod:`impact.estimators._matched_clusters`; the matched sets when
+    None). ``unit_cluster``: the Panel's cluster of each unit, for weighting (None:
+    units are independent).
     """
     data = matched.data
     treated = data.treated
@@ -99,17 +109,25 @@ def estimate_effects(
         ww = w if sw is None else w * sw
         if matched.discarded.any() or sw is not None:
             # trimmed or survey-weighted: the score equations no longer hold, use HC1
-            plain = weighted_regression(y, treated, None, ww, clusters=None)
+            plain = weighted_regression(y, treated, None, ww, clusters=unit_cluster)
         else:
-            plain = ipw_att(y, treated, ps.design, ps.linear_predictor)  # type: ignore[union-attr]
+            plain = ipw_att(
+                y,
+                treated,
+                ps.design,  # type: ignore[union-attr]
+                ps.linear_predictor,  # type: ignore[union-attr]
+                clusters=unit_cluster,
+            )
         if est.adjustment == "regression":
-            adjusted = weighted_regression(y, treated, X, ww, clusters=None)
+            adjusted = weighted_regression(y, treated, X, ww, clusters=unit_cluster)
     else:
-        clusters = matched.subclass
+        first, second = (matched.subclass, None) if clusters is None else clusters
         ww = w if sw is None else w * sw
-        plain = weighted_regression(y, treated, None, ww, clusters=clusters)
+        plain = weighted_regression(y, treated, None, ww, clusters=first, second_clusters=second)
         if est.adjustment == "regression":
-            adjusted = weighted_regression(y, treated, X, ww, clusters=clusters)
+            adjusted = weighted_regression(
+                y, treated, X, ww, clusters=first, second_clusters=second
+            )
     return plain, adjusted
 
 
@@ -218,11 +236,28 @@ def build_result(
     design: str,
     name: str,
     difference: bool = False,
+    warn_few_clusters: bool = True,
 ) -> ImpactResult:
-    """Effects, balance, sensitivity and per-unit matches for a matched design."""
+    """Effects, balance, sensitivity and per-unit matches for a matched design.
+
+    ``warn_few_clusters``: warn when the Panel's clusters leave fewer than 12 clusters
+    for the standard errors (off when the caller makes its own inference).
+    """
     data = matched.data
     treated = data.treated
     w = matched.weights
+    unit_cluster = unit_clusters(panel, data.units)
+    clusters, clustering, n_inference = _clustering(est, panel, matched, unit_cluster)
+    if n_inference is not None and unit_cluster is not None and warn_few_clusters:
+        if n_inference < MIN_CLUSTERS:
+            warn(
+                f"only {n_inference} clusters for the standard errors ({clustering}): "
+                f"cluster-robust (CR1) intervals with t({n_inference - 1}) may be too narrow "
+                f"with fewer than {MIN_CLUSTERS}, and no wild bootstrap is available here; "
+                "read the interval as approximate (MatchedDiD's inference='auto' uses the "
+                "wild bootstrap when the matched sets lie within the Panel's clusters)",
+                InferenceWarning,
+            )
     neighbours = None
     if est.method == "nearest" and est.replace:
         # the k-d tree of the variance estimate is built on another thread (unless the
@@ -234,7 +269,12 @@ def build_result(
     balance = balance_table(balance_cols, treated, w, base_weights=data.sampling_weights)
     sizes = sample_sizes(treated, w, matched.discarded)
     plain, adjusted = estimate_effects(
-        est, matched, y, None if neighbours is None else neighbours.result()
+        est,
+        matched,
+        y,
+        None if neighbours is None else neighbours.result(),
+        clusters=clusters,
+        unit_cluster=unit_cluster,
     )
     n_t = int((treated & (w > 0)).sum())
     n_c = int((~treated & (w > 0)).sum())
@@ -272,7 +312,9 @@ def build_result(
         "n_treated_unmatched": matched.n_caliper_dropped,
         "adoption_period": data.adoption,
         "matching_covariates": list(data.raw.columns),
-        "inference": _inference_label(est, matched),
+        "inference": _inference_label(est, matched, clusters, unit_cluster is not None),
+        "inference_clusters": clustering,
+        "n_inference_clusters": n_inference,
     }
     n_clusters = None
     if head.df is not None:
@@ -295,16 +337,78 @@ def build_result(
     )
 
 
-def _inference_label(est: MatchedComparison, matched: Matched) -> str:
+def _clustering(
+    est: MatchedComparison, panel: Panel, matched: Matched, unit_cluster: np.ndarray | None
+) -> tuple[tuple[np.ndarray, np.ndarray | None] | None, str, int | None]:
+    """Clusters of the matched-set regression, their description and their number.
+
+    Matched sets (matching without replacement, exact, CEM) with the Panel's clusters
+    (:mod:`impact.estimators._matched_clusters`); weighting uses the
+    Panel's clusters; the Abadie-Imbens variance of matching with replacement treats
+    units as independent and says so when the Panel has clusters.
+    """
+    data = matched.data
+    w = matched.weights
+    if data.sampling_weights is not None:
+        w = w * data.sampling_weights
+    if est.method == "nearest" and est.replace:
+        if unit_cluster is not None:
+            warn(
+                "matching with replacement uses the Abadie-Imbens (2006) variance, which "
+                f"treats units as independent: the Panel's clusters of {panel.cluster!r} are "
+                "not used, and the standard error is too small if outcomes are correlated "
+                "within them; match without replacement (replace=False) to cluster on them",
+                InferenceWarning,
+            )
+        return None, "none: units independent (Abadie-Imbens)", None
+    if est.method == "weighting":
+        if unit_cluster is None:
+            return None, "none: units independent", None
+        n = len(np.unique(unit_cluster[w > 0]))
+        if n < 2:
+            raise DesignError(
+                f"every weighted unit lies in one cluster of {panel.cluster!r}: clustered "
+                "standard errors need at least two; build the Panel without cluster= if "
+                "its units are independent"
+            )
+        return unit_cluster, f"{panel.cluster!r} ({n} clusters)", n
+    keep = w > 0
+    plan = plan_clusters(
+        matched.subclass[keep],
+        None if unit_cluster is None else unit_cluster[keep],
+        panel.cluster,
+    )
+    require_two(plan, panel.cluster)
+    if unit_cluster is None:
+        return None, plan.label, plan.n_clusters
+    first = np.full(len(w), -1, dtype=np.int64)
+    first[keep] = plan.first
+    second = None
+    if plan.second is not None:
+        second = np.full(len(w), -1, dtype=np.int64)
+        second[keep] = plan.second
+    if plan.label.startswith("matched sets"):  # the Panel's clusters are the units
+        return None, plan.label, plan.n_clusters
+    return (first, second), plan.label, plan.n_clusters
+
+
+def _inference_label(
+    est: MatchedComparison,
+    matched: Matched,
+    clusters: tuple[np.ndarray, np.ndarray | None] | None = None,
+    panel_clusters: bool = False,
+) -> str:
     if est.method == "nearest" and est.replace:
         return "Abadie-Imbens (2006)"
     if est.method == "weighting":
         plain = not matched.discarded.any() and matched.data.sampling_weights is None
-        return (
-            "sandwich (M-estimation)"
-            if est.adjustment == "none" and plain
-            else "HC1, weights fixed"
-        )
+        if est.adjustment == "none" and plain:
+            return "sandwich (M-estimation)" + (", clustered" if panel_clusters else "")
+        return "CR1, weights fixed" if panel_clusters else "HC1, weights fixed"
+    if clusters is not None and clusters[1] is not None:
+        return "two-way CR1 by matched set and the Panel's cluster"
+    if clusters is not None:
+        return "CR1 clustered by the Panel's clusters (holding the matched sets)"
     return "CR1 clustered by matched set"
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from impact._defaults import ALPHA
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
+from impact.estimators._matched_clusters import unit_clusters
 from impact.estimators._matched_did_inference import (
     check_inference,
     matched_set_inference,
@@ -119,7 +120,13 @@ class MatchedDiD(Estimator):
     matched mean change, whose second term counts how often each control is reused
     (other choices raise a :class:`~impact.exceptions.DesignError`). With weighting,
     ``"auto"`` is the sandwich variance of the weighted means; ``"hc1"`` and ``"iid"``
-    go through the regression with each unit its own cluster.
+    go through the regression with each unit its own cluster. With a Panel built with
+    ``cluster=``, the clusters are its clusters when they hold the matched sets (the
+    rule above then counts them), and two-way by matched set and cluster when the sets
+    cross them (``"auto"``: two-way CR1, t with ``min(G) - 1`` degrees of freedom; a
+    requested one-way method uses the sets merged with the clusters);
+    ``settings["inference_clusters"]`` records it (see
+    :mod:`impact.estimators._matched_clusters`).
 
     **Staggered adoption.** Each cohort is matched on its own, on the covariates and its
     last ``pre_periods`` outcomes before its adoption, to the never-treated units (and,
@@ -266,8 +273,18 @@ class MatchedDiD(Estimator):
         data = unit_data(panel, pre_outcomes=matching.pre_period_outcomes, design=design)
         matched = match_units(matching, data, prefetch=True)
         change = data.outcome - data.pre_outcome  # type: ignore[operator]
+        regression = uses_matched_sets(self) or (
+            self.method == "weighting" and self.inference != "auto"
+        )
         result = build_result(
-            matching, panel, matched, change, design=design, name=self.name, difference=True
+            matching,
+            panel,
+            matched,
+            change,
+            design=design,
+            name=self.name,
+            difference=True,
+            warn_few_clusters=not regression,
         )
         settings = {**self.get_params(), **{
             k: v for k, v in result.settings.items() if k not in matching.get_params()
@@ -275,13 +292,18 @@ class MatchedDiD(Estimator):
         settings["pre_periods_used"] = matching.pre_period_outcomes
         effects = result.effects
         n_clusters = result.n_clusters
-        if uses_matched_sets(self) or (self.method == "weighting" and self.inference != "auto"):
-            effects, extra = self._regression_effects(matched, result.effects)
+        if regression:
+            clusters = (unit_clusters(panel, data.units), panel.cluster)
+            effects, extra = self._regression_effects(matched, result.effects, clusters)
             settings.update(extra)
             settings["inference"] = f"{settings['inference_used']} clustered by matched set"
+            if panel.cluster is not None:
+                settings["inference"] = (
+                    f"{settings['inference_used']}, clusters: {settings['inference_clusters']}"
+                )
             if self.method == "weighting":
                 settings["inference"] = settings["inference_used"]
-            n_clusters = extra["n_matched_sets"]
+            n_clusters = extra["n_inference_clusters"]
         return ImpactResult(
             estimator=self.name,
             effects=effects,
@@ -294,15 +316,26 @@ class MatchedDiD(Estimator):
         )
 
     def _regression_effects(
-        self, matched: Matched, effects: pd.DataFrame
+        self,
+        matched: Matched,
+        effects: pd.DataFrame,
+        clusters: tuple[np.ndarray | None, str | None] = (None, None),
     ) -> tuple[pd.DataFrame, dict[str, Any]]:
-        """Replace the effects rows by those of the common inference entry point."""
+        """Replace the effects rows by those of the common inference entry point.
+
+        ``clusters``: the Panel's cluster of each unit and the cluster column's name.
+        """
         rows: list[dict[str, Any]] = []
         settings: dict[str, Any] = {}
         for _, row in effects.iterrows():
             adjust = row["term"] == "att" and self.adjustment == "regression"
             point, inference, extra = matched_set_inference(
-                self, matched, covariates=adjust, announce=not rows
+                self,
+                matched,
+                covariates=adjust,
+                announce=not rows,
+                unit_cluster=clusters[0],
+                cluster_name=clusters[1],
             )
             new = effect_row(
                 row["term"],

@@ -123,7 +123,13 @@ class MatchedComparison(Estimator):
     degrees of freedom). Weighting: sandwich variance stacking the propensity model
     with the weighted means (regression-adjusted: HC1 with the weights held fixed).
     The matching itself is taken as given, as R ``MatchIt`` recommends; see
-    :mod:`impact.matching.variance`.
+    :mod:`impact.matching.variance`. With a Panel built with ``cluster=``, matched
+    sets that lie within its clusters are clustered by those clusters, sets that
+    cross them two-way by matched set and cluster (an
+    :class:`~impact.exceptions.InferenceWarning` below 12 clusters); weighting
+    clusters on them; matching with replacement warns that the Abadie-Imbens variance
+    ignores them. ``settings["inference_clusters"]`` records the clustering (see
+    :mod:`impact.estimators._matched_clusters`).
 
     **Sampling weights.** With a Panel built with ``weights=``, each unit's sampling
     weight (its mean over its rows; over the pre-programme rows on a panel) multiplies

@@ -174,6 +174,7 @@ def weighted_regression(
     weights: np.ndarray,
     *,
     clusters: np.ndarray | None,
+    second_clusters: np.ndarray | None = None,
 ) -> PointEstimate:
     """Coefficient on treatment in a weighted regression on the matched sample.
 
@@ -181,6 +182,11 @@ def weighted_regression(
     the treated, so adding them does not change what the treatment coefficient means.
     With ``clusters`` the standard error is cluster-robust (CR1, t with ``G - 1``
     degrees of freedom); otherwise heteroskedasticity-robust (HC1, normal reference).
+    With ``second_clusters`` as well it is two-way cluster-robust (Cameron, Gelbach and
+    Miller 2011): ``V_1 + V_2 - V_12`` from the CR1 variances clustered by each and by
+    their intersection, t with ``min(G_1, G_2) - 1`` degrees of freedom, and never
+    below either one-way variance (with few clusters in one dimension the difference
+    is noisy, and a value below them reflects that noise, not less dependence).
 
     Examples
     --------
@@ -213,6 +219,23 @@ def weighted_regression(
     from statsmodels.regression.linear_model import WLS  # on first use (slow import)
 
     model = WLS(yk, X, weights=w)
+    if groups is not None and second_clusters is not None:
+        second = np.unique(np.asarray(second_clusters)[keep], return_inverse=True)[1]
+        both = np.unique(groups * (int(second.max()) + 1) + second, return_inverse=True)[1]
+        var_one, var_two, var_both = (
+            float(
+                np.asarray(
+                    model.fit(
+                        cov_type="cluster", cov_kwds={"groups": g, "use_correction": True}
+                    ).cov_params()
+                )[1, 1]
+            )
+            for g in (groups, second, both)
+        )
+        var = max(var_one + var_two - var_both, var_one, var_two)
+        df = float(min(groups.max(), second.max()))
+        estimate = float(model.fit().params[1])
+        return PointEstimate(estimate, float(np.sqrt(max(var, 0.0))), df)
     if groups is not None:
         res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
         df = float(groups.max())
@@ -256,12 +279,19 @@ def _drop_collinear(X: np.ndarray) -> np.ndarray:
 
 
 def ipw_att(
-    y: np.ndarray, treated: np.ndarray, design: np.ndarray, linear_predictor: np.ndarray
+    y: np.ndarray,
+    treated: np.ndarray,
+    design: np.ndarray,
+    linear_predictor: np.ndarray,
+    *,
+    clusters: np.ndarray | None = None,
 ) -> PointEstimate:
     """ATT by odds weighting with a sandwich SE that accounts for the estimated score.
 
     Treated units get weight 1 and controls ``p / (1 - p)`` (the odds of treatment).
     The variance stacks the logistic score equations with the two weighted means.
+    With ``clusters`` the estimating functions are summed within clusters before
+    their outer product (times ``G / (G - 1)``; t with ``G - 1`` degrees of freedom).
 
     Parameters
     ----------
@@ -273,6 +303,8 @@ def ipw_att(
         The logistic model's design matrix (intercept first).
     linear_predictor : ndarray
         Its fitted linear predictor (log odds).
+    clusters : ndarray, optional
+        Cluster of each unit, for a cluster-robust variance.
 
     Returns
     -------
@@ -302,9 +334,18 @@ def ipw_att(
     a[k, k] = -d.mean()
     a[k + 1, :k] = (design * (w0 * (y - mu0))[:, None]).sum(axis=0) / n
     a[k + 1, k + 1] = -w0.mean()
-    b = g.T @ g / n
+    df = None
+    if clusters is None:
+        b = g.T @ g / n
+    else:
+        codes = np.unique(np.asarray(clusters), return_inverse=True)[1]
+        n_clusters = int(codes.max()) + 1
+        sums = np.zeros((n_clusters, g.shape[1]))
+        np.add.at(sums, codes, g)
+        b = sums.T @ sums / n * (n_clusters / (n_clusters - 1))
+        df = float(n_clusters - 1)
     a_inv = np.linalg.inv(a)
     cov = a_inv @ b @ a_inv.T / n
     grad = np.zeros(k + 2)
     grad[k], grad[k + 1] = 1.0, -1.0
-    return PointEstimate(mu1 - mu0, float(np.sqrt(grad @ cov @ grad)), None)
+    return PointEstimate(mu1 - mu0, float(np.sqrt(grad @ cov @ grad)), df)
