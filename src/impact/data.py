@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from impact._frozen import restore_slots
 from impact._panel_checks import (
     cell_layout,
     check_columns,
@@ -282,6 +283,12 @@ class Panel:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Panel is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and deep-copy) the validated frame; derived values are computed again."""
+        attributes = {name: getattr(self, name) for name in self.__slots__}
+        attributes.update(_frame_data=self._frame, _cache={})
+        return (restore_slots, (type(self), attributes))
 
     @property
     def outcomes(self) -> tuple[str, ...]:

@@ -32,13 +32,13 @@ the streams, independently. Every quantity is computed draw by draw and summaris
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
+from impact._frozen import FrozenMapping
 from impact.economics._model import Model, effect_draws, interval, make_rng, parameters_of
 from impact.economics.appraisal import DESCRIPTIONS, QUANTITIES, Appraisal
 from impact.economics.discounting import (
@@ -365,7 +365,7 @@ def appraise(
         prob_npv_positive=prob,
         alpha=float(alpha),
         n_draws=n,
-        settings=MappingProxyType(settings),
+        settings=FrozenMapping(settings),
     )
 
 

@@ -26,7 +26,7 @@ influence function (Callaway and Sant'Anna 2021, Appendix).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from impact._distributions import Normal, reference
+from impact._frozen import read_only
 from impact._threads import single_blas_thread
 from impact.estimators._staggered_data import period_label
 from impact.exceptions import DesignError, InferenceWarning, warn
@@ -98,6 +99,17 @@ class GroupTimeEffects:
     boot_seed: int | None
     boot_weights: str = "rademacher"
     df: float = float("inf")
+
+    def __post_init__(self) -> None:
+        # a frozen value: its arrays cannot be changed in place either
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, np.ndarray):
+                object.__setattr__(self, item.name, read_only(value))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the fields only (rebuilt read-only), not the cached aggregation helpers."""
+        return (type(self), tuple(getattr(self, item.name) for item in fields(self)))
 
     def reference(self):
         """Reference distribution of the t-statistics: t(df), or normal when infinite."""
