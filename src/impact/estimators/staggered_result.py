@@ -100,8 +100,7 @@ class GroupTimeEffects:
     boot_weights: str = "rademacher"
     df: float = float("inf")
 
-    def __post_init__(self) -> None:
-        # a frozen value: its arrays cannot be changed in place either
+    def __post_init__(self) -> None:  # a frozen value: its arrays are read-only too
         for item in fields(self):
             value = getattr(self, item.name)
             if isinstance(value, np.ndarray):
@@ -439,6 +438,27 @@ def simple_overall(gt: GroupTimeEffects) -> dict[str, Any]:
     zcrit = float(dist.ppf(1 - gt.alpha / 2))
     se, _ = gt.standard_errors(coef[:, None])
     return _row("att", overall, float(se[0]), zcrit, dist)
+
+
+def simple_overall_draws(gt: GroupTimeEffects) -> dict[str, np.ndarray]:
+    """Bootstrap draws of the overall ``att`` (empty without the bootstrap).
+
+    The estimate plus the draws of ``theta* - theta`` its standard error came from.
+    """
+    if not gt.bootstrap:
+        return {}
+    k = len(gt.att)
+    overall, coef = gt.weighted(gt.group <= gt.time, with_wif=True)
+    sums_i, sums_m = gt.sums
+    boot = multiplier_bootstrap(
+        sums_i @ coef[:k] + sums_m @ coef[k:],
+        gt.n,
+        n_boot=gt.n_boot,
+        alpha=gt.alpha,
+        rng=np.random.default_rng(gt.boot_seed),
+        weights=gt.boot_weights,
+    )
+    return {"att": overall + boot.draws[:, 0]}
 
 
 def p_values(estimates: np.ndarray, se: np.ndarray, dist=_NORMAL) -> np.ndarray:
