@@ -210,7 +210,7 @@ class Panel:
             frame = df.copy(deep=deep)
         else:
             frame = df.loc[:, used].copy(deep=deep)
-        frame.index = pd.RangeIndex(len(frame))
+        # the caller's index labels stay until the checks are done: errors quote them
 
         frame = check_columns(
             frame,
@@ -252,6 +252,7 @@ class Panel:
         )
         if weights is not None:
             check_group_weights(frame[weights].to_numpy(), unit_codes, unit_cohort, weights)
+        frame.index = pd.RangeIndex(len(frame))
         if not (in_order or bool(np.all(cell_codes[1:] >= cell_codes[:-1]))):
             order = np.lexsort((time_codes, unit_codes))  # to unit-then-period order
             frame = frame.take(order).reset_index(drop=True)
