@@ -140,7 +140,7 @@ def fit_pooled(
             {
                 "term": fit.params.index,
                 "estimate": fit.params.to_numpy(),
-                "std_error": np.sqrt(np.diag(fit.cov.to_numpy())),
+                "std_error": _root(np.diag(fit.cov.to_numpy())),
             }
         )
     }
@@ -237,3 +237,8 @@ def _unit_effects(est, wide, treated_units, use_comparison, design, in_att) -> p
     out["att"] = batch.params[:, idx] @ w
     out["att_std_error"] = np.sqrt(np.einsum("j,mjk,k->m", w, batch.cov[:, idx][:, :, idx], w))
     return out
+
+
+def _root(variances: np.ndarray) -> np.ndarray:
+    """Square roots of variances; NaN where rounding made one negative (no numpy warning)."""
+    return np.sqrt(np.where(variances >= 0, variances, np.nan))

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from impact.exceptions import DesignError
+from impact._foreign_warnings import in_own_words
+from impact.exceptions import DesignError, InferenceWarning
 
 __all__ = [
     "PointEstimate",
@@ -213,12 +214,18 @@ def weighted_regression(
     from statsmodels.regression.linear_model import WLS  # on first use (slow import)
 
     model = WLS(yk, X, weights=w)
-    if groups is not None:
-        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
-        df = float(groups.max())
-    else:
-        res = model.fit(cov_type="HC1")
-        df = None
+    with in_own_words(
+        InferenceWarning,
+        "the regression on the matched sample",
+        "its standard error may be unreliable: drop covariates that are (nearly) constant "
+        "or collinear in the matched sample",
+    ):
+        if groups is not None:
+            res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
+            df = float(groups.max())
+        else:
+            res = model.fit(cov_type="HC1")
+            df = None
     var = float(np.asarray(res.cov_params())[1, 1])  # only the effect's: others may round below 0
     return PointEstimate(float(res.params[1]), float(np.sqrt(max(var, 0.0))), df)
 
