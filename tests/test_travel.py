@@ -192,12 +192,18 @@ def test_panel_round_trips(trip):
         )
 
 
-def test_simulated_panel_round_trips_before_its_frame_is_built():
+@pytest.mark.parametrize("trip", list(TRIPS))
+def test_simulated_panel_round_trips_before_its_frames_are_built(trip):
     simulated = impact.simulations.simulate(
         Scenario(n_units=10, n_periods=4, adoption_period=3, effect=1.0), seed=1
     )
-    after = pickle.loads(pickle.dumps(simulated.panel))
+    after = TRIPS[trip](simulated.panel)
     assert_frame_equal(after.frame, simulated.panel.frame)
+    whole = TRIPS[trip](simulated)
+    assert_frame_equal(whole.data, simulated.data)
+    assert_frame_equal(whole.truth, simulated.truth)
+    assert_frame_equal(whole.paths, simulated.paths)
+    assert whole.truth_values() == simulated.truth_values()
 
 
 @pytest.mark.parametrize("trip", list(TRIPS))
