@@ -71,6 +71,7 @@ CASES = [
     (1, 123, "did"),
     (1, 141, "its"),  # sqrt in the pooled fit
     (1, 146, "matching"),
+    (2, 90, "its"),  # sqrt in the coefficient table
 ]
 
 

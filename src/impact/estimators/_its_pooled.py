@@ -20,7 +20,7 @@ import pandas as pd
 
 from impact.estimators._its_design import check_times, period_label
 from impact.estimators._its_design import scalar as _scalar
-from impact.estimators._its_fit import newey_west_lags
+from impact.estimators._its_fit import newey_west_lags, standard_errors
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.coefficient import MAX_SIZE_CV
 from impact.inference.combination import infer_combinations
@@ -140,7 +140,7 @@ def fit_pooled(
             {
                 "term": fit.params.index,
                 "estimate": fit.params.to_numpy(),
-                "std_error": _root(np.diag(fit.cov.to_numpy())),
+                "std_error": standard_errors(fit.cov.to_numpy()),
             }
         )
     }
@@ -237,8 +237,3 @@ def _unit_effects(est, wide, treated_units, use_comparison, design, in_att) -> p
     out["att"] = batch.params[:, idx] @ w
     out["att_std_error"] = np.sqrt(np.einsum("j,mjk,k->m", w, batch.cov[:, idx][:, :, idx], w))
     return out
-
-
-def _root(variances: np.ndarray) -> np.ndarray:
-    """Square roots of variances; NaN where rounding made one negative (no numpy warning)."""
-    return np.sqrt(np.where(variances >= 0, variances, np.nan))
