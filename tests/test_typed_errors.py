@@ -46,6 +46,28 @@ def test_categorical_units_with_unused_categories_and_a_cohort_column_fit():
     assert categorical["u"].cat.categories.tolist() == list(range(40))  # caller's frame kept
 
 
+@pytest.mark.parametrize("method", ["staggered_did", "matched_did"])
+def test_categories_in_another_order_than_the_values_give_the_plain_answer(method):
+    """Categories s0, s1, ..., s11 sort unlike their values (s1 < s10 < s2): units were
+    looked up by sorted value in an index in category order, so an unbalanced panel
+    crashed (IndexError: index 12 is out of bounds) or misread the units."""
+    frame = _cohort_frame(12).drop(index=3)  # unbalanced
+    labels = frame["u"].map(lambda u: f"s{u}")
+    categorical = frame.assign(u=pd.Categorical(labels, categories=[f"s{u}" for u in range(12)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = impact.estimate(
+            Panel.from_frame(categorical, unit="u", time="t", outcome="y", cohort="g"),
+            method=method,
+        )
+        want = impact.estimate(
+            Panel.from_frame(frame.assign(u=labels), unit="u", time="t", outcome="y", cohort="g"),
+            method=method,
+        )
+    assert got.att.estimate == pytest.approx(want.att.estimate, rel=1e-9)
+    assert got.att.std_error == pytest.approx(want.att.std_error, rel=1e-9)
+
+
 # ---------------------------------------------------------------- datetime cohorts
 def _dated(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(t=pd.to_datetime(frame["t"].astype(str) + "-01-01"))

@@ -215,10 +215,12 @@ def check_columns(
     if frame[unit].isna().any():
         rows = frame.index[frame[unit].isna()]
         raise DataError(f"unit column {unit!r} has missing values in rows {show(rows)}")
-    check_labels(frame[unit], "unit", unit)
-    for column in (unit, cluster):  # categories no row holds are not units or clusters
+    for column in (unit, cluster):
+        # plain values: the categories' order (and unused ones) play no part in an
+        # estimate, and sorting by category order put units out of line with codes
         if column is not None and isinstance(frame[column].dtype, pd.CategoricalDtype):
-            frame[column] = frame[column].cat.remove_unused_categories()
+            frame[column] = frame[column].astype(frame[column].cat.categories.dtype)
+    check_labels(frame[unit], "unit", unit)
     # time
     tcol = frame[time]
     if not (pd.api.types.is_numeric_dtype(tcol) or pd.api.types.is_datetime64_any_dtype(tcol)):

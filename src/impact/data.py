@@ -116,7 +116,8 @@ class Panel:
             (a cross-section), or several rows per unit and period (pupils nested in
             schools). The caller's frame is copied and never modified.
         unit : str
-            Column identifying the unit of assignment (a school, a pupil).
+            Column identifying the unit of assignment (a school, a pupil); categorical
+            ids are kept as their plain values (category order plays no part).
         time : str
             Column of periods, numeric (years) or datetime.
         outcome : str
