@@ -215,6 +215,11 @@ def check_columns(
     if frame[unit].isna().any():
         rows = frame.index[frame[unit].isna()]
         raise DataError(f"unit column {unit!r} has missing values in rows {show(rows)}")
+    for column in (unit, cluster):
+        # plain values: the categories' order (and unused ones) play no part in an
+        # estimate, and sorting by category order put units out of line with codes
+        if column is not None and isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(frame[column].cat.categories.dtype)
     check_labels(frame[unit], "unit", unit)
     # time
     tcol = frame[time]
@@ -258,7 +263,7 @@ def check_columns(
             f"dropped {int(bad_y.sum())} row(s) whose outcome {outcome!r} is missing or infinite",
             DataWarning,
         )
-        frame = frame.loc[~bad_y].reset_index(drop=True)
+        frame = frame.loc[~bad_y].copy(deep=False)  # keeps the caller's index labels
         if len(frame) == 0:
             raise DataError(f"no rows left after dropping missing outcomes in {outcome!r}")
     check_scale(frame[outcome].to_numpy(), f"outcome column {outcome!r}")
@@ -461,10 +466,26 @@ def cohort_from_column(
     if not (
         pd.api.types.is_numeric_dtype(ccol) or pd.api.types.is_datetime64_any_dtype(ccol)
     ) or pd.api.types.is_bool_dtype(ccol):
+        hint = (
+            "; with datetime periods mark never-treated units with NaT, not 0"
+            if pd.api.types.is_datetime64_any_dtype(frame[time])
+            else ""
+        )
         raise DataError(
             f"cohort column {cohort!r} must hold the first treated period (same type "
-            f"as {time!r}), got dtype {ccol.dtype}"
+            f"as {time!r}), got dtype {ccol.dtype}{hint}"
         )
+    dated = pd.api.types.is_datetime64_any_dtype(frame[time])
+    if dated != pd.api.types.is_datetime64_any_dtype(ccol):
+        never = ccol.isna() | (ccol == 0) if dated else ccol.isna()
+        if not dated or not never.all():
+            kind = "dates" if dated else "numbers"
+            raise DataError(
+                f"cohort column {cohort!r} must hold periods of the same type as time column "
+                f"{time!r} ({kind}, dtype {frame[time].dtype}), got dtype {ccol.dtype}"
+                + ("; use NaT for never-treated units" if dated else "")
+            )
+        ccol = pd.Series(pd.NaT, index=ccol.index, dtype=frame[time].dtype)  # none treated
     treated = "treated" if "treated" not in frame.columns else "_treated"
     if plain_numeric(ccol) and plain_numeric(frame[unit]) and plain_numeric(frame[time]):
         found = _unit_cohorts(ccol.to_numpy(), codes)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from impact._frozen import restore_slots
 from impact._panel_checks import (
     cell_layout,
     check_columns,
@@ -115,7 +116,8 @@ class Panel:
             (a cross-section), or several rows per unit and period (pupils nested in
             schools). The caller's frame is copied and never modified.
         unit : str
-            Column identifying the unit of assignment (a school, a pupil).
+            Column identifying the unit of assignment (a school, a pupil); categorical
+            ids are kept as their plain values (category order plays no part).
         time : str
             Column of periods, numeric (years) or datetime.
         outcome : str
@@ -209,7 +211,7 @@ class Panel:
             frame = df.copy(deep=deep)
         else:
             frame = df.loc[:, used].copy(deep=deep)
-        frame.index = pd.RangeIndex(len(frame))
+        # the caller's index labels stay until the checks are done: errors quote them
 
         frame = check_columns(
             frame,
@@ -251,6 +253,7 @@ class Panel:
         )
         if weights is not None:
             check_group_weights(frame[weights].to_numpy(), unit_codes, unit_cohort, weights)
+        frame.index = pd.RangeIndex(len(frame))
         if not (in_order or bool(np.all(cell_codes[1:] >= cell_codes[:-1]))):
             order = np.lexsort((time_codes, unit_codes))  # to unit-then-period order
             frame = frame.take(order).reset_index(drop=True)
@@ -282,6 +285,12 @@ class Panel:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Panel is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and deep-copy) the validated frame; derived values are computed again."""
+        attributes = {name: getattr(self, name) for name in self.__slots__}
+        attributes.update(_frame_data=self._frame, _cache={})
+        return (restore_slots, (type(self), attributes))
 
     @property
     def outcomes(self) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from impact._frozen import FrozenMapping, restore_slots, slot_values
 from impact.exceptions import DesignError
 
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ class ImpactResult:
             "estimator": str(estimator),
             "_effects_table": effects,
             "_effect_columns": None,
-            "_settings": MappingProxyType(dict(settings or {})),
+            "_settings": FrozenMapping(settings or {}),
             "_paths_table": None if paths is None else _frozen_frame(paths),
             "_diagnostics": MappingProxyType(
                 {str(k): _frozen_frame(v) for k, v in (diagnostics or {}).items()}
@@ -202,7 +203,7 @@ class ImpactResult:
             "n_units": int(n_units),
             "n_clusters": None if n_clusters is None else int(n_clusters),
             "overall_term": str(overall_term),
-            "_draws": MappingProxyType(frozen_draws),
+            "_draws": FrozenMapping(frozen_draws),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -238,14 +239,14 @@ class ImpactResult:
             "estimator": str(estimator),
             "_effects_table": None,
             "_effect_columns": {k: list(v) for k, v in effects.items()},
-            "_settings": MappingProxyType(dict(settings)),
+            "_settings": FrozenMapping(settings),
             "_paths_table": paths,
             "_diagnostics": _LazyTables({str(k): v for k, v in diagnostics.items()}),
             "n_obs": int(n_obs),
             "n_units": int(n_units),
             "n_clusters": None if n_clusters is None else int(n_clusters),
             "overall_term": str(overall_term),
-            "_draws": MappingProxyType({}),
+            "_draws": FrozenMapping(),
         }
         for name, value in values.items():
             object.__setattr__(result, name, value)
@@ -294,6 +295,17 @@ class ImpactResult:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError("ImpactResult is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and deep-copy) the built tables, never the functions that build them."""
+        values = slot_values(self)
+        values.update(
+            _effects_table=self._effects,
+            _effect_columns=None,
+            _paths_table=self._paths,
+            _diagnostics=dict(self._diagnostics.items()),
+        )
+        return (_restore_result, (type(self), values))
 
     def __repr__(self) -> str:
         try:
@@ -409,6 +421,12 @@ class ImpactResult:
         from impact import plotting
 
         return plotting.plot(self, kind=kind, ax=ax, **kwargs)
+
+
+def _restore_result(cls: type, values: dict[str, Any]) -> ImpactResult:
+    """Rebuild a pickled result (see :meth:`ImpactResult.__reduce__`)."""
+    values = dict(values, _diagnostics=MappingProxyType(dict(values["_diagnostics"])))
+    return restore_slots(cls, values)
 
 
 @dataclass(frozen=True)

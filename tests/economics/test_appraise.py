@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import impact
-from impact import DesignError, ImpactResult
+from impact import DesignError, ImpactResult, InferenceWarning
 from impact.economics import GREEN_BOOK, QUANTITIES, BenefitStream, CostStream, appraise
 from tests.conftest import make_did_frame
 
@@ -158,8 +158,10 @@ def test_npv_is_zero_at_the_break_even_effect(theta, rate, value):
 @settings(max_examples=25, deadline=None)
 @given(theta=st.floats(-5, 5), se=st.floats(0, 3), seed=st.integers(0, 2**16))
 def test_zero_uncertainty_gives_degenerate_intervals(theta, se, seed):
-    """No sampling uncertainty and fixed parameters: every interval is the point value."""
-    appraisal = simple(make_result(theta, 0.0), n_draws=200, seed=seed)
+    """No sampling uncertainty and fixed parameters: every interval is the point value
+    (with a warning that the effect is taken as known exactly)."""
+    with pytest.warns(InferenceWarning, match="known exactly"):
+        appraisal = simple(make_result(theta, 0.0), n_draws=200, seed=seed)
     table = appraisal.to_frame().set_index("quantity")
     for quantity in QUANTITIES:
         row = table.loc[quantity]
@@ -212,19 +214,22 @@ def test_normal_draws_match_the_analytic_npv_distribution():
 def test_result_draws_are_used_instead_of_the_normal():
     """Draws that are all 2.0 give a degenerate interval even though the SE is large."""
     result = make_result(1.0, 5.0, draws={"att": np.full(50, 2.0)})
-    appraisal = simple(result, n_draws=300)
+    with pytest.warns(InferenceWarning, match="every one of its draws"):
+        appraisal = simple(result, n_draws=300)
     row = appraisal.to_frame().set_index("quantity").loc["effect"]
     assert row["ci_lower"] == row["ci_upper"] == 2.0
     assert "result draws" in appraisal.settings["effect"]
 
 
 def test_parameter_distributions_widen_the_interval_and_enter_the_tornado():
-    fixed = simple(make_result(1.0, 0.0), n_draws=500)
-    uncertain = simple(
-        make_result(1.0, 0.0),
-        n_draws=500,
-        benefits=[BenefitStream("saving", value=stats.uniform(500, 200), start=1, duration=2)],
-    )
+    with pytest.warns(InferenceWarning, match="known exactly"):
+        fixed = simple(make_result(1.0, 0.0), n_draws=500)
+    with pytest.warns(InferenceWarning, match="known exactly"):
+        uncertain = simple(
+            make_result(1.0, 0.0),
+            n_draws=500,
+            benefits=[BenefitStream("saving", value=stats.uniform(500, 200), start=1, duration=2)],
+        )
     assert uncertain.value("npv") == pytest.approx(fixed.value("npv"))  # mean 600
     row = uncertain.to_frame().set_index("quantity").loc["npv"]
     assert row["ci_upper"] - row["ci_lower"] > 100

@@ -50,7 +50,7 @@ def test_plain_did_is_biased_and_matched_did_is_not():
     att = matched.att
     assert abs(att.estimate - 1.0) < 0.05 + 3 * att.std_error
     assert att.ci_lower <= 1.0 <= att.ci_upper
-    assert matched.settings["matching_covariates"] == ["score[2015]", "score[2016]", "score[2017]"]
+    assert matched.settings["matching_covariates"] == ("score[2015]", "score[2016]", "score[2017]")
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_cross_section_is_a_design_error_and_staggered_is_matched_by_cohort():
     staggered = frame.copy()
     staggered.loc[(staggered["school"] == 0) & (staggered["year"] >= 2016), "pilot"] = 1
     result = MatchedDiD().fit(to_panel(staggered))
-    assert result.settings["cohorts_matched"] == [2016, 2018]
+    assert result.settings["cohorts_matched"] == (2016, 2018)
     with pytest.raises(DesignError, match="pre_periods"):
         MatchedDiD(pre_periods=0)
 

@@ -51,7 +51,7 @@ def test_result_is_a_staggered_result_with_cohort_cells(matched):
     assert set(cells["group"]) == {2006, 2007}
     dynamic = matched.aggregate("dynamic").effects
     assert "e=0" in set(dynamic["term"])
-    assert matched.settings["cohorts_matched"] == [2006, 2007]
+    assert matched.settings["cohorts_matched"] == (2006, 2007)
     # pre-programme cells: no effect (matching on the lags lines the trends up)
     pre = cells[~cells["post"].astype(bool)]
     assert np.abs(pre["estimate"]).max() < 0.3

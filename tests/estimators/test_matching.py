@@ -221,10 +221,10 @@ def test_user_supplied_score_column():
 def test_panel_default_matches_on_pre_period_outcome_mean(did_frame):
     panel = Panel.from_frame(did_frame, unit="unit", time="time", outcome="y", treated="d")
     result = MatchedComparison().fit(panel)
-    assert result.settings["matching_covariates"] == ["y_pre_mean"]
+    assert result.settings["matching_covariates"] == ("y_pre_mean",)
     assert result.paths is not None and result.paths["post"].any()
     lags = MatchedComparison(pre_period_outcomes=2, distance="mahalanobis").fit(panel)
-    assert lags.settings["matching_covariates"] == ["y[2002]", "y[2003]"]
+    assert lags.settings["matching_covariates"] == ("y[2002]", "y[2003]")
 
 
 def test_sensitivity_diagnostics_present(matchit_nearest):

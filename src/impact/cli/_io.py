@@ -30,8 +30,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataError
-        When the file cannot be parsed, is empty, or half its rows are identical copies
-        of earlier rows (fewer identical rows give a DataWarning).
+        When the file cannot be parsed, is empty, repeats a column name in its header,
+        or half its rows are identical copies of earlier rows (fewer identical rows
+        give a DataWarning).
     impact._optional.MissingDependencyError
         For a Parquet file when pyarrow (extra ``parquet``) is not installed.
     """
@@ -42,7 +43,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
             import_optional("pyarrow", extra="parquet", purpose="read Parquet files")
             frame = pd.read_parquet(path)
         elif suffix in _CSV or suffix == "":
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+            sep = "\t" if suffix == ".tsv" else ","
+            frame = pd.read_csv(path, sep=sep)
+            _check_header(path, sep)
         else:
             raise DataError(
                 f"cannot tell the format of {path.name!r} from its extension; use a .csv or "
@@ -76,3 +79,19 @@ def read_table(path: str | Path) -> pd.DataFrame:
             DataWarning,
         )
     return frame
+
+
+def _check_header(path: Path, sep: str) -> None:
+    """Refuse a header that repeats a column name (pandas would rename the copies)."""
+    header = pd.read_csv(
+        path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False
+    ).iloc[0]
+    names = [str(name) for name in header]
+    repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    if repeated:
+        first = repeated[0]
+        raise DataError(
+            f"{path.name!r} has more than one column named {', '.join(map(repr, repeated))} "
+            f"(pandas would read the copies as {first + '.1'!r}, ...); give each column a "
+            "distinct name in the file's header"
+        )

@@ -14,7 +14,7 @@ import numpy as np
 
 from impact._defaults import ALPHA
 from impact.economics.streams import BenefitStream, CostStream, is_distribution
-from impact.exceptions import DesignError
+from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.result import ImpactResult
 
 __all__ = ["Model", "Parameter", "effect_draws", "interval", "make_rng", "parameters_of"]
@@ -194,11 +194,21 @@ def effect_draws(
     theta = float(att.estimate)
     if not np.isfinite(theta):
         raise DesignError(f"the {result.estimator} result's effect {theta!r} is not finite")
+    if n_draws and (np.isinf(att.ci_lower) or np.isinf(att.ci_upper)):
+        raise DesignError(
+            f"the {result.estimator} result's interval of the effect is unbounded "
+            f"({att.ci_lower} to {att.ci_upper}): its data cannot bound the effect (with few "
+            "clusters a wild bootstrap interval can be unbounded), so no interval of the "
+            "costs and benefits would be honest. Pass n_draws=0 for point values only, or "
+            "estimate the effect with more clusters or another inference method"
+        )
     stored = result.draws.get(result.overall_term)
     if stored is not None and len(stored):
         stored = np.asarray(stored, dtype=float)
         if not np.all(np.isfinite(stored)):
             raise DesignError("the result's draws of the effect contain non-finite values")
+        if n_draws and np.ptp(stored) == 0:
+            _warn_no_uncertainty(result, "every one of its draws of the effect is the same")
 
         def empirical(q: float) -> float:
             return float(np.quantile(stored, q))
@@ -215,6 +225,8 @@ def effect_draws(
             f"the {result.estimator} result has no usable standard error ({se!r}) and no "
             "draws of the effect; pass n_draws=0 for point values only"
         )
+    if n_draws and se == 0:
+        _warn_no_uncertainty(result, "its standard error of the effect is 0")
     df = reference_df(result)
     if np.isinf(df):
         source, standard = "normal(estimate, std_error)", stats.norm()
@@ -226,6 +238,17 @@ def effect_draws(
 
     draws = theta + se * np.asarray(standard.rvs(size=n_draws, random_state=rng), dtype=float)
     return theta, draws.reshape(n_draws), source, ppf
+
+
+def _warn_no_uncertainty(result: ImpactResult, why: str) -> None:
+    warn(
+        f"the {result.estimator} result claims an effect known exactly ({why}), so the "
+        "intervals of the appraisal hold only the uncertainty of the costs and benefits. "
+        "An estimate is rarely exact: a zero standard error usually means data too "
+        "degenerate to measure the uncertainty (a constant outcome, a single comparison "
+        "unit or cluster); check the result before trusting the intervals",
+        InferenceWarning,
+    )
 
 
 def interval(values: np.ndarray, alpha: float) -> tuple[float, float]:

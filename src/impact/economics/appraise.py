@@ -23,7 +23,9 @@ where ``m_b`` turns the effect into the stream's unit (``reach`` for ``per="tota
 :mod:`impact.economics.discounting`. Uncertainty: the effect is drawn from the
 result's bootstrap draws when it carries them (``result.draws``), otherwise as the
 estimate plus the standard error times a t variate with the degrees of freedom behind
-the result's own interval (a standard normal when the interval is a normal one);
+the result's own interval (a standard normal when the interval is a normal one); a
+result whose interval is unbounded is refused, and one whose standard error is 0 is
+appraised with a warning;
 uncertain amounts, values and growth rates are drawn from the distributions given on
 the streams, independently. Every quantity is computed draw by draw and summarised by its
 ``alpha/2`` and ``1 - alpha/2`` quantiles.
@@ -32,13 +34,13 @@ the streams, independently. Every quantity is computed draw by draw and summaris
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
+from impact._frozen import FrozenMapping
 from impact.economics._model import Model, effect_draws, interval, make_rng, parameters_of
 from impact.economics.appraisal import DESCRIPTIONS, QUANTITIES, Appraisal
 from impact.economics.discounting import (
@@ -201,8 +203,19 @@ def appraise(
     ------
     DesignError
         For a negative or absurd discount rate, a horizon shorter than a cost
-        stream, units that do not agree, a missing price index, or a result without
-        a usable standard error.
+        stream, units that do not agree, a missing price index, a result without
+        a usable standard error, or (with ``n_draws > 0``) a result whose interval
+        of the effect is unbounded: no finite interval of the NPV can be honest
+        then, so the appraisal refuses rather than fall back on the standard error.
+        ``n_draws=0`` still gives the point values.
+
+    Warns
+    -----
+    InferenceWarning
+        When the result claims an effect known exactly (a standard error of 0, or
+        draws that are all equal) and ``n_draws > 0``: the intervals then hold only
+        the uncertainty of the streams, which is what is wanted when appraising an
+        assumed effect but a warning sign when the effect was estimated.
 
     Examples
     --------
@@ -365,7 +378,7 @@ def appraise(
         prob_npv_positive=prob,
         alpha=float(alpha),
         n_draws=n,
-        settings=MappingProxyType(settings),
+        settings=FrozenMapping(settings),
     )
 
 

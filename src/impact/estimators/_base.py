@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from impact.exceptions import DesignError
 
@@ -12,7 +16,7 @@ if TYPE_CHECKING:
     from impact.data import Panel
     from impact.result import ImpactResult
 
-__all__ = ["Estimator", "check_alpha", "check_choice", "check_inference_fields"]
+__all__ = ["Estimator", "check_alpha", "check_choice", "check_inference_fields", "check_seed"]
 
 
 class Estimator(ABC):
@@ -24,6 +28,16 @@ class Estimator(ABC):
     """
 
     name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every estimator with a ``seed`` field checks it, before its own checks run
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__post_init__")
+        if own is not None and not getattr(own, "_checks_seed", False):
+            cls.__post_init__ = _checking_seed(own)  # type: ignore[attr-defined]
+
+    def __post_init__(self) -> None:
+        check_seed(getattr(self, "seed", None))
 
     @abstractmethod
     def fit(self, panel: Panel) -> ImpactResult:
@@ -67,3 +81,31 @@ def check_inference_fields(estimator: Any, methods: tuple[str, ...]) -> None:
         draws = estimator.draws
         if not (isinstance(draws, int) and draws >= 99):
             raise DesignError(f"draws={draws!r} must be an integer >= 99 (e.g. 9999)")
+
+
+def check_seed(seed: Any) -> None:
+    """Check a ``seed`` hyperparameter: a non-negative integer, a numpy Generator or None.
+
+    Examples
+    --------
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    impact.exceptions.DesignError: seed=-1 must be a non-negative integer, a numpy Generator or None
+    """
+    if seed is None or isinstance(seed, np.random.Generator | np.random.SeedSequence):
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise DesignError(
+            f"seed={seed!r} must be a non-negative integer, a numpy Generator or None"
+        )
+
+
+def _checking_seed(post_init: Callable[[Any], None]) -> Callable[[Any], None]:
+    @functools.wraps(post_init)
+    def checked(self: Any) -> None:
+        check_seed(getattr(self, "seed", None))
+        post_init(self)
+
+    checked._checks_seed = True  # type: ignore[attr-defined]
+    return checked

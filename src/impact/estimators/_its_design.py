@@ -268,6 +268,13 @@ def build_design(
     if seasonal_period is not None:
         parts.append(_seasonal(n, seasonal_period, seasonal, fourier_terms))
     if covariates is not None and covariates.shape[1]:
+        missing = ~np.isfinite(covariates.to_numpy(dtype=float)).all(axis=1)
+        if missing.any():  # no unit of the series observed there (an unbalanced panel)
+            raise DesignError(
+                f"the covariates have no value in {int(missing.sum())} period(s) "
+                f"({', '.join(map(str, covariates.index[missing][:5]))}), where no unit "
+                "they are averaged over is observed; balance the panel or drop the covariates"
+            )
         parts.append(covariates.reset_index(drop=True).astype(float))
     base = pd.concat(parts, axis=1)
     keep = np.ones(n, dtype=bool)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from impact.exceptions import DesignError, EstimationError, InferenceWarning, warn
 
-__all__ = ["MAX_AR_ORDER", "SeriesFit", "fit_series_model", "newey_west_lags"]
+__all__ = ["MAX_AR_ORDER", "SeriesFit", "fit_series_model", "newey_west_lags", "standard_errors"]
 
 MAX_AR_ORDER = 4
 """Largest AR order searched when ``ar_order`` is an information criterion."""
@@ -274,3 +274,9 @@ def fit_series_model(
         alpha_nb=alpha_nb,
         info=info,
     )
+
+
+def standard_errors(cov: np.ndarray) -> np.ndarray:
+    """Square roots of the diagonal of ``cov``; NaN where rounding made a variance negative."""
+    variances = np.diag(cov)
+    return np.sqrt(np.where(variances >= 0, variances, np.nan))

@@ -20,7 +20,7 @@ import pandas as pd
 
 from impact.estimators._its_design import check_times, period_label
 from impact.estimators._its_design import scalar as _scalar
-from impact.estimators._its_fit import newey_west_lags
+from impact.estimators._its_fit import newey_west_lags, standard_errors
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.coefficient import MAX_SIZE_CV
 from impact.inference.combination import infer_combinations
@@ -140,7 +140,7 @@ def fit_pooled(
             {
                 "term": fit.params.index,
                 "estimate": fit.params.to_numpy(),
-                "std_error": np.sqrt(np.diag(fit.cov.to_numpy())),
+                "std_error": standard_errors(fit.cov.to_numpy()),
             }
         )
     }

@@ -208,10 +208,11 @@ def sensitivity_tables(
         e_note = "risk ratio of the matched treated against their counterfactual risk"
     else:
         sd = float(np.sqrt(np.cov(y[ctrl], aweights=w[ctrl]))) if ctrl.sum() > 1 else np.nan
-        rr = float(np.exp(0.91 * att["estimate"] / sd)) if sd > 0 else np.nan
         crosses = att["ci_lower"] <= 0 <= att["ci_upper"]
         limit = att["ci_lower"] if att["estimate"] >= 0 else att["ci_upper"]
-        rr_limit = 1.0 if crosses else float(np.exp(0.91 * limit / sd)) if sd > 0 else np.nan
+        with np.errstate(over="ignore"):  # an effect of many SDs: infinite, reported as NaN
+            rr = float(np.exp(0.91 * att["estimate"] / sd)) if sd > 0 else np.nan
+            rr_limit = 1.0 if crosses else float(np.exp(0.91 * limit / sd)) if sd > 0 else np.nan
         e_note = "continuous outcome: approximate risk ratio exp(0.91 d), d = ATT / SD(control)"
     finite = np.isfinite(rr) and rr > 0
     rows.append({"quantity": "risk_ratio", "value": rr if finite else np.nan, "note": e_note})

@@ -23,7 +23,7 @@ from impact.estimators._its_design import (
 )
 from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_effects import Contrast, assemble
-from impact.estimators._its_fit import fit_series_model
+from impact.estimators._its_fit import fit_series_model, standard_errors
 from impact.exceptions import DataError, DesignError, DesignWarning, InferenceWarning, warn
 from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS
 from impact.registry import register
@@ -569,7 +569,7 @@ class InterruptedTimeSeries(Estimator):
             {
                 "term": fit.params.index,
                 "estimate": fit.params.to_numpy(),
-                "std_error": np.sqrt(np.diag(fit.cov.to_numpy())),
+                "std_error": standard_errors(fit.cov.to_numpy()),
             }
         )
         diagnostics = {"coefficients": coefficients}

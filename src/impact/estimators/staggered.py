@@ -25,6 +25,7 @@ from impact.estimators.staggered_result import (
     StaggeredResult,
     p_values,
     simple_overall,
+    simple_overall_draws,
 )
 from impact.exceptions import DesignError, DesignWarning, EstimationError, InferenceWarning, warn
 from impact.inference.coefficient import MIN_CLUSTERS
@@ -354,6 +355,7 @@ class StaggeredDiD(Estimator):
             n_obs=data.n_rows,
             n_units=data.n_units,
             n_clusters=data.n_clusters,
+            draws=simple_overall_draws(gt),
         )
 
 

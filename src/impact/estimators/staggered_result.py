@@ -26,7 +26,7 @@ influence function (Callaway and Sant'Anna 2021, Appendix).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from impact._distributions import Normal, reference
+from impact._frozen import read_only
 from impact._threads import single_blas_thread
 from impact.estimators._staggered_data import period_label
 from impact.exceptions import DesignError, InferenceWarning, warn
@@ -98,6 +99,16 @@ class GroupTimeEffects:
     boot_seed: int | None
     boot_weights: str = "rademacher"
     df: float = float("inf")
+
+    def __post_init__(self) -> None:  # a frozen value: its arrays are read-only too
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, np.ndarray):
+                object.__setattr__(self, item.name, read_only(value))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the fields only (rebuilt read-only), not the cached aggregation helpers."""
+        return (type(self), tuple(getattr(self, item.name) for item in fields(self)))
 
     def reference(self):
         """Reference distribution of the t-statistics: t(df), or normal when infinite."""
@@ -427,6 +438,27 @@ def simple_overall(gt: GroupTimeEffects) -> dict[str, Any]:
     zcrit = float(dist.ppf(1 - gt.alpha / 2))
     se, _ = gt.standard_errors(coef[:, None])
     return _row("att", overall, float(se[0]), zcrit, dist)
+
+
+def simple_overall_draws(gt: GroupTimeEffects) -> dict[str, np.ndarray]:
+    """Bootstrap draws of the overall ``att`` (empty without the bootstrap).
+
+    The estimate plus the draws of ``theta* - theta`` its standard error came from.
+    """
+    if not gt.bootstrap:
+        return {}
+    k = len(gt.att)
+    overall, coef = gt.weighted(gt.group <= gt.time, with_wif=True)
+    sums_i, sums_m = gt.sums
+    boot = multiplier_bootstrap(
+        sums_i @ coef[:k] + sums_m @ coef[k:],
+        gt.n,
+        n_boot=gt.n_boot,
+        alpha=gt.alpha,
+        rng=np.random.default_rng(gt.boot_seed),
+        weights=gt.boot_weights,
+    )
+    return {"att": overall + boot.draws[:, 0]}
 
 
 def p_values(estimates: np.ndarray, se: np.ndarray, dist=_NORMAL) -> np.ndarray:

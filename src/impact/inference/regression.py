@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from impact.exceptions import DesignError, DesignWarning, EstimationError, warn
+from impact.exceptions import DesignError, DesignWarning, EstimationError, InferenceWarning, warn
 
 __all__ = ["RegressionFit", "demean", "within_regression"]
 
@@ -199,7 +199,16 @@ class RegressionFit:
     def std_error(self, name: str) -> float:
         """Standard error of one coefficient."""
         i = self._names.index(name)
-        return float(np.sqrt(self._cov_values[i, i]))
+        variance = float(self._cov_values[i, i])
+        if variance < 0:  # only by rounding, when the data barely inform the term
+            warn(
+                f"the variance of {name!r} came out negative ({variance:.3g}) through "
+                "rounding: its standard error is undefined (NaN), as the data barely "
+                "inform it",
+                InferenceWarning,
+            )
+            return float("nan")
+        return float(np.sqrt(variance))
 
 
 def _clearly_full_rank(X: np.ndarray, tol: float) -> bool:

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from impact.exceptions import DesignError
+from impact._foreign_warnings import in_own_words
+from impact.exceptions import DesignError, InferenceWarning
 
 __all__ = [
     "PointEstimate",
@@ -219,29 +220,35 @@ def weighted_regression(
     from statsmodels.regression.linear_model import WLS  # on first use (slow import)
 
     model = WLS(yk, X, weights=w)
-    if groups is not None and second_clusters is not None:
-        second = np.unique(np.asarray(second_clusters)[keep], return_inverse=True)[1]
-        both = np.unique(groups * (int(second.max()) + 1) + second, return_inverse=True)[1]
-        var_one, var_two, var_both = (
-            float(
-                np.asarray(
-                    model.fit(
-                        cov_type="cluster", cov_kwds={"groups": g, "use_correction": True}
-                    ).cov_params()
-                )[1, 1]
+    with in_own_words(
+        InferenceWarning,
+        "the regression on the matched sample",
+        "its standard error may be unreliable: drop covariates that are (nearly) constant "
+        "or collinear in the matched sample",
+    ):
+        if groups is not None and second_clusters is not None:
+            second = np.unique(np.asarray(second_clusters)[keep], return_inverse=True)[1]
+            both = np.unique(groups * (int(second.max()) + 1) + second, return_inverse=True)[1]
+            var_one, var_two, var_both = (
+                float(
+                    np.asarray(
+                        model.fit(
+                            cov_type="cluster", cov_kwds={"groups": g, "use_correction": True}
+                        ).cov_params()
+                    )[1, 1]
+                )
+                for g in (groups, second, both)
             )
-            for g in (groups, second, both)
-        )
-        var = max(var_one + var_two - var_both, var_one, var_two)
-        df = float(min(groups.max(), second.max()))
-        estimate = float(model.fit().params[1])
-        return PointEstimate(estimate, float(np.sqrt(max(var, 0.0))), df)
-    if groups is not None:
-        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
-        df = float(groups.max())
-    else:
-        res = model.fit(cov_type="HC1")
-        df = None
+            var = max(var_one + var_two - var_both, var_one, var_two)
+            df = float(min(groups.max(), second.max()))
+            estimate = float(model.fit().params[1])
+            return PointEstimate(estimate, float(np.sqrt(max(var, 0.0))), df)
+        if groups is not None:
+            res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
+            df = float(groups.max())
+        else:
+            res = model.fit(cov_type="HC1")
+            df = None
     var = float(np.asarray(res.cov_params())[1, 1])  # only the effect's: others may round below 0
     return PointEstimate(float(res.params[1]), float(np.sqrt(max(var, 0.0))), df)
 

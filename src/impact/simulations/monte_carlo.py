@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
+from impact._frozen import FrozenMapping, restore_slots, slot_values
 from impact.estimators._base import check_alpha
 from impact.exceptions import DesignError
 from impact.registry import get_estimator
@@ -62,7 +62,7 @@ class ValidationReport:
         ``estimators`` (label to hyperparameters) and ``terms``.
     """
 
-    __slots__ = ("_table", "failures", "replications", "settings", "warnings")
+    __slots__ = ("_failures", "_replications", "_table", "_warnings", "settings")
 
     def __init__(
         self,
@@ -75,15 +75,33 @@ class ValidationReport:
     ) -> None:
         for name, value in {
             "_table": table,
-            "replications": replications,
-            "failures": failures,
-            "warnings": warnings,
-            "settings": MappingProxyType(dict(settings)),
+            "_replications": replications,
+            "_failures": failures,
+            "_warnings": warnings,
+            "settings": FrozenMapping(settings),
         }.items():
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ValidationReport is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (restore_slots, (type(self), slot_values(self)))
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        """One row per replication, estimator and scored term (a copy)."""
+        return self._replications.copy()
+
+    @property
+    def failures(self) -> pd.DataFrame:
+        """Failed fits grouped by estimator, error and message (a copy)."""
+        return self._failures.copy()
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """Warnings raised during fits, grouped by estimator, category and message (a copy)."""
+        return self._warnings.copy()
 
     def __repr__(self) -> str:
         return (
@@ -119,10 +137,10 @@ class ValidationReport:
             }
         )
         tables = {"validation": self.to_frame()}
-        if len(self.failures):
-            tables["failures"] = self.failures.copy()
-        if len(self.warnings):
-            tables["warnings"] = self.warnings.copy()
+        if len(self._failures):
+            tables["failures"] = self.failures
+        if len(self._warnings):
+            tables["warnings"] = self.warnings
         tables["settings"] = settings
         return Summary(title="Monte Carlo validation", tables=tables)
 

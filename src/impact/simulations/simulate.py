@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from impact._frozen import restore_slots, slot_values
 from impact.data import Panel
 from impact.exceptions import DesignError
 from impact.simulations._truth import KINDS, kind_truth, term_kinds, term_labels
@@ -80,6 +81,10 @@ class SimulatedPanel:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("SimulatedPanel is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and deep-copy) the built data, not the function that builds it."""
+        return (restore_slots, (type(self), {**slot_values(self), "_data": self.data}))
 
     def __repr__(self) -> str:
         return f"SimulatedPanel({self.panel!r}; true att {self.true_att:.4g})"
