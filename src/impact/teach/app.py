@@ -44,6 +44,22 @@ body { font-size: 1rem; }
 .teach-explain h3 { font-size: 1.05em; margin: .6rem 0 .2rem; }
 .preset-buttons .btn { margin: 0 .3rem .3rem 0; }
 """
+# ion.rangeSlider's keyboard-operable element gets the slider role and its label
+_SLIDER_A11Y = """
+$(document).on("shiny:sessioninitialized", function () {
+  document.querySelectorAll("input.js-range-slider").forEach(function (input) {
+    var line = input.parentElement.querySelector(".irs-line");
+    if (!line) { return; }
+    line.setAttribute("role", "slider");
+    line.setAttribute("aria-labelledby", input.id + "-label");
+    line.setAttribute("aria-valuemin", input.dataset.min);
+    line.setAttribute("aria-valuemax", input.dataset.max);
+    var sync = function () { line.setAttribute("aria-valuenow", input.value); };
+    sync();
+    $(input).on("change", sync);
+  });
+});
+"""
 _LARGE_CSS = "html { font-size: 22px; } .shiny-input-container label { font-size: 1rem; }"
 
 
@@ -136,6 +152,7 @@ def _page() -> Any:
         ui.head_content(
             ui.tags.link(rel="icon", href="data:,"),
             ui.tags.style(_CSS),
+            ui.tags.script(_SLIDER_A11Y),
             ui.tags.meta(name="description", content="impact teaching sandbox"),
         ),
         ui.output_ui("large_css"),
