@@ -235,11 +235,15 @@ def test_monte_carlo_runs_in_the_background_with_progress(page, tmp_path):
     _not_blank(_save(page, tmp_path, "teach-sandbox-monte-carlo.png", element="#mc-table"))
 
 
-def test_ctrl_c_stops_the_server_cleanly():
-    running = Server()
+def test_ctrl_c_stops_the_server_cleanly_with_a_page_open(browser, server):
+    # last in this module: it stops the shared server
+    context = browser.new_context()
     try:
-        status, out = running.interrupt()
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("#estimates-table", timeout=TIMEOUT_MS)
+        status, out = server.interrupt()
     finally:
-        running.kill()
+        context.close()
     assert status == 0
     assert "Stopped." in out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import click
 
 __all__ = ["teach"]
@@ -46,8 +48,12 @@ def teach(host: str, port: int, no_browser: bool, docs_url: str | None) -> None:
     from impact.teach.app import serve
 
     try:
-        serve(host=host, port=port, open_browser=not no_browser, docs_url=docs_url,
-              announce=lambda line: click.echo(line))  # fmt: skip
+        # a server runs for hours: warnings are not collected for replay at exit (the
+        # page shows each design's own warnings beside its estimate)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            serve(host=host, port=port, open_browser=not no_browser, docs_url=docs_url,
+                  announce=lambda line: click.echo(line))  # fmt: skip
     except KeyboardInterrupt:
         pass
     click.echo("Stopped.")

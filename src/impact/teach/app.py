@@ -464,7 +464,12 @@ def serve(
     sock.listen()
     bound = sock.getsockname()[1]
     url = f"http://{'[' + host + ']' if ':' in host else host}:{bound}/"
-    config = uvicorn.Config(create_app(docs_url=docs_url), log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        create_app(docs_url=docs_url),
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,  # open pages must not keep Ctrl-C waiting
+    )
     server = uvicorn.Server(config)
     announce(f"impact teaching sandbox at {url} (Ctrl-C to stop)")
     if open_browser:
