@@ -2,7 +2,8 @@
 
 Skipped, with the reason, when Chromium (Debian's ``chromium`` package; another path
 can be given in ``IMPACT_CHROMIUM``), Playwright or the ``teach`` extra is missing.
-Any error in the browser's console fails the test. With ``IMPACT_SCREENSHOT_DIR`` set,
+With ``IMPACT_REQUIRE_BROWSER`` set (as in CI) they fail instead of skipping. Any
+error in the browser's console fails the test. With ``IMPACT_SCREENSHOT_DIR`` set,
 the screenshots are also saved there (the docs' pictures are made this way).
 """
 
@@ -30,6 +31,13 @@ def _chromium() -> str | None:
 
 CHROMIUM = _chromium()
 MISSING = [m for m in ("shiny", "uvicorn", "playwright") if importlib.util.find_spec(m) is None]
+
+if os.environ.get("IMPACT_REQUIRE_BROWSER") and (MISSING or CHROMIUM is None):
+    pytest.fail(
+        f"IMPACT_REQUIRE_BROWSER is set but the browser tests cannot run: missing "
+        f"{MISSING + ([] if CHROMIUM else ['chromium'])}",
+        pytrace=False,
+    )
 
 pytestmark = [
     pytest.mark.browser,

@@ -157,7 +157,7 @@ def test_explanations_follow_the_world():
 def test_figure_draws_observed_paths_and_each_counterfactual():
     outcome = run(World(n_schools=60, n_pilot=20), Analysis(designs=("before_after", "did")))
     fig = draw(outcome)
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == [
         "pilot schools (observed)",
         "comparison schools (observed)",

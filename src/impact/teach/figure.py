@@ -39,14 +39,14 @@ def draw(outcome: Outcome, *, large: bool = False, width: float = 10.0) -> Figur
     --------
     >>> from impact.teach.model import Analysis, World, run
     >>> fig = draw(run(World(n_schools=40, n_pilot=10), Analysis(designs=("did",))))
-    >>> [t.get_text() for t in fig.legends[0].get_texts()][:2]
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
     ['pilot schools (observed)', 'comparison schools (observed)']
     """
     from matplotlib.figure import Figure
 
     size = 15 if large else 10
     line = 2.6 if large else 1.8
-    fig = Figure(figsize=(width, width * 0.45), layout="constrained")
+    fig = Figure(figsize=(width, width * 0.45), layout="tight")
     ax = fig.add_subplot()
     paths = outcome.trajectories()
     ax.plot(paths["time"], paths["pilot"], color="#000000", marker="o", lw=line + 0.6,
@@ -75,5 +75,6 @@ def draw(outcome: Outcome, *, large: bool = False, width: float = 10.0) -> Figur
         f"True effect in the years analysed: {outcome.truth:.2f} points", fontsize=size * 1.1
     )
     ax.grid(alpha=0.3)
-    fig.legend(fontsize=size * 0.8, loc="outside right center", frameon=False)
+    # beside the axes (a tight layout, which web frameworks keep, makes room for it)
+    ax.legend(fontsize=size * 0.8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return fig
