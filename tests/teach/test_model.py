@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -169,3 +170,17 @@ def test_figure_draws_observed_paths_and_each_counterfactual():
     assert colours == {DESIGNS["before_after"].colour, DESIGNS["did"].colour}
     big = draw(outcome, large=True)
     assert big.axes[0].xaxis.label.get_size() > fig.axes[0].xaxis.label.get_size()
+
+
+def test_how_to_page_runs_as_shown(capsys):
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "how-to" / "teach-with-the-sandbox.md"
+    text = page.read_text(encoding="utf-8")
+    (code,) = re.findall(r"^```python\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    (shown,) = re.findall(r"^```text\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    exec(compile(code, str(page), "exec"), {})
+    printed = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+    assert [" ".join(line.split()) for line in shown.strip().splitlines()] == printed
+    for preset in ("Scottish schools", "Small pilot", "Selected on trend", "Staggered rollout"):
+        assert f"| {preset} |" in text
