@@ -290,6 +290,22 @@ def _study_table(table: pd.DataFrame) -> Any:
     )
 
 
+def _docs_link(page: str, docs_url: str | None) -> Any:
+    """A link to ``page`` (e.g. ``explanation/did.md``) on the docs site, or its name.
+
+    Examples
+    --------
+    >>> str(_docs_link("explanation/did.md", "http://127.0.0.1:8000/"))
+    '<a href="http://127.0.0.1:8000/explanation/did/">Read more: explanation/did.md</a>'
+    >>> str(_docs_link("explanation/did.md", None))
+    '<span>Docs page: explanation/did.md</span>'
+    """
+    if not docs_url:
+        return ui.span(f"Docs page: {page}")
+    address = docs_url.rstrip("/") + "/" + page.removesuffix(".md") + "/"
+    return ui.a(f"Read more: {page}", href=address)
+
+
 def create_app(*, docs_url: str | None = None) -> App:
     """Build the sandbox app.
 
@@ -342,12 +358,7 @@ def create_app(*, docs_url: str | None = None) -> App:
                 return None
             items = [ui.p(note) for note in world_notes(current)]
             for item in explain(current):
-                page = item.docs
-                link = (
-                    ui.a(f"Read more: {page}", href=docs_url.rstrip("/") + "/" + page[:-3] + "/")
-                    if docs_url
-                    else ui.span(f"Docs page: {page}")
-                )
+                link = _docs_link(item.docs, docs_url)
                 items.append(
                     ui.div(
                         ui.h3(f"{item.design}: {item.verdict}"),
@@ -377,7 +388,13 @@ def create_app(*, docs_url: str | None = None) -> App:
         def _start() -> None:
             progress["cancel"] = threading.Event()
             progress["done"], progress["total"] = 0, int(input.n_reps())
-            study(_world(input), _analysis(input), int(input.n_reps()))
+            world = _world(input)
+            progress["world"] = (
+                f"{world.n_schools} schools, {world.n_pilot} pilots selected "
+                f"{SELECTIONS[world.selection]}, true effect {world.effect:g} "
+                f"({PROFILES[world.profile]}), seed {world.seed}"
+            )
+            study(world, _analysis(input), int(input.n_reps()))
 
         @reactive.effect
         @reactive.event(input.mc_stop)
@@ -413,7 +430,10 @@ def create_app(*, docs_url: str | None = None) -> App:
                     return ui.p(f"Monte Carlo {exc}.")
                 except Exception as exc:
                     return ui.div(f"Monte Carlo failed: {exc}", role="alert")
-            return _study_table(study.result())
+            return ui.div(
+                ui.p(f"The world when the run started: {progress['world']}."),
+                _study_table(study.result()),
+            )
 
     return App(_page(), server)
 
