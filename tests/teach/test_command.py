@@ -51,3 +51,17 @@ def test_page_labels_every_control_and_fetches_nothing_from_the_internet():
     for label in ("Scottish schools", "Small pilot", "Selected on trend", "Staggered rollout",
                   "Large fonts (projector)", "Run Monte Carlo"):  # fmt: skip
         assert label in html
+
+
+def test_a_taken_port_is_a_one_line_error():
+    pytest.importorskip("shiny")
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["teach", "--no-browser", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output

@@ -56,4 +56,9 @@ def teach(host: str, port: int, no_browser: bool, docs_url: str | None) -> None:
                   announce=lambda line: click.echo(line))  # fmt: skip
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the address is taken or not ours
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port "
+            "or leave it out for a free one"
+        ) from None
     click.echo("Stopped.")
