@@ -160,11 +160,11 @@ def test_figure_draws_observed_paths_and_each_counterfactual():
     fig = draw(outcome)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == [
-        "pilot schools (observed)",
-        "comparison schools (observed)",
-        "pilots without the programme (truth)",
-        "naive before/after: counterfactual",
-        "difference-in-differences: counterfactual",
+        "pilots (observed)",
+        "comparison (observed)",
+        "pilots without programme (truth)",
+        "naive before/after",
+        "difference-in-differences",
     ]
     colours = {line.get_color() for line in fig.axes[0].get_lines()[3:5]}
     assert colours == {DESIGNS["before_after"].colour, DESIGNS["did"].colour}

@@ -60,7 +60,10 @@ $(document).on("shiny:sessioninitialized", function () {
   });
 });
 """
-_LARGE_CSS = "html { font-size: 22px; } .shiny-input-container label { font-size: 1rem; }"
+_LARGE_CSS = (
+    "html { font-size: 22px; } .shiny-input-container label { font-size: 1rem; } "
+    "#trajectories { height: 560px !important; }"
+)
 
 
 # world sliders: (setting, label, min, max, step); the value is the World default

@@ -40,7 +40,7 @@ def draw(outcome: Outcome, *, large: bool = False, width: float = 10.0) -> Figur
     >>> from impact.teach.model import Analysis, World, run
     >>> fig = draw(run(World(n_schools=40, n_pilot=10), Analysis(designs=("did",))))
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
-    ['pilot schools (observed)', 'comparison schools (observed)']
+    ['pilots (observed)', 'comparison (observed)']
     """
     from matplotlib.figure import Figure
 
@@ -50,18 +50,18 @@ def draw(outcome: Outcome, *, large: bool = False, width: float = 10.0) -> Figur
     ax = fig.add_subplot()
     paths = outcome.trajectories()
     ax.plot(paths["time"], paths["pilot"], color="#000000", marker="o", lw=line + 0.6,
-            label="pilot schools (observed)")  # fmt: skip
+            label="pilots (observed)")  # fmt: skip
     ax.plot(paths["time"], paths["comparison"], color="#56B4E9", marker="s", lw=line,
-            label="comparison schools (observed)")  # fmt: skip
+            label="comparison (observed)")  # fmt: skip
     ax.plot(paths["time"], paths["pilot_untreated"], color="#000000", linestyle=":", lw=line,
-            label="pilots without the programme (truth)")  # fmt: skip
+            label="pilots without programme (truth)")  # fmt: skip
     for fit, marker in zip(outcome.fits, _MARKERS, strict=False):
         result = fit.result
         if result is None or result.paths is None:
             continue
         p = result.paths
         ax.plot(p["time"], p["counterfactual"], color=fit.design.colour, linestyle="--",
-                marker=marker, lw=line, label=f"{fit.design.label}: counterfactual")  # fmt: skip
+                marker=marker, lw=line, label=fit.design.label)  # fmt: skip
     starts = [s for s, _ in outcome.world.cohorts(outcome.simulated.scenario.n_periods)]
     first = int(outcome.simulated.scenario.first_period)
     for start in starts:
@@ -71,10 +71,16 @@ def draw(outcome: Outcome, *, large: bool = False, width: float = 10.0) -> Figur
     ax.set_xlabel("year", fontsize=size)
     ax.set_ylabel("mean attainment (points)", fontsize=size)
     ax.tick_params(labelsize=size * 0.9)
-    ax.set_title(
-        f"True effect in the years analysed: {outcome.truth:.2f} points", fontsize=size * 1.1
-    )
+    ax.set_title(f"True effect: {outcome.truth:.2f} points", fontsize=size * 1.1)
     ax.grid(alpha=0.3)
-    # beside the axes (a tight layout, which web frameworks keep, makes room for it)
-    ax.legend(fontsize=size * 0.8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    # outside the axes (a tight layout, which web frameworks keep, makes room for it):
+    # beside them, or below them with large fonts, where the width is needed for the plot
+    where = (
+        {"loc": "upper center", "bbox_to_anchor": (0.5, -0.28), "ncols": 3}
+        if large
+        else {"loc": "center left", "bbox_to_anchor": (1.01, 0.5)}
+    )
+    legend_size = size * (0.7 if large else 0.8)
+    ax.legend(fontsize=legend_size, frameon=False, title="dashed: counterfactuals",
+              title_fontsize=legend_size, **where)  # fmt: skip
     return fig
