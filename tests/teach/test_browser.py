@@ -220,6 +220,17 @@ def test_spillover_and_staggered_rollout(page):
     _wait_covers(page, "staggered DiD", "True")
 
 
+def test_an_impossible_world_is_explained_not_crashed(page):
+    _set_slider(page, "n_schools", 10)  # fewer schools than the 60 pilots
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "fewer than the 10 schools" in alert.inner_text()
+    page.get_by_role("button", name="Run Monte Carlo").click()
+    page.locator(".shiny-notification").filter(has_text="Cannot run").wait_for()
+    _set_slider(page, "n_schools", 350)  # the page recovers
+    _wait_covers(page, "difference-in-differences", "True")
+
+
 def test_monte_carlo_runs_in_the_background_with_progress(page, tmp_path):
     page.get_by_role("button", name="Selected on trend").click()
     _wait_covers(page, "difference-in-differences", "False")

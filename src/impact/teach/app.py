@@ -391,13 +391,17 @@ def create_app(*, docs_url: str | None = None) -> App:
         def _start() -> None:
             progress["cancel"] = threading.Event()
             progress["done"], progress["total"] = 0, int(input.n_reps())
-            world = _world(input)
+            try:
+                world, analysis = _world(input), _analysis(input)
+            except (ImpactError, ValueError) as exc:
+                ui.notification_show(f"Cannot run: {exc}", type="warning", duration=8)
+                return
             progress["world"] = (
                 f"{world.n_schools} schools, {world.n_pilot} pilots selected "
                 f"{SELECTIONS[world.selection]}, true effect {world.effect:g} "
                 f"({PROFILES[world.profile]}), seed {world.seed}"
             )
-            study(world, _analysis(input), int(input.n_reps()))
+            study(world, analysis, int(input.n_reps()))
 
         @reactive.effect
         @reactive.event(input.mc_stop)
