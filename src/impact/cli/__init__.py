@@ -24,6 +24,7 @@ from ._demo import demo
 from ._estimate import estimate
 from ._report import report
 from ._simulate import simulate
+from ._teach import teach
 from ._validate import validate
 
 __all__ = ["COMMANDS", "EXIT_DATA_ERROR", "main"]
@@ -85,7 +86,7 @@ def main() -> None:
         matplotlib.use("Agg")  # figures go to files; never open a window
 
 
-COMMANDS: tuple[click.Command, ...] = (demo, estimate, simulate, validate, report, data)
+COMMANDS: tuple[click.Command, ...] = (demo, estimate, simulate, validate, report, data, teach)
 """The subcommands, in help order."""
 
 for _command in COMMANDS:
