@@ -125,8 +125,10 @@ default "auto"
         and ``settings["inference_reason"]`` record the choice. See
         :mod:`impact.inference.coefficient`.
     small_sample : {"nested", "full"}, default "nested"
-        For ``"cr1"``: leave unit effects nested in clusters out of ``K`` (``fixest``,
-        ``xtreg``), or count them (regression with unit dummies, e.g. statsmodels).
+        For ``"cr1"``'s ``(N-1)/(N-K)``: count the unit effects nested in the clusters
+        as one parameter (as R ``fixest``'s default ``fixef.K = "nested"`` and Stata
+        ``xtreg, fe``, whose ``K`` includes the constant; equal to ``pyfixest``'s
+        ``CRV1``), or each as one (regression with unit dummies, e.g. statsmodels).
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
     min_clusters : int, default 12
