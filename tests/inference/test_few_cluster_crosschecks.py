@@ -13,6 +13,7 @@ import pytest
 
 from impact import Panel
 from impact.estimators import DifferenceInDifferences
+from impact.exceptions import InferenceWarning
 
 
 def crosscheck_panel() -> pd.DataFrame:
@@ -76,3 +77,26 @@ def test_cr1_equals_pyfixest_live(formula, covariates, cluster, estimate, se):
     assert att.std_error == pytest.approx(float(ref.se()["d"]), rel=1e-10)
     lower, upper = ref.confint().loc["d"]
     assert (att.ci_lower, att.ci_upper) == pytest.approx((lower, upper), rel=1e-9)
+
+
+@pytest.mark.parametrize("inference", ["cr2", "cr3"])
+@pytest.mark.parametrize("side", ["treated", "control"])
+def test_cr2_cr3_warn_with_a_single_treated_or_control_cluster(inference, side):
+    """The lone cluster has leverage 1: the standard error is finite but misses its variation."""
+    frame = crosscheck_panel()
+    lone = frame["unit"] == 0
+    frame["d"] = ((lone if side == "treated" else ~lone) & (frame["time"] >= 3)).astype(float)
+    panel = Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
+    with pytest.warns(InferenceWarning, match=f"single {side} cluster"):
+        att = DifferenceInDifferences(inference=inference).fit(panel).att
+    assert np.isfinite(att.std_error)
+
+
+@pytest.mark.parametrize("inference", ["cr2", "cr3"])
+def test_cr2_cr3_do_not_warn_with_two_treated_clusters(inference):
+    frame = crosscheck_panel()
+    frame["d"] = ((frame["unit"] < 2) & (frame["time"] >= 3)).astype(float)
+    panel = Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InferenceWarning)
+        DifferenceInDifferences(inference=inference).fit(panel)

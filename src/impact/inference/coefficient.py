@@ -13,7 +13,9 @@ Methods
     (CR1: t with ``G - 1`` degrees of freedom).
 ``"cr2"``, ``"cr3"``
     Bias-reduced cluster-robust covariance with Satterthwaite (or Imbens-Kolesar)
-    degrees of freedom, as R ``clubSandwich``.
+    degrees of freedom, as R ``clubSandwich``. With a single treated (or control)
+    cluster, whose leverage is 1, they warn (:class:`~impact.exceptions.InferenceWarning`):
+    the standard error is finite but misses that cluster's variation.
 ``"wild"``
     Wild cluster restricted bootstrap (Rademacher weights by default; all sign
     vectors when ``2^G`` is at most the draws), p-value and interval by test
@@ -300,7 +302,9 @@ def infer_coefficient(
         Fewest treated (and control) clusters for which ``"auto"`` may use CR1.
     warn_few_clusters : bool
         Issue the :class:`~impact.exceptions.InferenceWarning` when ``"auto"`` falls
-        back on the bootstrap.
+        back on the bootstrap, and when ``"cr2"``/``"cr3"`` meet a single treated (or
+        control) cluster: its leverage is 1, the bias-reduction adjustment drops it,
+        and the finite standard error misses its variation.
 
     Returns
     -------
@@ -356,6 +360,8 @@ def infer_coefficient(
         )
     if message is not None and warn_few_clusters:
         warn(message, InferenceWarning)
+    if used in ("cr2", "cr3") and min(n_treated, n_control) == 1 and warn_few_clusters:
+        warn(_one_cluster_message(used, term, n_treated, n_control), InferenceWarning)
     if used in ("cr2", "cr3", "wild", "randomization") and not nested:
         raise DesignError(
             f"inference={used!r} needs every unit inside one cluster (the unit effects are "
@@ -467,6 +473,18 @@ def infer_coefficient(
             used, reason, n_treated, n_control, fit, "cr1", details,
         )  # fmt: skip
     raise ValueError(f"unknown inference method {method!r}; choose one of {INFERENCE_METHODS}")
+
+
+def _one_cluster_message(used: str, term: str, n_treated: int, n_control: int) -> str:
+    side = "treated" if n_treated == 1 else "control"
+    return (
+        f"{used.upper()} standard error of {term!r} with a single {side} cluster "
+        f"({n_treated} treated, {n_control} control): that cluster's leverage is 1, so "
+        "its residuals are fitted exactly in the direction of the effect and the finite "
+        "standard error, p-value and interval miss its variation; use "
+        "inference='randomization' where offered (exact under the sharp null, p-value "
+        f"at least 1/{n_treated + n_control}) or add {side} clusters"
+    )
 
 
 def _treated_clusters(
