@@ -136,8 +136,12 @@ default "auto"
     draws : int, default 9999
         Wild bootstrap samples or randomization re-assignments (all of them are
         enumerated instead when they are fewer).
-    bootstrap_weights : {"rademacher", "webb"}, default "rademacher"
-        Wild bootstrap weights; Webb's six-point weights suit fewer than ~10 clusters.
+    bootstrap_weights : {"auto", "rademacher", "webb"}, default "auto"
+        Wild bootstrap weights. ``"auto"``: Webb's six-point weights below 12
+        clusters (with ``G`` clusters Rademacher p-values cannot fall below
+        ``2/2^G``, so intervals come out unbounded), Rademacher from 12 on, every
+        sign vector enumerated when ``2^G`` is at most ``draws``.
+        ``settings["inference_weights"]`` records the weights used.
     df_method : {"satterthwaite", "imbens-kolesar"}, default "satterthwaite"
         Degrees of freedom for ``"cr2"``/``"cr3"``: Bell-McCaffrey with an iid working
         model (R ``clubSandwich``), or Imbens-Kolesar's random-effects working model.
@@ -179,7 +183,7 @@ default "auto"
     alpha: float = ALPHA
     min_clusters: int = MIN_CLUSTERS
     draws: int = 9999
-    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher"
+    bootstrap_weights: Literal["auto", "rademacher", "webb"] = "auto"
     df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite"
     seed: int | np.random.Generator | None = 0
 

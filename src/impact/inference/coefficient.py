@@ -17,9 +17,11 @@ Methods
     cluster, whose leverage is 1, they warn (:class:`~impact.exceptions.InferenceWarning`):
     the standard error is finite but misses that cluster's variation.
 ``"wild"``
-    Wild cluster restricted bootstrap (Rademacher weights by default; all sign
-    vectors when ``2^G`` is at most the draws), p-value and interval by test
-    inversion; ``std_error`` is the CR1 standard error that the bootstrap studentizes.
+    Wild cluster restricted bootstrap (``bootstrap_weights="auto"``: Webb's six-point
+    weights below 12 clusters, where Rademacher p-values cannot fall below ``2/2^G``;
+    Rademacher from 12 on, all sign vectors when ``2^G`` is at most the draws),
+    p-value and interval by test inversion; ``std_error`` is the CR1 standard error
+    that the bootstrap studentizes.
 ``"randomization"``
     Re-assignment of treatment across clusters under the sharp null; needs
     ``exposure``; ``std_error`` is the CR1 standard error (for reference only).
@@ -265,7 +267,7 @@ def infer_coefficient(
     alpha: float = 0.05,
     seed: int | np.random.Generator | None = None,
     draws: int = 9999,
-    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher",
+    bootstrap_weights: Literal["auto", "rademacher", "webb"] = "auto",
     df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite",
     exposure: np.ndarray | None = None,
     small_sample: Literal["nested", "full"] = "nested",
@@ -291,8 +293,10 @@ def infer_coefficient(
     draws : int
         Bootstrap samples or re-assignments (enumeration replaces them when it needs
         no more).
-    bootstrap_weights : {"rademacher", "webb"}
-        Wild bootstrap weights.
+    bootstrap_weights : {"auto", "rademacher", "webb"}
+        Wild bootstrap weights; ``"auto"``: Webb's six-point weights below 12
+        clusters, Rademacher otherwise (see :mod:`impact.inference.wild`). The
+        weights used are recorded as ``details["weights"]``.
     df_method : {"satterthwaite", "imbens-kolesar"}
         Degrees of freedom for CR2/CR3.
     exposure : ndarray, optional
@@ -433,7 +437,7 @@ def infer_coefficient(
         )
         details = {
             "draws": boot.draws,
-            "weights": bootstrap_weights,
+            "weights": boot.weights,  # resolved from "auto"
             "enumerated": boot.enumerated,
             "seed": seed if isinstance(seed, int | None) else "generator",
         }
