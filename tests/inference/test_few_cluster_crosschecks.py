@@ -250,3 +250,27 @@ def test_unknown_bootstrap_weights_are_refused(cls_name):
 
     with pytest.raises(ValueError, match="bootstrap_weights"):
         getattr(impact, cls_name)(bootstrap_weights="gaussian")
+
+
+def test_estimate_many_bootstraps_with_the_estimators_weights():
+    """With 8 clusters "auto" is Webb: p_wild is each outcome's own wild p-value."""
+    import impact
+    from tests.test_many import frame
+
+    df = frame(seed=1, n_schools=8, n_treated=3)
+    panel = Panel.from_frame(
+        df,
+        unit="school",
+        time="year",
+        outcome="maths",
+        treated="pilot",
+        extra_outcomes=["reading"],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        result = impact.estimate_many(panel, draws=999, seed=3)
+        single = DifferenceInDifferences(draws=999, seed=3).fit(panel.with_outcome("reading"))
+    assert result.settings["romano_wolf_weights"] == "webb"
+    assert single.settings["inference_weights"] == "webb"
+    p_wild = result.effects.set_index("term").loc["reading", "p_wild"]
+    assert p_wild == pytest.approx(single.att.p_value, abs=1e-12)
