@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from impact import Panel
 from impact.estimators import DifferenceInDifferences
@@ -274,3 +276,19 @@ def test_estimate_many_bootstraps_with_the_estimators_weights():
     assert single.settings["inference_weights"] == "webb"
     p_wild = result.effects.set_index("term").loc["reading", "p_wild"]
     assert p_wild == pytest.approx(single.att.p_value, abs=1e-12)
+
+
+@settings(max_examples=12, deadline=None)
+@given(n_clusters=st.integers(3, 16), seed=st.integers(0, 2**16))
+def test_auto_is_the_resolved_explicit_choice(n_clusters, seed):
+    """'auto' gives exactly the result of the weights it names, at any cluster count."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(n_clusters), 3)
+    X = np.column_stack([(g < 2).astype(float), np.ones(len(g))])
+    y = rng.normal(size=n_clusters)[g] + rng.normal(size=len(g))
+    auto = wild_cluster_bootstrap(X, y, g, weights="auto", draws=999, seed=seed, alpha=None)
+    kind = "webb" if n_clusters < 12 else "rademacher"
+    explicit = wild_cluster_bootstrap(X, y, g, weights=kind, draws=999, seed=seed, alpha=None)
+    assert auto.weights == kind
+    assert auto.p_value == explicit.p_value
+    np.testing.assert_array_equal(auto.t_draws, explicit.t_draws)
