@@ -12,6 +12,7 @@ import pandas as pd
 from impact.data import Panel
 from impact.exceptions import DesignError, DesignWarning, warn
 from impact.inference.multiple import adjust_p_values, joint_wild_bootstrap, romano_wolf
+from impact.inference.wild import resolve_weights
 from impact.registry import get_estimator
 from impact.result import EFFECT_COLUMNS, ImpactResult
 
@@ -133,7 +134,11 @@ def estimate_many(
                 f"{method!r} does not expose; use adjust=('holm', 'bh')"
             )
         designs = [estimator.regression_design(p) for p in panels]
-        t_stats, t_draws, enumerated = joint_wild_bootstrap(designs, draws=draws, seed=seed)
+        # the estimator's bootstrap weights, so that p_wild is its wild p-value
+        kind = getattr(estimator, "bootstrap_weights", "auto")
+        t_stats, t_draws, enumerated = joint_wild_bootstrap(
+            designs, draws=draws, weights=kind, seed=seed
+        )
         table["p_romano_wolf"] = romano_wolf(t_stats, t_draws)
         table["p_wild"] = np.mean(
             np.abs(t_draws) >= np.abs(t_stats)[:, None] * (1 - 1e-10) - 1e-12, axis=1
@@ -141,6 +146,7 @@ def estimate_many(
         settings.update(
             romano_wolf_draws=t_draws.shape[1],
             romano_wolf_enumerated=enumerated,
+            romano_wolf_weights=resolve_weights(kind, len(np.unique(designs[0].cluster_codes))),
             romano_wolf_seed=seed if isinstance(seed, int | None) else "generator",
         )
         if len(outcomes) == 1:

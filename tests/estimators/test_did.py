@@ -42,7 +42,8 @@ def test_clustered_se_equals_statsmodels_dummy_ols(frame):
     """Reference: statsmodels OLS with unit and period dummies, cov_type='cluster' by unit.
 
     statsmodels counts every dummy in K, which is small_sample='full'. The default
-    ('nested', as R fixest and Stata xtreg) leaves the unit dummies out of K.
+    ('nested', as R fixest and Stata xtreg) counts the unit dummies as one parameter
+    (the intercept xtreg reports).
     """
     ref = dummy_ols(frame).fit(cov_type="cluster", cov_kwds={"groups": frame["unit"]})
     full = DifferenceInDifferences(small_sample="full").fit(panel_of(frame))
@@ -50,7 +51,7 @@ def test_clustered_se_equals_statsmodels_dummy_ols(frame):
     assert full.att.std_error == pytest.approx(ref.bse["d"], abs=1e-8)
     nested = DifferenceInDifferences().fit(panel_of(frame))
     n, k_full = len(frame), ref.df_model + 1
-    k_nested = k_full - frame["unit"].nunique()
+    k_nested = k_full - frame["unit"].nunique() + 1
     factor = np.sqrt((n - k_full) / (n - k_nested))
     assert nested.att.std_error == pytest.approx(ref.bse["d"] * factor, abs=1e-8)
     # t(G-1) intervals, as fixest and Stata

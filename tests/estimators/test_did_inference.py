@@ -66,7 +66,10 @@ def test_min_clusters_sets_the_threshold():
 
 def test_wild_p_value_equals_the_bootstrap_on_the_within_regression():
     frame = few_treated(seed=2, n_units=10, share=0.4)  # 2^10 sign vectors: enumerated
-    result = DifferenceInDifferences(inference="wild").fit(panel_of(frame))
+    # Rademacher on purpose ("auto" would take Webb's weights with 10 clusters)
+    result = DifferenceInDifferences(inference="wild", bootstrap_weights="rademacher").fit(
+        panel_of(frame)
+    )
     unit = frame["unit"].to_numpy()
     periods = (frame["time"].to_numpy()[:, None] == np.unique(frame["time"])[1:]).astype(float)
     X = demean(np.column_stack([frame["d"], periods]), unit)

@@ -50,7 +50,8 @@ def statsmodels_reference(y, X, unit, clusters, weights, inference, small_sample
     n, k_within = len(y), X.shape[1]
     k_full = k_within + len(np.unique(unit))
     nested = inference == "cr1" and small_sample == "nested" and _nested(unit, clusters)
-    k = k_within if nested else k_full
+    # nested unit effects count as one parameter (the intercept), as fixest and xtreg
+    k = k_within + 1 if nested else k_full
     return np.asarray(res.params), np.asarray(res.cov_params()) * (n - k_within) / (n - k)
 
 

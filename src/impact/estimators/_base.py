@@ -71,7 +71,9 @@ def check_inference_fields(estimator: Any, methods: tuple[str, ...]) -> None:
     """
     check_choice("inference", estimator.inference, methods)
     if hasattr(estimator, "bootstrap_weights"):
-        check_choice("bootstrap_weights", estimator.bootstrap_weights, ("rademacher", "webb"))
+        check_choice(
+            "bootstrap_weights", estimator.bootstrap_weights, ("auto", "rademacher", "webb")
+        )
     if hasattr(estimator, "df_method"):
         check_choice("df_method", estimator.df_method, ("satterthwaite", "imbens-kolesar"))
     min_clusters = estimator.min_clusters

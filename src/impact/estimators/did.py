@@ -125,8 +125,10 @@ default "auto"
         and ``settings["inference_reason"]`` record the choice. See
         :mod:`impact.inference.coefficient`.
     small_sample : {"nested", "full"}, default "nested"
-        For ``"cr1"``: leave unit effects nested in clusters out of ``K`` (``fixest``,
-        ``xtreg``), or count them (regression with unit dummies, e.g. statsmodels).
+        For ``"cr1"``'s ``(N-1)/(N-K)``: count the unit effects nested in the clusters
+        as one parameter (as R ``fixest``'s default ``fixef.K = "nested"`` and Stata
+        ``xtreg, fe``, whose ``K`` includes the constant; equal to ``pyfixest``'s
+        ``CRV1``), or each as one (regression with unit dummies, e.g. statsmodels).
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
     min_clusters : int, default 12
@@ -134,8 +136,12 @@ default "auto"
     draws : int, default 9999
         Wild bootstrap samples or randomization re-assignments (all of them are
         enumerated instead when they are fewer).
-    bootstrap_weights : {"rademacher", "webb"}, default "rademacher"
-        Wild bootstrap weights; Webb's six-point weights suit fewer than ~10 clusters.
+    bootstrap_weights : {"auto", "rademacher", "webb"}, default "auto"
+        Wild bootstrap weights. ``"auto"``: Webb's six-point weights below 12
+        clusters (with ``G`` clusters Rademacher p-values cannot fall below
+        ``2/2^G``, so intervals come out unbounded), Rademacher from 12 on, every
+        sign vector enumerated when ``2^G`` is at most ``draws``.
+        ``settings["inference_weights"]`` records the weights used.
     df_method : {"satterthwaite", "imbens-kolesar"}, default "satterthwaite"
         Degrees of freedom for ``"cr2"``/``"cr3"``: Bell-McCaffrey with an iid working
         model (R ``clubSandwich``), or Imbens-Kolesar's random-effects working model.
@@ -177,7 +183,7 @@ default "auto"
     alpha: float = ALPHA
     min_clusters: int = MIN_CLUSTERS
     draws: int = 9999
-    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher"
+    bootstrap_weights: Literal["auto", "rademacher", "webb"] = "auto"
     df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite"
     seed: int | np.random.Generator | None = 0
 

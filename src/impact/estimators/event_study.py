@@ -83,8 +83,12 @@ class EventStudy(Estimator):
         Fewest treated (and control) clusters for which ``inference="auto"`` uses CR1.
     draws : int, default 9999
         Wild bootstrap samples (all sign vectors are enumerated when fewer).
-    bootstrap_weights : {"rademacher", "webb"}, default "rademacher"
-        Wild bootstrap weights.
+    bootstrap_weights : {"auto", "rademacher", "webb"}, default "auto"
+        Wild bootstrap weights. ``"auto"``: Webb's six-point weights below 12
+        clusters (with ``G`` clusters Rademacher p-values cannot fall below
+        ``2/2^G``, so intervals come out unbounded), Rademacher from 12 on, every
+        sign vector enumerated when ``2^G`` is at most ``draws``.
+        ``settings["inference_weights"]`` records the weights used.
     df_method : {"satterthwaite", "imbens-kolesar"}, default "satterthwaite"
         Degrees of freedom for ``"cr2"``/``"cr3"``.
     seed : int, Generator or None, default 0
@@ -124,7 +128,7 @@ class EventStudy(Estimator):
     alpha: float = ALPHA
     min_clusters: int = MIN_CLUSTERS
     draws: int = 9999
-    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher"
+    bootstrap_weights: Literal["auto", "rademacher", "webb"] = "auto"
     df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite"
     seed: int | np.random.Generator | None = 0
 

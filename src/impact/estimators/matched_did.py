@@ -96,8 +96,12 @@ class MatchedDiD(Estimator):
         Fewest matched sets for which ``inference="auto"`` uses CR1.
     draws : int, default 9999
         Wild bootstrap draws.
-    bootstrap_weights : {"rademacher", "webb"}, default "rademacher"
-        Wild bootstrap weights.
+    bootstrap_weights : {"auto", "rademacher", "webb"}, default "auto"
+        Wild bootstrap weights. ``"auto"``: Webb's six-point weights below 12
+        clusters (with ``G`` clusters Rademacher p-values cannot fall below
+        ``2/2^G``, so intervals come out unbounded), Rademacher from 12 on, every
+        sign vector enumerated when ``2^G`` is at most ``draws``.
+        ``settings["inference_weights"]`` records the weights used.
     seed : int, numpy.random.Generator or None, default 0
         Randomness of the wild bootstrap.
     alpha : float, default 0.05
@@ -190,7 +194,7 @@ class MatchedDiD(Estimator):
     inference: Literal["auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid"] = "auto"
     min_clusters: int = MIN_CLUSTERS
     draws: int = 9999
-    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher"
+    bootstrap_weights: Literal["auto", "rademacher", "webb"] = "auto"
     seed: int | np.random.Generator | None = 0
     alpha: float = ALPHA
 

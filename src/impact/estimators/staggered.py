@@ -30,6 +30,7 @@ from impact.estimators.staggered_result import (
 from impact.exceptions import DesignError, DesignWarning, EstimationError, InferenceWarning, warn
 from impact.inference.coefficient import MIN_CLUSTERS
 from impact.inference.multiplier import MULTIPLIER_WEIGHTS
+from impact.inference.wild import resolve_weights
 from impact.registry import register
 
 if TYPE_CHECKING:
@@ -95,8 +96,10 @@ class StaggeredDiD(Estimator):
         an exact test use :func:`~impact.inference.adoption_randomization_test`.
     bootstrap : bool, default False
         Same as ``inference="bootstrap"`` (kept for compatibility).
-    bootstrap_weights : {"rademacher", "mammen", "webb"}, default "rademacher"
-        Multipliers of the bootstrap (Webb's six points suit fewer than ~10 clusters).
+    bootstrap_weights : {"auto", "rademacher", "mammen", "webb"}, default "auto"
+        Multipliers of the bootstrap. ``"auto"``: Webb's six points below 12 clusters
+        (Rademacher multipliers take only ``2^G`` values there), Rademacher from 12 on.
+        ``settings["inference_weights"]`` records the multipliers used.
     min_clusters : int, default 12
         Fewest treated (and control) clusters for which ``"auto"`` stays analytic.
     n_boot : int, default 999
@@ -175,7 +178,7 @@ class StaggeredDiD(Estimator):
     base_period: Literal["varying", "universal"] = "varying"
     inference: Literal["auto", "analytic", "analytic_t", "bootstrap"] = "auto"
     bootstrap: bool = False
-    bootstrap_weights: Literal["rademacher", "mammen", "webb"] = "rademacher"
+    bootstrap_weights: Literal["auto", "rademacher", "mammen", "webb"] = "auto"
     min_clusters: int = MIN_CLUSTERS
     n_boot: int = 999
     seed: int | np.random.Generator | None = 0
@@ -200,7 +203,7 @@ class StaggeredDiD(Estimator):
         if not isinstance(self.bootstrap, bool | np.bool_):
             raise DesignError(f"bootstrap={self.bootstrap!r} must be True or False")
         check_choice("inference", self.inference, ("auto", "analytic", "analytic_t", "bootstrap"))
-        check_choice("bootstrap_weights", self.bootstrap_weights, MULTIPLIER_WEIGHTS)
+        check_choice("bootstrap_weights", self.bootstrap_weights, ("auto", *MULTIPLIER_WEIGHTS))
         if self.bootstrap and self.inference == "analytic":
             raise DesignError("bootstrap=True contradicts inference='analytic'; drop one")
         if not (isinstance(self.min_clusters, int) and self.min_clusters >= 2):
@@ -240,15 +243,16 @@ class StaggeredDiD(Estimator):
             "n_control_clusters": n_control,
             "inference_weights": None,
         }
+        multipliers = resolve_weights(self.bootstrap_weights, n_treated + n_control)
         if self.bootstrap or self.inference == "bootstrap":
-            record["inference_weights"] = self.bootstrap_weights
-            return "bootstrap", self.bootstrap_weights, "requested", record
+            record["inference_weights"] = multipliers
+            return "bootstrap", multipliers, "requested", record
         if self.inference in ("analytic", "analytic_t"):
-            return self.inference, self.bootstrap_weights, "requested", record
+            return self.inference, multipliers, "requested", record
         counts = f"{n_treated} treated and {n_control} control clusters"
         if min(n_treated, n_control) >= self.min_clusters:
             reason = f"auto: {counts} (at least {self.min_clusters} on each side): analytic"
-            return "analytic", self.bootstrap_weights, reason, record
+            return "analytic", multipliers, reason, record
         dof = min(n_treated, n_control) - 1
         warn(
             f"only {counts}: normal intervals from clustered standard errors are too "
@@ -261,7 +265,7 @@ class StaggeredDiD(Estimator):
             f"auto: {counts} (fewer than {self.min_clusters} on one side): analytic "
             f"standard errors with t({dof}) intervals"
         )
-        return "analytic_t", self.bootstrap_weights, reason, record
+        return "analytic_t", multipliers, reason, record
 
     def _fit(self, panel: Panel) -> StaggeredResult:
         data = prepare(

@@ -13,11 +13,15 @@ Methods
     (CR1: t with ``G - 1`` degrees of freedom).
 ``"cr2"``, ``"cr3"``
     Bias-reduced cluster-robust covariance with Satterthwaite (or Imbens-Kolesar)
-    degrees of freedom, as R ``clubSandwich``.
+    degrees of freedom, as R ``clubSandwich``. With a single treated (or control)
+    cluster, whose leverage is 1, they warn (:class:`~impact.exceptions.InferenceWarning`):
+    the standard error is finite but misses that cluster's variation.
 ``"wild"``
-    Wild cluster restricted bootstrap (Rademacher weights by default; all sign
-    vectors when ``2^G`` is at most the draws), p-value and interval by test
-    inversion; ``std_error`` is the CR1 standard error that the bootstrap studentizes.
+    Wild cluster restricted bootstrap (``bootstrap_weights="auto"``: Webb's six-point
+    weights below 12 clusters, where Rademacher p-values cannot fall below ``2/2^G``;
+    Rademacher from 12 on, all sign vectors when ``2^G`` is at most the draws),
+    p-value and interval by test inversion; ``std_error`` is the CR1 standard error
+    that the bootstrap studentizes.
 ``"randomization"``
     Re-assignment of treatment across clusters under the sharp null; needs
     ``exposure``; ``std_error`` is the CR1 standard error (for reference only).
@@ -263,7 +267,7 @@ def infer_coefficient(
     alpha: float = 0.05,
     seed: int | np.random.Generator | None = None,
     draws: int = 9999,
-    bootstrap_weights: Literal["rademacher", "webb"] = "rademacher",
+    bootstrap_weights: Literal["auto", "rademacher", "webb"] = "auto",
     df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite",
     exposure: np.ndarray | None = None,
     small_sample: Literal["nested", "full"] = "nested",
@@ -289,8 +293,10 @@ def infer_coefficient(
     draws : int
         Bootstrap samples or re-assignments (enumeration replaces them when it needs
         no more).
-    bootstrap_weights : {"rademacher", "webb"}
-        Wild bootstrap weights.
+    bootstrap_weights : {"auto", "rademacher", "webb"}
+        Wild bootstrap weights; ``"auto"``: Webb's six-point weights below 12
+        clusters, Rademacher otherwise (see :mod:`impact.inference.wild`). The
+        weights used are recorded as ``details["weights"]``.
     df_method : {"satterthwaite", "imbens-kolesar"}
         Degrees of freedom for CR2/CR3.
     exposure : ndarray, optional
@@ -300,7 +306,9 @@ def infer_coefficient(
         Fewest treated (and control) clusters for which ``"auto"`` may use CR1.
     warn_few_clusters : bool
         Issue the :class:`~impact.exceptions.InferenceWarning` when ``"auto"`` falls
-        back on the bootstrap.
+        back on the bootstrap, and when ``"cr2"``/``"cr3"`` meet a single treated (or
+        control) cluster: its leverage is 1, the bias-reduction adjustment drops it,
+        and the finite standard error misses its variation.
 
     Returns
     -------
@@ -356,6 +364,8 @@ def infer_coefficient(
         )
     if message is not None and warn_few_clusters:
         warn(message, InferenceWarning)
+    if used in ("cr2", "cr3") and min(n_treated, n_control) == 1 and warn_few_clusters:
+        warn(_one_cluster_message(used, term, n_treated, n_control), InferenceWarning)
     if used in ("cr2", "cr3", "wild", "randomization") and not nested:
         raise DesignError(
             f"inference={used!r} needs every unit inside one cluster (the unit effects are "
@@ -427,7 +437,7 @@ def infer_coefficient(
         )
         details = {
             "draws": boot.draws,
-            "weights": bootstrap_weights,
+            "weights": boot.weights,  # resolved from "auto"
             "enumerated": boot.enumerated,
             "seed": seed if isinstance(seed, int | None) else "generator",
         }
@@ -467,6 +477,18 @@ def infer_coefficient(
             used, reason, n_treated, n_control, fit, "cr1", details,
         )  # fmt: skip
     raise ValueError(f"unknown inference method {method!r}; choose one of {INFERENCE_METHODS}")
+
+
+def _one_cluster_message(used: str, term: str, n_treated: int, n_control: int) -> str:
+    side = "treated" if n_treated == 1 else "control"
+    return (
+        f"{used.upper()} standard error of {term!r} with a single {side} cluster "
+        f"({n_treated} treated, {n_control} control): that cluster's leverage is 1, so "
+        "its residuals are fitted exactly in the direction of the effect and the finite "
+        "standard error, p-value and interval miss its variation; use "
+        "inference='randomization' where offered (exact under the sharp null, p-value "
+        f"at least 1/{n_treated + n_control}) or add {side} clusters"
+    )
 
 
 def _treated_clusters(

@@ -17,9 +17,12 @@ Small-sample conventions
     White's sandwich times ``N / (N - K)``, ``K`` as for ``iid`` (Stata ``, robust``).
 ``cr1``
     The cluster sandwich times ``G / (G - 1) * (N - 1) / (N - K)``; with
-    ``small_sample="nested"`` (the default, as R ``fixest`` and Stata ``xtreg``,
-    ``reghdfe``) ``K`` leaves out unit effects nested in the clusters; with
-    ``"full"`` it counts them (as ``lm`` + ``sandwich::vcovCL(type="HC1")``, Stata
+    ``small_sample="nested"`` (the default, as R ``fixest``'s default
+    ``ssc(fixef.K = "nested")`` and Stata ``xtreg, fe vce(cluster)``) ``K`` leaves out
+    the unit effects nested in the clusters but keeps one parameter for them (the
+    intercept that ``xtreg`` reports; ``fixest`` likewise counts a nested fixed effect
+    as one parameter): ``K`` is the number of other coefficients plus one. With
+    ``"full"`` it counts every unit effect (as ``lm`` + ``sandwich::vcovCL(type="HC1")``, Stata
     ``reg ... i.unit, vce(cluster)`` and statsmodels OLS with unit dummies).
     Intervals and p-values use Student's t with ``G - 1`` degrees of freedom.
 """
@@ -308,7 +311,8 @@ def within_regression(
     inference : {"cr1", "hc1", "iid"}
         Covariance estimator; see the module docstring for the corrections.
     small_sample : {"nested", "full"}
-        Whether unit effects nested in clusters count in ``K`` for ``cr1``.
+        For ``cr1``: whether unit effects nested in the clusters count as one
+        parameter in ``K`` (``"nested"``, as ``fixest`` and ``xtreg``) or one each.
     keep_first : int, default 1
         The first ``keep_first`` columns must be estimable; an
         :class:`~impact.exceptions.DesignError` is raised otherwise. Later
@@ -393,8 +397,9 @@ def _within(
         _, cluster_index, n_clusters, nested = clusters  # type: ignore[misc]
         if n_clusters < 2:
             raise EstimationError("clustered standard errors need at least two clusters")
-        # the cluster sandwich with Stata's G/(G-1) * (N-1)/(N-k_within), as statsmodels
-        k = k_within if (small_sample == "nested" and nested) else k_full
+        # the cluster sandwich with Stata's G/(G-1) * (N-1)/(N-K), as statsmodels; unit
+        # effects nested in the clusters count as one parameter (fixest, xtreg's _cons)
+        k = k_within + 1 if (small_sample == "nested" and nested) else k_full
         df_inf = float(n_clusters - 1)
     elif inference in ("hc1", "iid"):
         cluster_index = None

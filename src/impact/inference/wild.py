@@ -17,6 +17,21 @@ p-value exceeds ``alpha``, with the same weights for every ``r``.
 When all ``2^G`` Rademacher sign vectors (or ``6^G`` Webb vectors) number no more
 than the draws requested, they are enumerated and the result is exact and free of
 simulation error.
+
+Choice of weights (``"auto"``, the default of the estimators)
+-------------------------------------------------------------
+With ``G`` clusters the Rademacher bootstrap has only ``2^G`` sign vectors, which
+come in pairs giving the same ``|t*|``: the p-value cannot fall below ``2 / 2^G``
+(1/16 with five clusters), so no test rejects at 5% and intervals are unbounded.
+``"auto"`` therefore uses Webb's six-point weights, whose ``6^G`` vectors take many
+more distinct values, below 12 clusters, as Webb (2023, "Reworking wild
+bootstrap-based inference for clustered errors", Canadian Journal of Economics),
+MacKinnon and Webb (2018, "The wild bootstrap for few (treated) clusters",
+Econometrics Journal) and Roodman et al. (2019) recommend when ``G`` is small (the
+cut-off of 12 is the estimators' ``min_clusters``; R ``wildmeta`` documents 10), and
+Rademacher weights from 12 clusters on (4,096 sign vectors or more), enumerated when
+``2^G`` is at most the draws requested (12 and 13 clusters at the default 9,999
+draws), which is exact.
 """
 
 from __future__ import annotations
@@ -30,9 +45,12 @@ import numpy as np
 from impact.exceptions import EstimationError, InferenceWarning, warn
 from impact.inference.cluster import _groups
 
-__all__ = ["WildBootstrap", "bootstrap_weights", "wild_cluster_bootstrap"]
+__all__ = ["WildBootstrap", "bootstrap_weights", "resolve_weights", "wild_cluster_bootstrap"]
 
-WeightKind = Literal["rademacher", "webb"]
+WeightKind = Literal["auto", "rademacher", "webb"]
+WEIGHT_KINDS = ("auto", "rademacher", "webb")
+#: below this many clusters ``"auto"`` uses Webb's six-point weights
+WEBB_BELOW_CLUSTERS = 12
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
@@ -73,6 +91,23 @@ class WildBootstrap:
     t_draws: np.ndarray
 
 
+def resolve_weights(kind: str, n_clusters: int) -> str:
+    """The weights ``kind`` stands for with ``n_clusters`` clusters.
+
+    ``"auto"`` is ``"webb"`` below :data:`WEBB_BELOW_CLUSTERS` (12) clusters and
+    ``"rademacher"`` from there on (see the module docstring); other kinds (the
+    multiplier bootstrap's ``"mammen"`` too) are returned unchanged.
+
+    Examples
+    --------
+    >>> resolve_weights("auto", 11), resolve_weights("auto", 12), resolve_weights("webb", 50)
+    ('webb', 'rademacher', 'webb')
+    """
+    if kind == "auto":
+        return "webb" if n_clusters < WEBB_BELOW_CLUSTERS else "rademacher"
+    return kind
+
+
 def bootstrap_weights(
     n_clusters: int,
     *,
@@ -86,9 +121,11 @@ def bootstrap_weights(
     ----------
     n_clusters : int
         Number of clusters ``G``.
-    kind : {"rademacher", "webb"}
+    kind : {"rademacher", "webb", "auto"}
         Rademacher: +1 or -1 with equal probability. Webb: six points
         ``+-sqrt(1/2), +-1, +-sqrt(3/2)``, better when ``G`` is very small.
+        ``"auto"``: Webb below 12 clusters, Rademacher otherwise
+        (:func:`resolve_weights`).
     draws : int
         Number of samples; all ``2^G`` (``6^G``) vectors are enumerated when they
         are no more than ``draws``.
@@ -106,9 +143,10 @@ def bootstrap_weights(
     >>> v.shape, exact
     ((3, 8), True)
     """
+    if kind not in WEIGHT_KINDS:
+        raise ValueError(f"unknown bootstrap weights {kind!r}; use 'auto', 'rademacher' or 'webb'")
+    kind = resolve_weights(kind, n_clusters)
     support = np.array([-1.0, 1.0]) if kind == "rademacher" else _WEBB
-    if kind not in ("rademacher", "webb"):
-        raise ValueError(f"unknown bootstrap weights {kind!r}; use 'rademacher' or 'webb'")
     if len(support) ** n_clusters <= draws:
         grid = np.array(list(itertools.product(support, repeat=n_clusters)))
         return grid.T.copy(), True
@@ -145,8 +183,9 @@ def wild_cluster_bootstrap(
         Column of the coefficient tested.
     null : float
         Null value ``r`` of ``b_coef``.
-    weights : {"rademacher", "webb"}
-        Distribution of the cluster weights.
+    weights : {"auto", "rademacher", "webb"}
+        Distribution of the cluster weights; ``"auto"`` is Webb below 12 clusters and
+        Rademacher otherwise (the result's ``weights`` names the one used).
     draws : int
         Bootstrap samples (9,999 by default); enumeration is used when possible.
     seed : int, Generator or None
@@ -180,6 +219,11 @@ def wild_cluster_bootstrap(
     n_clusters = int(codes.max()) + 1
     if n_clusters < 2:
         raise EstimationError("the wild cluster bootstrap needs at least two clusters")
+    if weights not in WEIGHT_KINDS:
+        raise ValueError(
+            f"unknown bootstrap weights {weights!r}; use 'auto', 'rademacher' or 'webb'"
+        )
+    weights = resolve_weights(weights, n_clusters)  # type: ignore[assignment]
     big_k = k if n_params is None else n_params
     small = n_clusters / (n_clusters - 1) * (n - 1) / (n - big_k)
 
