@@ -135,3 +135,9 @@ def plot(
             f"unknown plot kind {kind!r}; choose one of {', '.join(sorted(PLOT_KINDS))}"
         ) from None
     return func(result, ax=ax, **kwargs)
+
+
+# The family modules add their kinds to PLOT_KINDS on import (after it exists above).
+from impact import plotting_its as _plotting_its  # noqa: E402, F401
+from impact import plotting_matching as _plotting_matching  # noqa: E402, F401
+from impact import plotting_staggered as _plotting_staggered  # noqa: E402, F401

@@ -9,6 +9,7 @@ with status 3; usage errors exit with 2, as click does.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from typing import Any
@@ -80,9 +81,9 @@ Run 'impact COMMAND --help' for the options of each command.
 def main() -> None:
     """impact: counterfactual impact estimation for programme evaluation."""
     if "matplotlib" not in sys.modules:
-        import matplotlib
-
-        matplotlib.use("Agg")  # figures go to files; never open a window
+        # figures go to files, never a window; the variable is read when matplotlib is
+        # first imported, so a command that draws nothing does not pay for importing it
+        os.environ["MPLBACKEND"] = "Agg"
 
 
 COMMANDS: tuple[click.Command, ...] = (demo, estimate, simulate, validate, report, data)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from impact.data import Panel
-from impact.registry import available_estimators, get_estimator_class
-from impact.result import ImpactResult
+from impact.registry import available_estimators, get_estimator_class, unknown_hyperparameters
 
-from ._io import read_table
+if TYPE_CHECKING:
+    from impact.result import ImpactResult
 
 __all__ = [
     "EstimatorName",
@@ -151,15 +149,9 @@ def optional_data_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def build_estimator(design: str, hyper: dict[str, Any]) -> Any:
     """Configure the registered estimator ``design``; unknown hyperparameters are usage errors."""
     cls = get_estimator_class(design)
-    if dataclasses.is_dataclass(cls):
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(hyper) - set(known))
-        if unknown:
-            raise click.BadParameter(
-                f"{design!r} has no hyperparameter {', '.join(map(repr, unknown))}; "
-                f"its hyperparameters are {', '.join(known) or '(none)'}",
-                param_hint="'--param'",
-            )
+    problem = unknown_hyperparameters(cls, hyper)
+    if problem:
+        raise click.BadParameter(problem, param_hint="'--param'")
     return cls(**hyper)
 
 
@@ -186,6 +178,10 @@ def fit_from_options(
             raise click.UsageError(f"Missing {what}.")
     if (treated is None) == (cohort is None):
         raise click.UsageError("give exactly one of --treated and --cohort")
+    from impact.data import Panel
+
+    from ._io import read_table
+
     estimator = build_estimator(design, parse_params(params))
     frame = read_table(data)
     panel = Panel.from_frame(

@@ -11,6 +11,7 @@ import click
 
 from ._common import build_estimator, parse_params
 from ._estimate import _plain
+from ._output import check_output_file, writing
 from ._scenario import read_scenario
 from ._simulate import choose_seed
 
@@ -239,10 +240,13 @@ def validate(fmt: str, out: str | None, **options: Any) -> None:
     """
     if not options["designs"]:
         raise click.UsageError("Missing option '--designs'.")
+    if out:
+        check_output_file(out, "--out")
     report = run_validation(**options)
     text = format_report(report, fmt)
     if out:
-        Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        with writing(out, "--out"):
+            Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         click.echo(f"{fmt} output written to {out}", err=True)
     else:
         click.echo(text.rstrip("\n"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -12,7 +13,14 @@ if TYPE_CHECKING:
     from impact.data import Panel
     from impact.result import ImpactResult
 
-__all__ = ["Estimator", "check_alpha", "check_choice", "check_inference_fields"]
+__all__ = [
+    "Estimator",
+    "check_alpha",
+    "check_choice",
+    "check_inference_fields",
+    "check_seed",
+    "require_panel",
+]
 
 
 class Estimator(ABC):
@@ -25,6 +33,20 @@ class Estimator(ABC):
 
     name: ClassVar[str] = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fit = cls.__dict__.get("fit")
+        if fit is None or getattr(fit, "_checks_panel", False):
+            return
+
+        @functools.wraps(fit)
+        def checked_fit(self: Any, panel: Any, *args: Any, **kw: Any) -> Any:
+            require_panel(panel, f"{type(self).__name__}.fit")
+            return fit(self, panel, *args, **kw)
+
+        checked_fit._checks_panel = True  # type: ignore[attr-defined]
+        cls.fit = checked_fit  # type: ignore[method-assign]
+
     @abstractmethod
     def fit(self, panel: Panel) -> ImpactResult:
         """Estimate the effect on ``panel`` and return a result."""
@@ -32,6 +54,45 @@ class Estimator(ABC):
     def get_params(self) -> dict[str, Any]:
         """Return the hyperparameters as a dict."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+def require_panel(panel: Any, caller: str) -> None:
+    """Raise a DesignError unless ``panel`` is a :class:`~impact.data.Panel`.
+
+    A DataFrame gets a message showing the ``Panel.from_frame`` call that names the
+    role of each column; nothing is converted implicitly.
+    """
+    from impact.data import Panel
+
+    if isinstance(panel, Panel):
+        return
+    if hasattr(panel, "columns") and hasattr(panel, "index"):
+        columns = ", ".join(map(repr, list(panel.columns)[:8]))
+        more = ", ..." if len(panel.columns) > 8 else ""
+        raise DesignError(
+            f"{caller} needs an impact.Panel, not a {type(panel).__name__}: name the role "
+            "of each column once, e.g. panel = impact.Panel.from_frame(df, unit='school', "
+            "time='year', outcome='score', treated='pilot') (or cohort= for the first "
+            f"treated period), then pass the panel. The frame's columns are {columns}{more}"
+        )
+    raise DesignError(
+        f"{caller} needs an impact.Panel, not {type(panel).__name__}; build one with "
+        "impact.Panel.from_frame(df, unit=..., time=..., outcome=..., treated=...)"
+    )
+
+
+def check_seed(seed: Any) -> None:
+    """Check a seed: None, a non-negative integer, or a numpy Generator or SeedSequence."""
+    import numpy as np
+
+    if seed is None or isinstance(seed, np.random.Generator | np.random.SeedSequence):
+        return
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
+        return
+    raise DesignError(
+        f"seed={seed!r} is not a valid seed; give a non-negative integer (e.g. seed=0), "
+        "a numpy.random.Generator or None"
+    )
 
 
 def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> None:
@@ -56,6 +117,8 @@ def check_inference_fields(estimator: Any, methods: tuple[str, ...]) -> None:
     ``draws`` (an integer >= 99).
     """
     check_choice("inference", estimator.inference, methods)
+    if hasattr(estimator, "seed"):
+        check_seed(estimator.seed)
     if hasattr(estimator, "bootstrap_weights"):
         check_choice("bootstrap_weights", estimator.bootstrap_weights, ("rademacher", "webb"))
     if hasattr(estimator, "df_method"):

@@ -11,7 +11,7 @@ import pandas as pd
 from impact._defaults import ALPHA
 from impact._distributions import chi2_sf
 from impact._threads import single_blas_thread
-from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.estimators._base import Estimator, check_alpha, check_choice, check_seed
 from impact.estimators._drdid import (
     PanelComparison,
     PropensityFit,
@@ -176,6 +176,7 @@ class StaggeredDiD(Estimator):
         check_choice("method", self.method, ("dr", "ipw", "reg"))
         check_choice("base_period", self.base_period, ("varying", "universal"))
         check_alpha(self.alpha)
+        check_seed(self.seed)
         if not isinstance(self.anticipation, int | np.integer) or self.anticipation < 0:
             raise DesignError(
                 f"anticipation={self.anticipation!r} must be a non-negative whole number of periods"
