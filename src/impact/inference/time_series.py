@@ -42,8 +42,14 @@ class BatchFit:
 
     @property
     def std_errors(self) -> np.ndarray:
-        """Standard errors, shape (m, k)."""
-        return np.sqrt(np.einsum("mii->mi", self.cov))
+        """Standard errors, shape (m, k).
+
+        A covariance is positive semi-definite, so a negative diagonal entry is rounding
+        around a zero variance (a series the design fits exactly, e.g. three pre-period
+        points on a line); it gives a standard error of 0, not NaN and a numpy warning.
+        """
+        variances = np.einsum("mii->mi", self.cov)
+        return np.sqrt(np.maximum(variances, 0.0))
 
 
 def ols_hac_many(
