@@ -8,6 +8,7 @@ with no traceback, and which modules a command imports.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -149,3 +150,58 @@ def test_the_csv_written_by_data_is_read_back(tmp_path):
     done = run_cli("data", "scottish_schools", "--out", str(tmp_path / "s.csv"))
     assert done.returncode == 0, done.stderr
     assert len(pd.read_csv(tmp_path / "s.csv")) > 0
+
+
+# ------------------------------------------------------------------ wording (items 2, 3)
+def _api_quotes_index_labels() -> bool:
+    """Whether the Python API's row messages quote the caller's index labels."""
+    import impact
+
+    frame = pd.DataFrame(
+        {"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "y": [1.0, None, 2.0, 3.0], "d": [0, 1, 0, 0]},
+        index=[101, 102, 103, 104],
+    )
+    try:
+        impact.Panel.from_frame(frame, unit="u", time="t", outcome="y", treated="d")
+    except impact.DataError as exc:
+        return "102" in str(exc)
+    return False
+
+
+def test_messages_name_flags_not_python_keywords(tmp_path, schools_frame):
+    path = tmp_path / "nan.csv"
+    frame = schools_frame.copy()
+    frame.loc[[3, 10], "attainment"] = float("nan")
+    frame.to_csv(path, index=False)
+    done = run_cli("estimate", str(path), *ROLES)
+    assert_one_line_error(done, 3, "--dropna", "'attainment'")
+    assert "dropna=True" not in done.stderr
+    duplicated = tmp_path / "dup.csv"
+    pd.concat([schools_frame, schools_frame.iloc[[5]]]).to_csv(duplicated, index=False)
+    done = run_cli("estimate", str(duplicated), *ROLES)
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    assert "--repeated-cross-section" in done.stderr
+    assert "repeated_cross_section=True" not in done.stderr
+
+
+def test_warnings_name_the_param_option(tmp_path, schools_csv):
+    # few clusters: the InferenceWarning's "pass inference='cr1'" is a --param here
+    done = run_cli("estimate", str(schools_csv), *ROLES, "--cluster", "local_authority")
+    assert done.returncode == 0, done.stderr
+    assert "--param inference=cr1" in done.stderr
+    assert "inference='cr1'" not in done.stderr
+
+
+@pytest.mark.xfail(
+    not _api_quotes_index_labels(),
+    reason="needs the Python API's row messages to quote the caller's index labels",
+    strict=True,
+)
+def test_row_references_are_file_lines(tmp_path, schools_frame):
+    path = tmp_path / "nan.csv"
+    frame = schools_frame.copy()
+    frame.loc[[3, 10], "attainment"] = float("nan")  # file lines 5 and 12 (header is 1)
+    frame.to_csv(path, index=False)
+    done = run_cli("estimate", str(path), *ROLES)
+    assert_one_line_error(done, 3)
+    assert re.search(r"file lines \[?5, 12\b", done.stderr), done.stderr

@@ -5,16 +5,24 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from impact.registry import available_estimators, get_estimator_class, unknown_hyperparameters
+from impact.registry import (
+    available_estimators,
+    get_estimator_class,
+    hyperparameters,
+    unknown_hyperparameters,
+)
 
 if TYPE_CHECKING:
     from impact.result import ImpactResult
 
 __all__ = [
+    "HYPERPARAMETERS",
+    "ROW_WORD",
     "EstimatorName",
     "build_estimator",
     "data_options",
@@ -22,6 +30,13 @@ __all__ = [
     "optional_data_options",
     "parse_params",
 ]
+
+
+ROW_WORD = "impact.row_word"
+"""Key in ``click.Context.meta``: what the row labels of the data frame are in the file."""
+
+HYPERPARAMETERS = "impact.hyperparameters"
+"""Key in ``click.Context.meta``: the hyperparameter names of the design being fitted."""
 
 
 class EstimatorName(click.ParamType):
@@ -183,7 +198,16 @@ def fit_from_options(
     from ._io import read_table
 
     estimator = build_estimator(design, parse_params(params))
+    meta = click.get_current_context().meta
+    meta[HYPERPARAMETERS] = hyperparameters(type(estimator)) or ()
     frame = read_table(data)
+    # label rows by where they are in the file, so a message quoting rows points there
+    if Path(data).suffix.lower() in {".parquet", ".pq"}:
+        frame.index = range(1, len(frame) + 1)
+        meta[ROW_WORD] = "file row"
+    else:
+        frame.index = range(2, len(frame) + 2)  # line 1 is the header
+        meta[ROW_WORD] = "file line"
     panel = Panel.from_frame(
         frame,
         unit=unit,
