@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from impact._format import format_table, format_value
 from impact.exceptions import DesignError
 
 if TYPE_CHECKING:
@@ -62,6 +63,18 @@ class Effect:
             f"{self.term}: {self.estimate:.4g} (SE {self.std_error:.4g}; "
             f"CI {self.ci_lower:.4g} to {self.ci_upper:.4g}; p = {self.p_value:.3g})"
         )
+
+    def __float__(self) -> float:
+        """The point estimate: ``float(result.att)``."""
+        return float(self.estimate)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{effect}"`` is the full line; with a format, the estimate: ``f"{effect:.2f}"``."""
+        return str(self) if not spec else format(self.estimate, spec)
+
+    def _repr_html_(self) -> str:
+        row = pd.DataFrame([{c: getattr(self, c) for c in EFFECT_COLUMNS}])
+        return format_table(row).to_html(index=False)
 
 
 _STR_DTYPE = pd.Series([], dtype=str).dtype  # what ``astype(str)`` gives
@@ -302,6 +315,9 @@ class ImpactResult:
             head = f"{len(self._effects)} terms"
         return f"ImpactResult({self.estimator}; {head})"
 
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
     # -------------------------------------------------------------- tables (copies)
     @property
     def effects(self) -> pd.DataFrame:
@@ -374,7 +390,10 @@ class ImpactResult:
     def summary(self) -> Summary:
         """Return a :class:`Summary` (text and HTML renderings); never prints."""
         settings = pd.DataFrame(
-            {"setting": list(self._settings), "value": [str(v) for v in self._settings.values()]}
+            {
+                "setting": list(self._settings),
+                "value": [format_value(v) for v in self._settings.values()],
+            }
         )
         sample = pd.DataFrame(
             {
@@ -430,7 +449,8 @@ class Summary:
         parts = [self.title, "=" * len(self.title)]
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             for name, table in self.tables.items():
-                parts += ["", name, "-" * len(name), table.to_string(index=False)]
+                text = format_table(table).to_string(index=False)
+                parts += ["", name, "-" * len(name), text]
         return "\n".join(parts)
 
     def __repr__(self) -> str:
@@ -440,7 +460,7 @@ class Summary:
         parts = [f"<h3>{html.escape(self.title)}</h3>"]
         for name, table in self.tables.items():
             parts.append(f"<h4>{html.escape(name)}</h4>")
-            parts.append(table.to_html(index=False, float_format=lambda x: f"{x:.6g}"))
+            parts.append(format_table(table).to_html(index=False))
         return "\n".join(parts)
 
 

@@ -165,6 +165,8 @@ def run_validation(
 
 def format_report(report: Any, fmt: str) -> str:
     """Render a ValidationReport as ``text`` (its tables), ``csv`` or ``json``."""
+    from impact._format import format_table
+
     table = report.to_frame()
     if fmt == "text":
         settings = report.settings
@@ -173,11 +175,11 @@ def format_report(report: Any, fmt: str) -> str:
             f"{settings['seed']}, alpha {settings['alpha']}",
             settings["scenario"].describe(),
             "",
-            table.to_string(index=False, float_format=lambda x: f"{x:.4g}"),
+            format_table(table).to_string(index=False),
         ]
         for name, frame in (("failures", report.failures), ("warnings", report.warnings)):
             if len(frame):
-                lines += ["", f"{name}:", frame.to_string(index=False)]
+                lines += ["", f"{name}:", format_table(frame).to_string(index=False)]
         return "\n".join(lines)
     if fmt == "csv":
         return table.to_csv(index=False)
