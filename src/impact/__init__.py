@@ -126,14 +126,25 @@ fast: pandas, scipy and the estimators load when a name that needs them is first
 
 _SUBMODULES = frozenset(
     {
+        "datasets",
+        "demo",
         "diagnostics",
         "economics",
         "estimators",
+        "inference",
+        "matching",
+        "plotting",
+        "plotting_economics",
+        "plotting_its",
         "plotting_matching",
+        "plotting_simulations",
         "plotting_staggered",
+        "report",
         "simulations",
+        "terms",
     }
 )
+"""Subpackages and modules readable as attributes (``impact.demo.before_after``)."""
 
 
 def __getattr__(name: str) -> Any:
