@@ -99,13 +99,12 @@ def result_sections(
         sections.append(Section(name.capitalize(), body))
     figures = []
     for kind in plots:
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
         try:
             result.plot(kind, ax=ax)
         except ImpactError:
             plt.close(fig)
             continue
-        fig.tight_layout()
         figures.append(figure_html(fig, caption=f"{result.estimator}: {kind}"))
         plt.close(fig)
     if figures:

@@ -70,13 +70,12 @@ def validation_sections(
         sections.append(Section(_TITLES.get(name, name.capitalize()), body))
     figures = []
     for kind in plots:
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
         try:
             report.plot(kind, term=term, ax=ax)
         except (ImpactError, ValueError):
             plt.close(fig)
             continue
-        fig.tight_layout()
         figures.append(figure_html(fig, caption=f"{kind} of {term}"))
         plt.close(fig)
     if figures:

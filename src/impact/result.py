@@ -464,6 +464,24 @@ class Summary:
         return "\n".join(parts)
 
 
+COLUMNS_SETTING = "columns"
+"""Key of ``settings`` naming the Panel's unit, time and outcome columns (plots use it)."""
+
+
+def record_columns(result: ImpactResult, panel: Any) -> ImpactResult:
+    """Note ``panel``'s unit, time and outcome column names in ``result.settings``.
+
+    Called once by :class:`~impact.estimators.Estimator` on the result a ``fit`` has
+    just built, before anyone holds it; plots label their axes with these names.
+    """
+    if COLUMNS_SETTING in result._settings or not hasattr(panel, "outcome"):
+        return result
+    columns = {"unit": panel.unit, "time": panel.time, "outcome": panel.outcome}
+    settings = MappingProxyType({**result._settings, COLUMNS_SETTING: columns})
+    object.__setattr__(result, "_settings", settings)
+    return result
+
+
 def compare(results: Iterable[ImpactResult] | Mapping[str, ImpactResult]) -> pd.DataFrame:
     """Stack several results' effects with an ``estimator`` column in front.
 

@@ -42,7 +42,12 @@ class Estimator(ABC):
         @functools.wraps(fit)
         def checked_fit(self: Any, panel: Any, *args: Any, **kw: Any) -> Any:
             require_panel(panel, f"{type(self).__name__}.fit")
-            return fit(self, panel, *args, **kw)
+            result = fit(self, panel, *args, **kw)
+            from impact.result import ImpactResult, record_columns
+
+            if isinstance(result, ImpactResult):
+                record_columns(result, panel)
+            return result
 
         checked_fit._checks_panel = True  # type: ignore[attr-defined]
         cls.fit = checked_fit  # type: ignore[method-assign]
