@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from .._docs_figures import publish
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "docs" / "tutorials" / "economic_appraisal.py"
 PAGE = ROOT / "docs" / "tutorials" / "economic-appraisal.md"
@@ -17,8 +19,11 @@ def example():
 
 
 @pytest.fixture(scope="module")
-def output(example):
-    return example["main"]()
+def output(example, tmp_path_factory):
+    figure = tmp_path_factory.mktemp("appraisal") / "economic-appraisal.png"
+    text = example["main"](figure=str(figure))
+    publish(figure, "economic-appraisal.png")
+    return text
 
 
 def test_docs_page_shows_the_script_output(output):
