@@ -35,6 +35,28 @@ def test_docs_page_shows_the_script_output(output):
     assert block.group(1) == output
 
 
+def test_docs_page_shows_the_warning_a_reader_sees(example):
+    import warnings
+
+    import impact
+
+    frame, _ = example["simulate_pilot"]()
+    panel = impact.Panel.from_frame(
+        frame, unit="school", time="year", outcome="exclusions", treated="pilot"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        impact.DifferenceInDifferences().fit(panel)
+    raised = [f"{w.category.__name__}: {w.message}" for w in caught]
+    block = re.search(
+        r"<!-- warning:start -->\n```text\n(.*?)\n```\n<!-- warning:end -->",
+        PAGE.read_text(encoding="utf-8"),
+        re.S,
+    )
+    assert block is not None
+    assert block.group(1).splitlines() == raised
+
+
 def test_example_numbers_are_right_by_construction(example):
     """PV of five workers at the mean GBP 38,000 for years 0-2 under the Green Book:
     190,000 * (1 + 1/1.035 + 1/1.035**2) = 190,000 * 2.8996942 = 550,942.
