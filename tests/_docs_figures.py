@@ -27,12 +27,20 @@ PUBLISHED = {
 }
 """Every figure the tutorial pages show, and the script that draws it."""
 
+ASSETS = ROOT / "docs" / "assets"
+DEMO_FIGURES = {"demo-paths.png": "paths.png"}
+"""Figures of ``impact demo`` shown by the README and the home page (asset: demo file)."""
+
 
 def publish(drawn: Path, name: str) -> None:
-    """Copy the figure ``drawn`` to ``docs/tutorials/<name>`` when publishing is on."""
-    if name not in PUBLISHED:
-        raise KeyError(f"{name} is not a tutorial figure; add it to PUBLISHED")
+    """Copy the figure ``drawn`` to where the docs show ``name`` when publishing is on."""
+    if name in PUBLISHED:
+        target = TUTORIALS / name
+    elif name in DEMO_FIGURES:
+        target = ASSETS / name
+    else:
+        raise KeyError(f"{name} is not a documentation figure; add it to PUBLISHED")
     if drawn.stat().st_size <= 1000:
         raise ValueError(f"{drawn} looks empty")
     if os.environ.get(PUBLISH_ENV) == "1":
-        shutil.copyfile(drawn, TUTORIALS / name)
+        shutil.copyfile(drawn, target)
