@@ -44,12 +44,12 @@ class BatchFit:
     def std_errors(self) -> np.ndarray:
         """Standard errors, shape (m, k).
 
-        A covariance is positive semi-definite, so a negative diagonal entry is rounding
-        around a zero variance (a series the design fits exactly, e.g. three pre-period
-        points on a line); it gives a standard error of 0, not NaN and a numpy warning.
+        A negative diagonal entry is rounding around a zero variance (a series the design
+        fits exactly, e.g. three pre-period points on a line): its standard error is NaN,
+        as in the ITS coefficient table, without numpy's "invalid value" warning.
         """
         variances = np.einsum("mii->mi", self.cov)
-        return np.sqrt(np.maximum(variances, 0.0))
+        return np.sqrt(np.where(variances >= 0, variances, np.nan))
 
 
 def ols_hac_many(
