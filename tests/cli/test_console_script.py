@@ -111,7 +111,13 @@ def test_parquet_with_a_categorical_unit_column(tmp_path, schools_frame):
     done = run_cli("estimate", str(path), *ROLES, "--format", "json")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    assert json.loads(done.stdout)["n_units"] == frame["school"].nunique()
+    payload = json.loads(done.stdout)
+    assert payload["n_units"] == frame["school"].nunique()
+    assert payload["settings"]["columns"] == {
+        "unit": "school",
+        "time": "year",
+        "outcome": "attainment",
+    }
 
 
 def test_a_good_plot_is_written(tmp_path, schools_csv):
