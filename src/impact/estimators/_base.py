@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from impact.exceptions import DesignError
@@ -29,6 +30,10 @@ class Estimator(ABC):
     Subclasses are decorated with ``@dataclass(frozen=True, kw_only=True)``, check
     their fields in ``__post_init__`` and implement :meth:`fit`, which returns a new
     :class:`~impact.result.ImpactResult` and stores nothing on the estimator.
+
+    Each subclass's ``fit`` is wrapped so that anything but a Panel (a DataFrame) is a
+    DesignError showing the ``Panel.from_frame`` call to make, and so that the result
+    records the Panel's column names (``settings["columns"]``, read by the plots).
     """
 
     name: ClassVar[str] = ""
@@ -36,21 +41,8 @@ class Estimator(ABC):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         fit = cls.__dict__.get("fit")
-        if fit is None or getattr(fit, "_checks_panel", False):
-            return
-
-        @functools.wraps(fit)
-        def checked_fit(self: Any, panel: Any, *args: Any, **kw: Any) -> Any:
-            require_panel(panel, f"{type(self).__name__}.fit")
-            result = fit(self, panel, *args, **kw)
-            from impact.result import ImpactResult, record_columns
-
-            if isinstance(result, ImpactResult):
-                record_columns(result, panel)
-            return result
-
-        checked_fit._checks_panel = True  # type: ignore[attr-defined]
-        cls.fit = checked_fit  # type: ignore[method-assign]
+        if fit is not None and not getattr(fit, "__isabstractmethod__", False):
+            cls.fit = _checking_the_panel(fit)  # type: ignore[method-assign]
 
     @abstractmethod
     def fit(self, panel: Panel) -> ImpactResult:
@@ -59,6 +51,22 @@ class Estimator(ABC):
     def get_params(self) -> dict[str, Any]:
         """Return the hyperparameters as a dict."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+def _checking_the_panel(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """``fit`` refusing anything but a Panel, and noting its column names in the result."""
+
+    @functools.wraps(fit)
+    def wrapped(self: Any, panel: Any, *args: Any, **kwargs: Any) -> Any:
+        require_panel(panel, f"{type(self).__name__}.fit")
+        result = fit(self, panel, *args, **kwargs)
+        from impact.result import ImpactResult, record_columns
+
+        if isinstance(result, ImpactResult):
+            record_columns(result, panel)
+        return result
+
+    return wrapped
 
 
 def require_panel(panel: Any, caller: str) -> None:
