@@ -211,3 +211,13 @@ def test_row_references_are_file_lines(tmp_path, schools_frame):
     done = run_cli("estimate", str(path), *ROLES)
     assert_one_line_error(done, 3)
     assert re.search(r"file lines \[?5, 12\b", done.stderr), done.stderr
+
+
+def test_validate_warnings_name_the_designs_param_option():
+    scenario = Path(__file__).parents[2] / "examples" / "scenarios" / "small_pilot.toml"
+    done = run_cli("validate", str(scenario), "--designs", "did", "--reps", "3", "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    warnings_table = done.stdout.split("warnings:")[1]
+    assert "--param did.inference=cr1" in warnings_table
+    assert "inference='cr1'" not in warnings_table
+    assert "RuntimeWarning" not in done.stdout

@@ -163,6 +163,17 @@ def run_validation(
         raise click.UsageError(f"could not reach the Dask scheduler {scheduler!r}: {exc}") from None
 
 
+def _reword(message: str, design: str) -> str:
+    """A design's message in the words of ``impact validate`` (``--param DESIGN.KEY=...``)."""
+    from impact.registry import _REGISTRY, hyperparameters
+
+    from ._wording import for_command_line
+
+    cls = _REGISTRY.get(design)
+    names = (hyperparameters(cls) or []) if cls is not None else []
+    return for_command_line(message, hyperparameters=names, design=design)
+
+
 def format_report(report: Any, fmt: str) -> str:
     """Render a ValidationReport as ``text`` (its tables), ``csv`` or ``json``."""
     from impact._format import format_table
@@ -178,6 +189,13 @@ def format_report(report: Any, fmt: str) -> str:
             format_table(table).to_string(index=False),
         ]
         for name, frame in (("failures", report.failures), ("warnings", report.warnings)):
+            if len(frame) and "message" in frame.columns and "estimator" in frame.columns:
+                frame = frame.assign(
+                    message=[
+                        _reword(str(m), str(e))
+                        for m, e in zip(frame["message"], frame["estimator"], strict=True)
+                    ]
+                )
             if len(frame):
                 lines += ["", f"{name}:", format_table(frame).to_string(index=False)]
         return "\n".join(lines)

@@ -28,7 +28,11 @@ _ROWS = re.compile(r"\b(?:in )?rows? (?=\[|\d)")
 
 
 def for_command_line(
-    message: str, *, hyperparameters: Iterable[str] = (), row_word: str | None = None
+    message: str,
+    *,
+    hyperparameters: Iterable[str] = (),
+    row_word: str | None = None,
+    design: str | None = None,
 ) -> str:
     """Reword a message of the Python API for a user of ``impact estimate`` or ``report``.
 
@@ -39,6 +43,9 @@ def for_command_line(
     hyperparameters : iterable of str
         Names that are estimator hyperparameters: ``name=value`` becomes
         ``--param name=value``.
+    design : str, optional
+        For ``impact validate``, whose ``--param`` names the design:
+        ``inference='cr1'`` becomes ``--param did.inference=cr1``.
     row_word : str, optional
         What the row numbers in the message are, e.g. ``"file line"`` when the command
         numbered the rows of the frame by their line in the file; ``rows [3, 4]``
@@ -54,19 +61,22 @@ def for_command_line(
     'clean them or pass --dropna to drop those rows'
     >>> for_command_line("pass inference='cr1' to override", hyperparameters=["inference"])
     'pass --param inference=cr1 to override'
+    >>> for_command_line("pass inference='cr1'", hyperparameters=["inference"], design="its")
+    'pass --param its.inference=cr1'
     >>> for_command_line("1 missing value(s) in rows [5, 9]", row_word="file line")
     '1 missing value(s) on file lines [5, 9]'
     """
     for keyword, flag in FLAGS.items():
         message = re.sub(rf"\b{re.escape(keyword)}", flag, message)
     message = _ROLE.sub(lambda m: f"--{m.group(1)} {m.group(3)}", message)
+    prefix = f"{design}." if design else ""
     names = sorted(set(hyperparameters) - set(ROLE_OPTIONS), key=len, reverse=True)
     if names:
         pattern = re.compile(
             r"(?<![\w.-])(" + "|".join(map(re.escape, names)) + r")=('[^']*'|\"[^\"]*\"|[^\s,;)]+)"
         )
         message = pattern.sub(
-            lambda m: f"--param {m.group(1)}={m.group(2).strip(_QUOTES)}", message
+            lambda m: f"--param {prefix}{m.group(1)}={m.group(2).strip(_QUOTES)}", message
         )
     if row_word:
 
