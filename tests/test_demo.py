@@ -8,6 +8,8 @@ import pytest
 import impact
 from impact import demo
 
+from ._docs_figures import DEMO_FIGURES, publish
+
 
 @pytest.fixture(scope="module")
 def run():
@@ -44,6 +46,8 @@ def test_writes_figures_and_data(tmp_path):
         assert path.read_bytes()[:4] == b"\x89PNG"
     data = pd.read_csv(tmp_path / "figs" / "scottish_schools.csv")
     assert len(data) == 350 * 8
+    for asset, drawn in DEMO_FIGURES.items():  # the README's figure is the demo's
+        publish(tmp_path / "figs" / drawn, asset)
 
 
 def test_a_design_is_one_entry(run):

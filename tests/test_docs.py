@@ -12,6 +12,8 @@ import pytest
 
 import impact
 
+from ._docs_figures import PUBLISHED, publish
+
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "docs" / "tutorials"
 SNIPPET = re.compile(r'^--8<-- "([^":]+)(?::([\w-]+))?"$', re.MULTILINE)
@@ -56,7 +58,7 @@ def test_attainment_rose_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch
     assert ns["did_houses"].att.estimate == pytest.approx(-11863.9, abs=0.05)
     assert ns["naive_houses"] > 0
     for name in ("trends.png", "did-paths.png"):
-        assert (tmp_path / "tutorial-output" / name).stat().st_size > 1000
+        publish(tmp_path / "tutorial-output" / name, f"attainment-rose-{name}")
 
 
 def test_twfe_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
@@ -70,7 +72,7 @@ def test_twfe_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
     # R did on mpdta: simple ATT -0.039951 (SE 0.012034)
     assert ns["minimum_wage"].att.estimate == pytest.approx(-0.0399512751551763, abs=1e-6)
     for name in ("bacon.png", "event-study.png"):
-        assert (tmp_path / "tutorial-output" / name).stat().st_size > 1000
+        publish(tmp_path / "tutorial-output" / name, f"twfe-mislead-{name}")
 
 
 def test_every_snippet_section_exists():
@@ -119,7 +121,7 @@ def test_comparison_cohort_tutorial_runs_and_tells_the_truth(tmp_path, monkeypat
     assert abs(psid.estimate - ns["experiment"]) < abs(ns["raw_psid"] - ns["experiment"]) / 2
     assert psid.ci_lower <= ns["experiment"] <= psid.ci_upper
     assert 1.0 < ns["critical_gamma"] < 1.5
-    assert (tmp_path / "tutorial-output" / "love-plot.png").stat().st_size > 1000
+    publish(tmp_path / "tutorial-output" / "love-plot.png", "comparison-cohort-love-plot.png")
 
 
 def test_design_good_enough_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
@@ -143,7 +145,7 @@ def test_design_good_enough_tutorial_runs_and_tells_the_truth(tmp_path, monkeypa
     mde = ns["mde"]
     assert mde.power >= 0.8
     assert 1 - math.exp(mde.effect) > 0.5  # only falls of more than half are detectable
-    assert (tmp_path / "tutorial-output" / "power-curve.png").stat().st_size > 1000
+    publish(tmp_path / "tutorial-output" / "power-curve.png", "design-good-enough-power.png")
 
 
 def test_dask_how_to_runs_as_shown(capsys):
@@ -163,3 +165,14 @@ def test_choose_a_design_lists_the_registered_estimators():
     assert sorted(name for name, _ in table_names) == impact.available_estimators()
     for name, cls in table_names:
         assert type(impact.get_estimator(name)) is getattr(impact, cls)
+
+
+def test_every_tutorial_figure_is_drawn_by_its_script():
+    shown = {}
+    for page in TUTORIALS.glob("*.md"):
+        for image in re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", page.read_text(encoding="utf-8")):
+            shown[image] = page.name
+    assert set(shown) == set(PUBLISHED), "a tutorial shows a figure no test draws"
+    for image, script in PUBLISHED.items():
+        assert (TUTORIALS / image).is_file(), image
+        assert (TUTORIALS / script).is_file(), script

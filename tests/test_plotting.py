@@ -16,7 +16,43 @@ def test_plot_paths_returns_axes_and_marks_intervention(result):
     out = result.plot("paths", ax=ax)
     assert out is ax
     assert len(ax.lines) == 3  # observed, counterfactual, intervention line
-    assert ax.lines[2].get_xdata()[0] == 2004
+    # between the last period before (2003) and the first under the programme (2004),
+    # where the demo's trends figure and the event-study plot draw it too
+    assert ax.lines[2].get_xdata()[0] == 2003.5
+    assert ax.lines[2].get_label() == "programme starts"
+    plt.close(fig)
+
+
+def test_axes_carry_the_users_column_names(did_frame):
+    frame = did_frame.rename(columns={"time": "year", "y": "score", "unit": "school"})
+    panel = impact.Panel.from_frame(frame, unit="school", time="year", outcome="score", treated="d")
+    result = impact.DifferenceInDifferences().fit(panel)
+    assert result.settings["columns"] == {"unit": "school", "time": "year", "outcome": "score"}
+    assert list(result.paths.columns[:4]) == ["time", "observed", "counterfactual", "effect"]
+    ax = result.plot("paths")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("year", "score")
+    assert ax.figure.get_layout_engine() is not None  # constrained: nothing cut off on save
+    plt.close(ax.figure)
+    its = impact.InterruptedTimeSeries().fit(panel)
+    ax = its.plot("its")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("year", "score")
+    plt.close(ax.figure)
+
+
+def test_balance_legend_says_before_and_after_matching(did_frame):
+    panel = impact.Panel.from_frame(
+        did_frame.assign(x=did_frame["unit"] % 3),
+        unit="unit", time="time", outcome="y", treated="d", covariates=["x"],
+    )  # fmt: skip
+    result = impact.MatchedDiD().fit(panel)
+    ax = result.plot("balance")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["before matching", "after matching"]
+    fig = ax.figure
+    fig.canvas.draw()
+    # constrained layout: the covariate labels lie inside the saved figure
+    box = ax.get_tightbbox(fig.canvas.get_renderer())
+    assert box.x0 >= 0 and box.y0 >= 0
     plt.close(fig)
 
 

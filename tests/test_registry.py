@@ -22,8 +22,10 @@ def test_unknown_estimator_lists_available_names():
 def test_bad_hyperparameters_are_rejected():
     with pytest.raises(ValueError, match="inference='robust'"):
         impact.get_estimator("did", inference="robust")
-    with pytest.raises(TypeError):
-        impact.get_estimator("did", not_a_parameter=1)
+    # an unknown keyword is a DesignError naming the closest hyperparameter (was a bare
+    # TypeError from the dataclass constructor)
+    with pytest.raises(impact.DesignError, match="did you mean 'inference'"):
+        impact.get_estimator("did", inferense="hc1")
 
 
 def test_register_rejects_a_name_clash():

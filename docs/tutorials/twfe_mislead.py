@@ -12,7 +12,6 @@ Run it with ``python twfe_mislead.py``; figures go to ``tutorial-output/``.
 """
 
 # --8<-- [start:data]
-import warnings
 from pathlib import Path
 
 import matplotlib
@@ -63,9 +62,7 @@ plt.close(ax.figure)
 # --8<-- [end:dynamic]
 
 # --8<-- [start:event_study]
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", impact.ImpactWarning)
-    twfe_study = impact.EventStudy().fit(sim.panel)
+twfe_study = impact.EventStudy().fit(sim.panel)
 compare = twfe_study.effects[["term", "estimate"]].merge(
     event_times[["term", "estimate"]], on="term", suffixes=("_twfe", "_staggered")
 )

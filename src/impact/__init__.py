@@ -12,27 +12,32 @@ Turn a long DataFrame into a :class:`Panel`, configure an estimator, call
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from impact import diagnostics as diagnostics
-from impact import economics as economics
-from impact import estimators as estimators
-from impact import plotting_its as _plotting_its  # noqa: F401  (registers ITS plot kinds)
-from impact import plotting_matching as plotting_matching  # registers its plot kinds
-from impact import plotting_staggered as plotting_staggered  # registers its plot kinds
-from impact import simulations as simulations
-from impact.data import Panel
-from impact.economics import Appraisal, BenefitStream, CostStream, DiscountSchedule, appraise
-from impact.estimators import (
-    DifferenceInDifferences,
-    Estimator,
-    EventStudy,
-    InterruptedTimeSeries,
-    MatchedComparison,
-    MatchedDiD,
-    StaggeredDiD,
-    StaggeredResult,
-)
+if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checkers and IDEs
+    from impact import diagnostics as diagnostics
+    from impact import economics as economics
+    from impact import estimators as estimators
+    from impact import plotting_matching as plotting_matching
+    from impact import plotting_staggered as plotting_staggered
+    from impact import simulations as simulations
+    from impact.data import Panel
+    from impact.economics import Appraisal, BenefitStream, CostStream, DiscountSchedule, appraise
+    from impact.estimators import (
+        DifferenceInDifferences,
+        Estimator,
+        EventStudy,
+        InterruptedTimeSeries,
+        MatchedComparison,
+        MatchedDiD,
+        StaggeredDiD,
+        StaggeredResult,
+    )
+    from impact.many import estimate_many
+    from impact.result import Effect, ImpactResult, Summary, compare
+    from impact.simulations import Scenario, simulate
+
 from impact.exceptions import (
     DataError,
     DataWarning,
@@ -44,10 +49,7 @@ from impact.exceptions import (
     InferenceWarning,
     UnknownEstimatorError,
 )
-from impact.many import estimate_many
 from impact.registry import available_estimators, get_estimator, register
-from impact.result import Effect, ImpactResult, Summary, compare
-from impact.simulations import Scenario, simulate
 
 __version__ = "0.1.0"
 
@@ -70,16 +72,95 @@ def estimate(panel: Panel, method: str = "did", **params: Any) -> ImpactResult:
     -------
     ImpactResult
 
+    Raises
+    ------
+    DesignError
+        When ``panel`` is not a :class:`Panel` (a DataFrame: the message shows the
+        ``Panel.from_frame`` call to make) or a hyperparameter is unknown (the message
+        lists the estimator's hyperparameters and the closest match).
+    UnknownEstimatorError
+        When no estimator is registered as ``method``.
+
     Examples
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"u": [1, 1, 2, 2, 3, 3], "t": [1, 2] * 3,
     ...                    "y": [1.0, 4.0, 2.0, 3.0, 0.0, 1.5], "d": [0, 1, 0, 0, 0, 0]})
-    >>> panel = Panel.from_frame(df, unit="u", time="t", outcome="y", treated="d")
-    >>> round(estimate(panel, method="did", inference="iid").att.estimate, 6)
+    >>> import impact
+    >>> panel = impact.Panel.from_frame(df, unit="u", time="t", outcome="y", treated="d")
+    >>> round(impact.estimate(panel, method="did", inference="iid").att.estimate, 6)
     1.75
     """
-    return get_estimator(method, **params).fit(panel)
+    from impact.estimators._base import require_panel
+
+    estimator = get_estimator(method, **params)
+    require_panel(panel, f"impact.estimate(..., method={method!r})")
+    return estimator.fit(panel)
+
+
+_LAZY: dict[str, str] = {
+    "Appraisal": "impact.economics",
+    "BenefitStream": "impact.economics",
+    "CostStream": "impact.economics",
+    "DifferenceInDifferences": "impact.estimators",
+    "DiscountSchedule": "impact.economics",
+    "Effect": "impact.result",
+    "Estimator": "impact.estimators",
+    "EventStudy": "impact.estimators",
+    "ImpactResult": "impact.result",
+    "InterruptedTimeSeries": "impact.estimators",
+    "MatchedComparison": "impact.estimators",
+    "MatchedDiD": "impact.estimators",
+    "Panel": "impact.data",
+    "Scenario": "impact.simulations",
+    "StaggeredDiD": "impact.estimators",
+    "StaggeredResult": "impact.estimators",
+    "Summary": "impact.result",
+    "appraise": "impact.economics",
+    "compare": "impact.result",
+    "estimate_many": "impact.many",
+    "simulate": "impact.simulations",
+}
+"""Public names imported on first use, so ``import impact`` (and ``impact --help``) stays
+fast: pandas, scipy and the estimators load when a name that needs them is first read."""
+
+_SUBMODULES = frozenset(
+    {
+        "datasets",
+        "demo",
+        "diagnostics",
+        "economics",
+        "estimators",
+        "inference",
+        "matching",
+        "plotting",
+        "plotting_economics",
+        "plotting_its",
+        "plotting_matching",
+        "plotting_simulations",
+        "plotting_staggered",
+        "report",
+        "simulations",
+        "terms",
+    }
+)
+"""Subpackages and modules readable as attributes (``impact.demo.before_after``)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"impact.{name}")
+    else:
+        raise AttributeError(f"module 'impact' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})
 
 
 __all__ = [

@@ -24,7 +24,7 @@ from impact._defaults import ALPHA
 from impact.data import Panel
 from impact.datasets import load_scottish_schools
 from impact.registry import get_estimator
-from impact.result import ImpactResult, effect_row
+from impact.result import COLUMNS_SETTING, ImpactResult, effect_row
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -99,7 +99,11 @@ def before_after(panel: Panel, *, alpha: float = ALPHA) -> ImpactResult:
     return ImpactResult(
         estimator="before_after",
         effects=pd.DataFrame([row]),
-        settings={"alpha": alpha, "counterfactual": "pre-programme mean of the treated units"},
+        settings={
+            "alpha": alpha,
+            "counterfactual": "pre-programme mean of the treated units",
+            COLUMNS_SETTING: {"unit": panel.unit, "time": panel.time, "outcome": panel.outcome},
+        },
         paths=paths,
         n_obs=len(treated),
         n_units=n,
@@ -272,19 +276,20 @@ def run_demo(
 def _trends(run: DemoRun) -> Figure:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    from impact.plotting import mark_start
+
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     data = run.data
     group = np.where(data["first_pilot_year"] > 0, "pilot schools", "other schools")
     means = data.groupby([data["year"], group])["attainment"].mean().unstack()
     for name in ("other schools", "pilot schools"):
         ax.plot(means.index, means[name], marker="o", label=name)
     start = data.loc[data["first_pilot_year"] > 0, "first_pilot_year"].min()
-    ax.axvline(start - 0.5, color="grey", linestyle=":", label="pilot starts")
+    mark_start(ax, start - 1, start)
     ax.set_xlabel("year")
     ax.set_ylabel("attainment (mean, %)")
     ax.set_title("Attainment rose everywhere, not only in pilot schools")
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
@@ -295,12 +300,13 @@ def _paths(run: DemoRun) -> Figure:
 
     with_paths = {k: r for k, r in run.results.items() if r.paths is not None}
     n = max(len(with_paths), 1)
-    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 4), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1, n, figsize=(5.5 * n, 4), sharey=True, squeeze=False, layout="constrained"
+    )
     for ax, (label, result) in zip(axes[0], with_paths.items(), strict=False):
         plot_paths(result, ax=ax)
         ax.set_title(f"{label}: {result.att.estimate:.2f} (truth {run.truth:.2f})")
     fig.suptitle("Pilot schools: observed attainment and each design's counterfactual")
-    fig.tight_layout()
     return fig
 
 
@@ -308,7 +314,7 @@ def _estimates(run: DemoRun) -> Figure:
     import matplotlib.pyplot as plt
 
     table = run.table
-    fig, ax = plt.subplots(figsize=(7, 0.6 * len(table) + 1.8))
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(table) + 1.8), layout="constrained")
     y = np.arange(len(table))[::-1]
     est = table["estimate"].to_numpy(dtype=float)
     err = np.vstack([est - table["ci_lower"], table["ci_upper"] - est])
@@ -321,7 +327,6 @@ def _estimates(run: DemoRun) -> Figure:
     ax.set_xlabel("estimated effect on attainment (points), 95% interval")
     ax.set_title("Each design's estimate against the truth")
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
@@ -332,14 +337,13 @@ def _event_study(run: DemoRun) -> Figure:
     from impact.plotting_staggered import plot_event_study
 
     staggered = [r for r in run.results.values() if isinstance(r, StaggeredResult)]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     if staggered:
         plot_event_study(staggered[0].aggregate("dynamic"), ax=ax)
         ax.set_title("Effect by year of the programme (staggered DiD): it builds up")
     else:
         ax.text(0.5, 0.5, "no staggered design in this run", ha="center", va="center")
         ax.set_axis_off()
-    fig.tight_layout()
     return fig
 
 
@@ -349,14 +353,13 @@ def _balance(run: DemoRun) -> Figure:
     from impact.plotting_matching import plot_balance
 
     matched = [r for r in run.results.values() if "balance" in r.diagnostics]
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
     if matched:
         plot_balance(matched[0], ax=ax)
         ax.set_title("Matched DiD: balance of pilot and matched comparison schools")
     else:
         ax.text(0.5, 0.5, "no matching design in this run", ha="center", va="center")
         ax.set_axis_off()
-    fig.tight_layout()
     return fig
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from impact.result import ImpactResult
 
-__all__ = ["PLOT_KINDS", "plot", "plot_effects", "plot_paths"]
+__all__ = ["PLOT_KINDS", "column_label", "mark_start", "plot", "plot_effects", "plot_paths"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -25,8 +25,34 @@ def _axes(ax: Axes | None) -> Axes:
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=(7, 4))
+    # constrained layout keeps long tick labels (covariate names) inside a saved figure
+    _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     return ax
+
+
+def column_label(result: ImpactResult, role: str, default: str | None = None) -> str:
+    """The user's name of the ``role`` column (``"time"`` -> ``"year"``) for an axis label.
+
+    Read from ``result.settings["columns"]``, which every estimator fills from its
+    Panel; ``default`` (or the role) when the result does not record it.
+    """
+    columns = result.settings.get("columns") or {}
+    name = columns.get(role) if hasattr(columns, "get") else None
+    return str(name) if name else (default or role)
+
+
+def mark_start(ax: Axes, before: Any, first: Any, label: str = "programme starts") -> None:
+    """Draw the programme's start between the last period ``before`` and the ``first``.
+
+    Numeric periods get the line half-way between the two (2003.5 for a programme
+    first in force in 2004), as the event-study plot draws it between event times -1
+    and 0; other periods get it at ``first``.
+    """
+    try:
+        where = (float(before) + float(first)) / 2 if before is not None else float(first)
+    except (TypeError, ValueError):
+        where = first
+    ax.axvline(where, color="grey", linestyle=":", label=label)
 
 
 def plot_paths(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -79,9 +105,10 @@ def plot_paths(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -
         )
     if "post" in paths.columns and paths["post"].any() and (~paths["post"]).any():
         start = paths.loc[paths["post"], "time"].min()
-        ax.axvline(start, color="grey", linestyle=":", label="programme starts")
-    ax.set_xlabel("time")
-    ax.set_ylabel("outcome")
+        before = paths.loc[paths["time"] < start, "time"]
+        mark_start(ax, before.max() if len(before) else None, start)
+    ax.set_xlabel(column_label(result, "time"))
+    ax.set_ylabel(column_label(result, "outcome"))
     ax.set_title(f"{result.estimator}: observed and counterfactual")
     ax.legend()
     return ax
@@ -135,3 +162,9 @@ def plot(
             f"unknown plot kind {kind!r}; choose one of {', '.join(sorted(PLOT_KINDS))}"
         ) from None
     return func(result, ax=ax, **kwargs)
+
+
+# The family modules add their kinds to PLOT_KINDS on import (after it exists above).
+from impact import plotting_its as _plotting_its  # noqa: E402, F401
+from impact import plotting_matching as _plotting_matching  # noqa: E402, F401
+from impact import plotting_staggered as _plotting_staggered  # noqa: E402, F401

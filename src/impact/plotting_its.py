@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from impact.exceptions import DesignError
-from impact.plotting import PLOT_KINDS, _axes
+from impact.plotting import PLOT_KINDS, _axes, column_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -106,8 +106,8 @@ def plot_its(
         )
     for start in result.settings.get("interruption_periods", ()) or (time[post].min(),):
         ax.axvline(start, color="grey", linestyle=":")
-    ax.set_xlabel("time")
-    ax.set_ylabel("outcome")
+    ax.set_xlabel(column_label(result, "time"))
+    ax.set_ylabel(column_label(result, "outcome"))
     ax.set_title("Interrupted time series")
     ax.legend()
     return ax
@@ -145,7 +145,7 @@ def plot_residuals(result: ImpactResult, *, ax: Axes | None = None, **kwargs: An
         dw = float(tests.loc["durbin_watson", "statistic"])
         title += f" (Durbin-Watson {dw:.2f})"
     ax.set_title(title)
-    ax.set_xlabel("time")
+    ax.set_xlabel(column_label(result, "time"))
     ax.set_ylabel("residual")
     if np.isfinite(resid["residual"]).all():
         ax.margins(y=0.1)

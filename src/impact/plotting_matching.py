@@ -82,8 +82,8 @@ def plot_balance(
     if absolute:
         before, after = np.abs(before), np.abs(after)
     y = np.arange(len(table))[::-1]
-    ax.scatter(before, y, marker="o", facecolors="none", edgecolors="grey", label="before")
-    ax.scatter(after, y, marker="o", label="after", **kwargs)
+    ax.scatter(before, y, marker="o", facecolors="none", edgecolors="grey", label="before matching")
+    ax.scatter(after, y, marker="o", label="after matching", **kwargs)
     for line in (threshold, -threshold) if not absolute else (threshold,):
         ax.axvline(line, color="grey", linestyle=":")
     ax.axvline(0.0, color="black", linewidth=0.8)

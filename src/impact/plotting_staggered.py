@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from impact.exceptions import DesignError
-from impact.plotting import PLOT_KINDS, _axes
+from impact.plotting import PLOT_KINDS, _axes, column_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -138,7 +138,7 @@ def plot_group_time(result: ImpactResult, *, ax: Axes | None = None, **kwargs: A
         options = {"fmt": "o-", "capsize": 3, **kwargs}
         ax.errorbar(x, est, yerr=err, label=f"cohort {group}", **options)
     ax.axhline(0.0, color="black", linewidth=0.8)
-    ax.set_xlabel("period")
+    ax.set_xlabel(column_label(result, "time", "period"))
     ax.set_ylabel("ATT(g,t)")
     ax.set_title(f"{result.estimator}: group-time effects")
     ax.legend(loc="best", fontsize="small")

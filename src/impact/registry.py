@@ -7,11 +7,12 @@ estimator's name and its value the class), loaded the first time the registry is
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib import metadata
+import dataclasses
+import difflib
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from impact.exceptions import ImpactError, UnknownEstimatorError
+from impact.exceptions import DesignError, ImpactError, UnknownEstimatorError
 
 __all__ = ["ENTRY_POINT_GROUP", "available_estimators", "get_estimator", "register"]
 
@@ -71,9 +72,13 @@ _PLUGINS_LOADED = False
 
 def _load_plugins() -> None:
     global _PLUGINS_LOADED
+    import impact.estimators  # noqa: F401  (the built-in estimators register on import)
+
     if _PLUGINS_LOADED:
         return
     _PLUGINS_LOADED = True
+    from importlib import metadata  # a tenth of a second: only when the registry is read
+
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry.name in _REGISTRY:
             continue
@@ -130,6 +135,9 @@ def get_estimator(name: str, **params: Any) -> Any:
     ------
     UnknownEstimatorError
         When no estimator has that name; the message lists the available ones.
+    DesignError
+        When a hyperparameter is unknown; the message names the closest one and lists
+        them all.
 
     Examples
     --------
@@ -137,4 +145,53 @@ def get_estimator(name: str, **params: Any) -> Any:
     >>> impact.get_estimator("did", inference="hc1").inference
     'hc1'
     """
-    return get_estimator_class(name)(**params)
+    cls = get_estimator_class(name)
+    problem = unknown_hyperparameters(cls, params)
+    if problem:
+        raise DesignError(problem)
+    return cls(**params)
+
+
+def hyperparameters(cls: type) -> list[str] | None:
+    """Return the hyperparameter names of an estimator class (None when it cannot tell).
+
+    Examples
+    --------
+    >>> import impact
+    >>> "inference" in hyperparameters(impact.DifferenceInDifferences)
+    True
+    """
+    if dataclasses.is_dataclass(cls):
+        return [f.name for f in dataclasses.fields(cls) if f.init]
+    return None
+
+
+def unknown_hyperparameters(cls: type, given: Iterable[str]) -> str | None:
+    """Describe the names in ``given`` that ``cls`` does not take, with the closest match.
+
+    Returns None when every name is a hyperparameter (or ``cls`` is not a dataclass,
+    so its parameters cannot be listed).
+
+    Examples
+    --------
+    >>> import impact
+    >>> print(unknown_hyperparameters(impact.DifferenceInDifferences, ["inferrence"]))
+    ... # doctest: +ELLIPSIS
+    'did' has no hyperparameter 'inferrence' (did you mean 'inference'?); its ...
+    """
+    known = hyperparameters(cls)
+    if known is None:
+        return None
+    unknown = sorted(set(given) - set(known))
+    if not unknown:
+        return None
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    label = getattr(cls, "name", "") or cls.__name__
+    plural = "hyperparameter" if len(unknown) == 1 else "hyperparameters"
+    return (
+        f"{label!r} has no {plural} {', '.join(hints)}; its hyperparameters are "
+        f"{', '.join(known) or '(none)'}"
+    )

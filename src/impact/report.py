@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from impact import __version__
+from impact._format import format_table
 from impact.exceptions import ImpactError
 
 if TYPE_CHECKING:
@@ -94,17 +95,16 @@ def result_sections(
     sections = []
     summary = result.summary()
     for name, table in summary.tables.items():
-        body = table.to_html(index=False, float_format=lambda x: f"{x:.6g}", border=0)
+        body = format_table(table).to_html(index=False, border=0)
         sections.append(Section(name.capitalize(), body))
     figures = []
     for kind in plots:
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
         try:
             result.plot(kind, ax=ax)
         except ImpactError:
             plt.close(fig)
             continue
-        fig.tight_layout()
         figures.append(figure_html(fig, caption=f"{result.estimator}: {kind}"))
         plt.close(fig)
     if figures:

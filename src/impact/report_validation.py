@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from impact._format import format_table
 from impact.exceptions import ImpactError
 from impact.report import Section, figure_html, html_document
 
@@ -65,17 +66,16 @@ def validation_sections(
     summary = report.summary()
     sections = []
     for name, table in summary.tables.items():
-        body = table.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
+        body = format_table(table).to_html(index=False, border=0)
         sections.append(Section(_TITLES.get(name, name.capitalize()), body))
     figures = []
     for kind in plots:
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
         try:
             report.plot(kind, term=term, ax=ax)
         except (ImpactError, ValueError):
             plt.close(fig)
             continue
-        fig.tight_layout()
         figures.append(figure_html(fig, caption=f"{kind} of {term}"))
         plt.close(fig)
     if figures:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from impact._format import format_table, format_value
 from impact._frozen import FrozenMapping, restore_slots, slot_values
 from impact.exceptions import DesignError
 
@@ -63,6 +64,18 @@ class Effect:
             f"{self.term}: {self.estimate:.4g} (SE {self.std_error:.4g}; "
             f"CI {self.ci_lower:.4g} to {self.ci_upper:.4g}; p = {self.p_value:.3g})"
         )
+
+    def __float__(self) -> float:
+        """The point estimate: ``float(result.att)``."""
+        return float(self.estimate)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{effect}"`` is the full line; with a format, the estimate: ``f"{effect:.2f}"``."""
+        return str(self) if not spec else format(self.estimate, spec)
+
+    def _repr_html_(self) -> str:
+        row = pd.DataFrame([{c: getattr(self, c) for c in EFFECT_COLUMNS}])
+        return format_table(row).to_html(index=False)
 
 
 _STR_DTYPE = pd.Series([], dtype=str).dtype  # what ``astype(str)`` gives
@@ -314,6 +327,9 @@ class ImpactResult:
             head = f"{len(self._effects)} terms"
         return f"ImpactResult({self.estimator}; {head})"
 
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
     # -------------------------------------------------------------- tables (copies)
     @property
     def effects(self) -> pd.DataFrame:
@@ -386,7 +402,10 @@ class ImpactResult:
     def summary(self) -> Summary:
         """Return a :class:`Summary` (text and HTML renderings); never prints."""
         settings = pd.DataFrame(
-            {"setting": list(self._settings), "value": [str(v) for v in self._settings.values()]}
+            {
+                "setting": list(self._settings),
+                "value": [format_value(v) for v in self._settings.values()],
+            }
         )
         sample = pd.DataFrame(
             {
@@ -448,7 +467,8 @@ class Summary:
         parts = [self.title, "=" * len(self.title)]
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             for name, table in self.tables.items():
-                parts += ["", name, "-" * len(name), table.to_string(index=False)]
+                text = format_table(table).to_string(index=False)
+                parts += ["", name, "-" * len(name), text]
         return "\n".join(parts)
 
     def __repr__(self) -> str:
@@ -458,8 +478,26 @@ class Summary:
         parts = [f"<h3>{html.escape(self.title)}</h3>"]
         for name, table in self.tables.items():
             parts.append(f"<h4>{html.escape(name)}</h4>")
-            parts.append(table.to_html(index=False, float_format=lambda x: f"{x:.6g}"))
+            parts.append(format_table(table).to_html(index=False))
         return "\n".join(parts)
+
+
+COLUMNS_SETTING = "columns"
+"""Key of ``settings`` naming the Panel's unit, time and outcome columns (plots use it)."""
+
+
+def record_columns(result: ImpactResult, panel: Any) -> ImpactResult:
+    """Note ``panel``'s unit, time and outcome column names in ``result.settings``.
+
+    Called once by :class:`~impact.estimators.Estimator` on the result a ``fit`` has
+    just built, before anyone holds it; plots label their axes with these names.
+    """
+    if COLUMNS_SETTING in result._settings or not hasattr(panel, "outcome"):
+        return result
+    columns = {"unit": panel.unit, "time": panel.time, "outcome": panel.outcome}
+    settings = MappingProxyType({**result._settings, COLUMNS_SETTING: columns})
+    object.__setattr__(result, "_settings", settings)
+    return result
 
 
 def compare(results: Iterable[ImpactResult] | Mapping[str, ImpactResult]) -> pd.DataFrame:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from .._docs_figures import publish
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "docs" / "tutorials" / "economic_appraisal.py"
 PAGE = ROOT / "docs" / "tutorials" / "economic-appraisal.md"
@@ -17,8 +19,11 @@ def example():
 
 
 @pytest.fixture(scope="module")
-def output(example):
-    return example["main"]()
+def output(example, tmp_path_factory):
+    figure = tmp_path_factory.mktemp("appraisal") / "economic-appraisal.png"
+    text = example["main"](figure=str(figure))
+    publish(figure, "economic-appraisal.png")
+    return text
 
 
 def test_docs_page_shows_the_script_output(output):
@@ -28,6 +33,28 @@ def test_docs_page_shows_the_script_output(output):
     )
     assert block is not None
     assert block.group(1) == output
+
+
+def test_docs_page_shows_the_warning_a_reader_sees(example):
+    import warnings
+
+    import impact
+
+    frame, _ = example["simulate_pilot"]()
+    panel = impact.Panel.from_frame(
+        frame, unit="school", time="year", outcome="exclusions", treated="pilot"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        impact.DifferenceInDifferences().fit(panel)
+    raised = [f"{w.category.__name__}: {w.message}" for w in caught]
+    block = re.search(
+        r"<!-- warning:start -->\n```text\n(.*?)\n```\n<!-- warning:end -->",
+        PAGE.read_text(encoding="utf-8"),
+        re.S,
+    )
+    assert block is not None
+    assert block.group(1).splitlines() == raised
 
 
 def test_example_numbers_are_right_by_construction(example):

@@ -9,6 +9,7 @@ with status 3; usage errors exit with 2, as click does.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from typing import Any
@@ -19,6 +20,7 @@ from impact import __version__
 from impact._optional import MissingDependencyError
 from impact.exceptions import ImpactError, ImpactWarning
 
+from ._common import HYPERPARAMETERS, ROW_WORD
 from ._data import data
 from ._demo import demo
 from ._estimate import estimate
@@ -26,6 +28,7 @@ from ._report import report
 from ._simulate import simulate
 from ._teach import teach
 from ._validate import validate
+from ._wording import for_command_line
 
 __all__ = ["COMMANDS", "EXIT_DATA_ERROR", "main"]
 
@@ -45,16 +48,25 @@ class _Group(click.Group):
             except (ImpactError, MissingDependencyError) as exc:
                 error = exc
             finally:
-                _replay(caught)
-        click.echo(f"Error: {error}", err=True)
+                _replay(caught, ctx)
+        click.echo(f"Error: {_reword(str(error), ctx)}", err=True)
         ctx.exit(EXIT_DATA_ERROR)
 
 
-def _replay(caught: list[warnings.WarningMessage]) -> None:
+def _reword(message: str, ctx: click.Context) -> str:
+    """The message in the command line's words where a data file was read (flags, lines)."""
+    if ROW_WORD not in ctx.meta:
+        return message
+    return for_command_line(
+        message, hyperparameters=ctx.meta.get(HYPERPARAMETERS, ()), row_word=ctx.meta[ROW_WORD]
+    )
+
+
+def _replay(caught: list[warnings.WarningMessage], ctx: click.Context) -> None:
     """Print the package's warnings as one line each; pass others on unchanged."""
     for item in caught:
         if issubclass(item.category, ImpactWarning):
-            click.echo(f"Warning: {item.message}", err=True)
+            click.echo(f"Warning: {_reword(str(item.message), ctx)}", err=True)
         else:
             warnings.showwarning(item.message, item.category, item.filename, item.lineno)
 
@@ -81,9 +93,9 @@ Run 'impact COMMAND --help' for the options of each command.
 def main() -> None:
     """impact: counterfactual impact estimation for programme evaluation."""
     if "matplotlib" not in sys.modules:
-        import matplotlib
-
-        matplotlib.use("Agg")  # figures go to files; never open a window
+        # figures go to files, never a window; the variable is read when matplotlib is
+        # first imported, so a command that draws nothing does not pay for importing it
+        os.environ["MPLBACKEND"] = "Agg"
 
 
 COMMANDS: tuple[click.Command, ...] = (demo, estimate, simulate, validate, report, data, teach)

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from impact.data import Panel
-from impact.registry import available_estimators, get_estimator_class
-from impact.result import ImpactResult
+from impact.registry import (
+    available_estimators,
+    get_estimator_class,
+    hyperparameters,
+    unknown_hyperparameters,
+)
 
-from ._io import read_table
+if TYPE_CHECKING:
+    from impact.result import ImpactResult
 
 __all__ = [
+    "HYPERPARAMETERS",
+    "ROW_WORD",
     "EstimatorName",
     "build_estimator",
     "data_options",
@@ -24,6 +30,13 @@ __all__ = [
     "optional_data_options",
     "parse_params",
 ]
+
+
+ROW_WORD = "impact.row_word"
+"""Key in ``click.Context.meta``: what the row labels of the data frame are in the file."""
+
+HYPERPARAMETERS = "impact.hyperparameters"
+"""Key in ``click.Context.meta``: the hyperparameter names of the design being fitted."""
 
 
 class EstimatorName(click.ParamType):
@@ -151,15 +164,9 @@ def optional_data_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def build_estimator(design: str, hyper: dict[str, Any]) -> Any:
     """Configure the registered estimator ``design``; unknown hyperparameters are usage errors."""
     cls = get_estimator_class(design)
-    if dataclasses.is_dataclass(cls):
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(hyper) - set(known))
-        if unknown:
-            raise click.BadParameter(
-                f"{design!r} has no hyperparameter {', '.join(map(repr, unknown))}; "
-                f"its hyperparameters are {', '.join(known) or '(none)'}",
-                param_hint="'--param'",
-            )
+    problem = unknown_hyperparameters(cls, hyper)
+    if problem:
+        raise click.BadParameter(problem, param_hint="'--param'")
     return cls(**hyper)
 
 
@@ -186,8 +193,21 @@ def fit_from_options(
             raise click.UsageError(f"Missing {what}.")
     if (treated is None) == (cohort is None):
         raise click.UsageError("give exactly one of --treated and --cohort")
+    from impact.data import Panel
+
+    from ._io import read_table
+
     estimator = build_estimator(design, parse_params(params))
+    meta = click.get_current_context().meta
+    meta[HYPERPARAMETERS] = hyperparameters(type(estimator)) or ()
     frame = read_table(data)
+    # label rows by where they are in the file, so a message quoting rows points there
+    if Path(data).suffix.lower() in {".parquet", ".pq"}:
+        frame.index = range(1, len(frame) + 1)
+        meta[ROW_WORD] = "file row"
+    else:
+        frame.index = range(2, len(frame) + 2)  # line 1 is the header
+        meta[ROW_WORD] = "file line"
     panel = Panel.from_frame(
         frame,
         unit=unit,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
+
+from ._output import check_output_file, writing
 
 __all__ = ["data"]
 
@@ -45,11 +45,12 @@ def data(name: str | None, out: str | None) -> None:
             f"{name!r} is not a data set; choose one of {', '.join(DATASETS)}",
             param_hint="'NAME'",
         )
-    path = Path(out or f"{name}.csv")
+    path = check_output_file(out or f"{name}.csv", "--out")
     frame = DATASETS[name]()
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        import_optional("pyarrow", extra="parquet", purpose="write Parquet files")
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
+    with writing(path, "--out"):
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            import_optional("pyarrow", extra="parquet", purpose="write Parquet files")
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False)
     click.echo(f"{name}: {len(frame)} rows written to {path}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._output import check_output_dir, writing
+
 __all__ = ["demo"]
 
 
@@ -31,7 +33,9 @@ def demo(out: str, seed: int) -> None:
     """
     from impact.demo import run_demo
 
-    run = run_demo(out, seed=seed)
+    check_output_dir(out, "--out")
+    with writing(out, "--out"):
+        run = run_demo(out, seed=seed)
     data = run.data
     n_pilot = data.loc[data["first_pilot_year"] > 0, "school"].nunique()
     click.echo(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from impact.result import ImpactResult
-
 from ._common import data_options, fit_from_options
+from ._output import FIGURE_FORMATS, check_output_file, writing
+
+if TYPE_CHECKING:
+    from impact.result import ImpactResult
 
 __all__ = ["estimate", "format_result", "save_plot"]
 
@@ -29,6 +31,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
 
 
@@ -65,11 +69,11 @@ def save_plot(result: ImpactResult, path: str | Path, kind: str | None) -> Path:
             f"unknown plot kind {kind!r}; choose one of {', '.join(sorted(plotting.PLOT_KINDS))}",
             param_hint="'--plot-kind'",
         )
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     try:
         result.plot(kind, ax=ax)
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
+        with writing(path, "--plot"):
+            fig.savefig(path, dpi=110)
     finally:
         plt.close(fig)
     return Path(path)
@@ -118,10 +122,15 @@ def estimate(
     period). Name the role of each column; give --treated (a 0/1 column) or --cohort
     (each unit's first treated period, 0 for never treated).
     """
+    if output:
+        check_output_file(output, "--output")
+    if plot_file:
+        check_output_file(plot_file, "--plot", suffixes=FIGURE_FORMATS)
     result = fit_from_options(**options)
     text = format_result(result, fmt)
     if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        with writing(output, "--output"):
+            Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         click.echo(f"{fmt} output written to {output}", err=True)
     else:
         click.echo(text.rstrip("\n"))

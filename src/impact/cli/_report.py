@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ._common import fit_from_options, optional_data_options
+from ._output import check_output_file, writing
 from ._validate import format_report, run_validation, validation_options
 
 __all__ = ["report"]
@@ -52,6 +53,7 @@ def report(out: str, title: str | None, scenario_file: str | None, **options: An
     --scheduler, --param DESIGN.KEY=VALUE). The report is one file with the figures
     embedded, to open in a browser or attach to an email.
     """
+    check_output_file(out, "--out", suffixes=("html", "htm"))
     validation_keys = ("designs", "reps", "seed", "workers", "scheduler", "alpha")
     study = {k: options.pop(k) for k in validation_keys}
     if scenario_file is None:
@@ -71,7 +73,8 @@ def report(out: str, title: str | None, scenario_file: str | None, **options: An
     from impact.report_validation import write_validation_report
 
     result = run_validation(scenario_file=scenario_file, design_params=options["params"], **study)
-    path = write_validation_report(result, out, title=title)
+    with writing(out, "--out"):
+        path = write_validation_report(result, out, title=title)
     click.echo(format_report(result, "text"))
     click.echo(f"report written to {path}")
 
@@ -84,5 +87,6 @@ def _estimate_report(out: str, title: str | None, options: dict[str, Any]) -> No
         f"Data: {Path(options['data']).name}; design: {options['design']}; unit "
         f"{options['unit']!r}, time {options['time']!r}, outcome {options['outcome']!r}."
     )
-    path = write_report(result, out, title=title, preamble=preamble)
+    with writing(out, "--out"):
+        path = write_report(result, out, title=title, preamble=preamble)
     click.echo(f"report written to {path}")

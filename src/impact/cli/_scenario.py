@@ -19,10 +19,12 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from impact.exceptions import DesignError
-from impact.simulations import Scenario
+
+if TYPE_CHECKING:
+    from impact.simulations import Scenario
 
 __all__ = ["ScenarioFile", "read_scenario"]
 
@@ -102,6 +104,8 @@ def read_scenario(path: str | Path) -> ScenarioFile:
     seed = raw.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise DesignError(f"{where}: seed={seed!r} must be a non-negative integer")
+    from impact.simulations import Scenario
+
     presets = Scenario.presets()
     if preset is not None and preset not in presets:
         raise DesignError(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
-import pandas as pd
 
+from ._output import check_output_file, writing
 from ._scenario import read_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["choose_seed", "simulate", "truth_path", "write_table"]
 
@@ -21,6 +24,8 @@ def choose_seed(seed: int | None, from_file: int | None) -> int:
         return seed
     if from_file is not None:
         return from_file
+    import numpy as np
+
     return int(np.random.SeedSequence().entropy % 2**63)
 
 
@@ -76,13 +81,14 @@ def simulate(scenario_file: str, out: str, seed: int | None) -> None:
     """
     from impact.simulations import simulate as draw
 
+    path = check_output_file(out, "--out")
     read = read_scenario(scenario_file)
     used = choose_seed(seed, read.seed)
     sim = draw(read.scenario, seed=used)
-    path = Path(out)
-    write_table(sim.data, path)
     truth = truth_path(path)
-    sim.truth.to_csv(truth, index=False)
+    with writing(path, "--out"):
+        write_table(sim.data, path)
+        sim.truth.to_csv(truth, index=False)
     panel = sim.panel
     click.echo(read.scenario.describe())
     click.echo(

@@ -11,6 +11,7 @@ import click
 
 from ._common import build_estimator, parse_params
 from ._estimate import _plain
+from ._output import check_output_file, writing
 from ._scenario import read_scenario
 from ._simulate import choose_seed
 
@@ -162,8 +163,21 @@ def run_validation(
         raise click.UsageError(f"could not reach the Dask scheduler {scheduler!r}: {exc}") from None
 
 
+def _reword(message: str, design: str) -> str:
+    """A design's message in the words of ``impact validate`` (``--param DESIGN.KEY=...``)."""
+    from impact.registry import _REGISTRY, hyperparameters
+
+    from ._wording import for_command_line
+
+    cls = _REGISTRY.get(design)
+    names = (hyperparameters(cls) or []) if cls is not None else []
+    return for_command_line(message, hyperparameters=names, design=design)
+
+
 def format_report(report: Any, fmt: str) -> str:
     """Render a ValidationReport as ``text`` (its tables), ``csv`` or ``json``."""
+    from impact._format import format_table
+
     table = report.to_frame()
     if fmt == "text":
         settings = report.settings
@@ -172,11 +186,18 @@ def format_report(report: Any, fmt: str) -> str:
             f"{settings['seed']}, alpha {settings['alpha']}",
             settings["scenario"].describe(),
             "",
-            table.to_string(index=False, float_format=lambda x: f"{x:.4g}"),
+            format_table(table).to_string(index=False),
         ]
         for name, frame in (("failures", report.failures), ("warnings", report.warnings)):
+            if len(frame) and "message" in frame.columns and "estimator" in frame.columns:
+                frame = frame.assign(
+                    message=[
+                        _reword(str(m), str(e))
+                        for m, e in zip(frame["message"], frame["estimator"], strict=True)
+                    ]
+                )
             if len(frame):
-                lines += ["", f"{name}:", frame.to_string(index=False)]
+                lines += ["", f"{name}:", format_table(frame).to_string(index=False)]
         return "\n".join(lines)
     if fmt == "csv":
         return table.to_csv(index=False)
@@ -239,10 +260,13 @@ def validate(fmt: str, out: str | None, **options: Any) -> None:
     """
     if not options["designs"]:
         raise click.UsageError("Missing option '--designs'.")
+    if out:
+        check_output_file(out, "--out")
     report = run_validation(**options)
     text = format_report(report, fmt)
     if out:
-        Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        with writing(out, "--out"):
+            Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         click.echo(f"{fmt} output written to {out}", err=True)
     else:
         click.echo(text.rstrip("\n"))

@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from impact.data import Panel
     from impact.result import ImpactResult
 
-__all__ = ["Estimator", "check_alpha", "check_choice", "check_inference_fields", "check_seed"]
+__all__ = [
+    "Estimator",
+    "check_alpha",
+    "check_choice",
+    "check_inference_fields",
+    "check_seed",
+    "require_panel",
+]
 
 
 class Estimator(ABC):
@@ -25,16 +32,24 @@ class Estimator(ABC):
     Subclasses are decorated with ``@dataclass(frozen=True, kw_only=True)``, check
     their fields in ``__post_init__`` and implement :meth:`fit`, which returns a new
     :class:`~impact.result.ImpactResult` and stores nothing on the estimator.
+
+    Each subclass's ``fit`` is wrapped so that anything but a Panel (a DataFrame) is a
+    DesignError showing the ``Panel.from_frame`` call to make, and so that the result
+    records the Panel's column names (``settings["columns"]``, read by the plots).
     """
 
     name: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        # every estimator with a ``seed`` field checks it, before its own checks run
+        # every estimator with a ``seed`` field checks it, before its own checks run;
+        # every fit refuses anything but a Panel and records the Panel's column names
         super().__init_subclass__(**kwargs)
         own = cls.__dict__.get("__post_init__")
         if own is not None and not getattr(own, "_checks_seed", False):
             cls.__post_init__ = _checking_seed(own)  # type: ignore[attr-defined]
+        fit = cls.__dict__.get("fit")
+        if fit is not None and not getattr(fit, "__isabstractmethod__", False):
+            cls.fit = _checking_the_panel(fit)  # type: ignore[method-assign]
 
     def __post_init__(self) -> None:
         check_seed(getattr(self, "seed", None))
@@ -46,6 +61,47 @@ class Estimator(ABC):
     def get_params(self) -> dict[str, Any]:
         """Return the hyperparameters as a dict."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+def _checking_the_panel(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """``fit`` refusing anything but a Panel, and noting its column names in the result."""
+
+    @functools.wraps(fit)
+    def wrapped(self: Any, panel: Any, *args: Any, **kwargs: Any) -> Any:
+        require_panel(panel, f"{type(self).__name__}.fit")
+        result = fit(self, panel, *args, **kwargs)
+        from impact.result import ImpactResult, record_columns
+
+        if isinstance(result, ImpactResult):
+            record_columns(result, panel)
+        return result
+
+    return wrapped
+
+
+def require_panel(panel: Any, caller: str) -> None:
+    """Raise a DesignError unless ``panel`` is a :class:`~impact.data.Panel`.
+
+    A DataFrame gets a message showing the ``Panel.from_frame`` call that names the
+    role of each column; nothing is converted implicitly.
+    """
+    from impact.data import Panel
+
+    if isinstance(panel, Panel):
+        return
+    if hasattr(panel, "columns") and hasattr(panel, "index"):
+        columns = ", ".join(map(repr, list(panel.columns)[:8]))
+        more = ", ..." if len(panel.columns) > 8 else ""
+        raise DesignError(
+            f"{caller} needs an impact.Panel, not a {type(panel).__name__}: name the role "
+            "of each column once, e.g. panel = impact.Panel.from_frame(df, unit='school', "
+            "time='year', outcome='score', treated='pilot') (or cohort= for the first "
+            f"treated period), then pass the panel. The frame's columns are {columns}{more}"
+        )
+    raise DesignError(
+        f"{caller} needs an impact.Panel, not {type(panel).__name__}; build one with "
+        "impact.Panel.from_frame(df, unit=..., time=..., outcome=..., treated=...)"
+    )
 
 
 def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> None:
@@ -90,16 +146,16 @@ def check_seed(seed: Any) -> None:
 
     Examples
     --------
-    >>> check_seed(-1)
+    >>> check_seed(-1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    impact.exceptions.DesignError: seed=-1 must be a non-negative integer, a numpy Generator or None
+    impact.exceptions.DesignError: seed=-1 must be a non-negative integer (e.g. seed=0), ...
     """
     if seed is None or isinstance(seed, np.random.Generator | np.random.SeedSequence):
         return
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise DesignError(
-            f"seed={seed!r} must be a non-negative integer, a numpy Generator or None"
+            f"seed={seed!r} must be a non-negative integer (e.g. seed=0), a numpy Generator or None"
         )
 
 

@@ -42,8 +42,14 @@ class BatchFit:
 
     @property
     def std_errors(self) -> np.ndarray:
-        """Standard errors, shape (m, k)."""
-        return np.sqrt(np.einsum("mii->mi", self.cov))
+        """Standard errors, shape (m, k).
+
+        A negative diagonal entry is rounding around a zero variance (a series the design
+        fits exactly, e.g. three pre-period points on a line): its standard error is NaN,
+        as in the ITS coefficient table, without numpy's "invalid value" warning.
+        """
+        variances = np.einsum("mii->mi", self.cov)
+        return np.sqrt(np.where(variances >= 0, variances, np.nan))
 
 
 def ols_hac_many(
