@@ -81,7 +81,7 @@ def estimate_effects(
     """
     data = matched.data
     treated = data.treated
-    X = data.model_array
+    X = _standardized(data.model_array)
     w = matched.weights
     sw = data.sampling_weights
     adjusted = None
@@ -111,6 +111,26 @@ def estimate_effects(
         if est.adjustment == "regression":
             adjusted = weighted_regression(y, treated, X, ww, clusters=clusters)
     return plain, adjusted
+
+
+def _standardized(X: np.ndarray) -> np.ndarray:
+    """Covariates centred and scaled to unit standard deviation for the adjustment.
+
+    The effect of treatment adjusted for covariates does not depend on their units, but
+    the least-squares solvers do: they treat singular values below a fraction of the
+    largest as zero, so a covariate in the trillions (a pre-programme outcome mean)
+    next to the intercept and the 0/1 treatment column would wipe out the effect.
+    Columns that do not vary beyond rounding are only centred (and then dropped as
+    constant by the regressions).
+    """
+    X = np.asarray(X, dtype=float)
+    centred = X - X.mean(axis=0)
+    sd = centred.std(axis=0)
+    magnitude = np.abs(X).max(axis=0, initial=0.0)
+    varies = sd > 1e-12 * magnitude
+    centred[:, ~varies] = 0.0
+    centred[:, varies] /= sd[varies]
+    return centred
 
 
 def _control_regression(
