@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from impact.exceptions import DesignError
@@ -21,9 +23,19 @@ class Estimator(ABC):
     Subclasses are decorated with ``@dataclass(frozen=True, kw_only=True)``, check
     their fields in ``__post_init__`` and implement :meth:`fit`, which returns a new
     :class:`~impact.result.ImpactResult` and stores nothing on the estimator.
+
+    Each subclass's ``fit`` is wrapped so that the terms whose interval is undefined
+    (a standard error zero up to rounding, see :mod:`impact.inference.wald`) are named
+    in one :class:`~impact.exceptions.InferenceWarning` per fit.
     """
 
     name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fit = cls.__dict__.get("fit")
+        if fit is not None and not getattr(fit, "__isabstractmethod__", False):
+            cls.fit = _announcing_undefined_intervals_once(fit)  # type: ignore[method-assign]
 
     @abstractmethod
     def fit(self, panel: Panel) -> ImpactResult:
@@ -32,6 +44,18 @@ class Estimator(ABC):
     def get_params(self) -> dict[str, Any]:
         """Return the hyperparameters as a dict."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+def _announcing_undefined_intervals_once(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """``fit`` issuing one warning for all the terms whose interval is undefined."""
+    from impact.inference.wald import OneWarningPerFit
+
+    @functools.wraps(fit)
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with OneWarningPerFit():
+            return fit(self, *args, **kwargs)
+
+    return wrapped
 
 
 def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import pandas as pd
 
+from impact.inference.wald import outcome_scale
 from impact.matching import algorithms
 from impact.matching.balance import balance_table, sample_sizes
 from impact.matching.sensitivity import bounds_and_critical_gamma, e_value
@@ -260,7 +261,18 @@ def build_result(
     n_c = int((~treated & (w > 0)).sum())
     extra = {"n_treated": n_t, "n_control": n_c}
     head = adjusted if adjusted is not None else plain
-    rows = [effect_row("att", head.estimate, head.std_error, df=head.df, alpha=est.alpha, **extra)]
+    scale = outcome_scale(y)  # the effects are in the outcome's units
+    rows = [
+        effect_row(
+            "att",
+            head.estimate,
+            head.std_error,
+            df=head.df,
+            alpha=est.alpha,
+            scale=scale,
+            **extra,
+        )
+    ]
     if adjusted is not None:
         rows.append(
             effect_row(
@@ -269,6 +281,7 @@ def build_result(
                 plain.std_error,
                 df=plain.df,
                 alpha=est.alpha,
+                scale=scale,
                 **extra,
             )
         )

@@ -46,7 +46,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from impact._distributions import reference
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.cluster import cluster_robust
 from impact.inference.randomization import randomization_test
@@ -57,6 +56,7 @@ from impact.inference.regression import (
     _within,
     demean,
 )
+from impact.inference.wald import outcome_scale, undefined_se, wald_row
 from impact.inference.wild import wild_cluster_bootstrap
 
 __all__ = [
@@ -367,11 +367,12 @@ def infer_coefficient(
     known = (clusters, cluster_index, n_groups, nested) if base == "cr1" else None
     fit = _within(y, X, names, unit_codes, known, weights, base, small_sample, 1)
     estimate = fit.coefficient(term)
+    se_scale = coefficient_scale(y, X[:, 0])  # see impact.inference.wald
     details: dict[str, Any] = {}
     if used in ("cr1", "hc1", "iid"):
         se = fit.std_error(term)
         df = fit.df_inference
-        lower, upper, p = _wald(estimate, se, df, alpha)
+        se, lower, upper, p = wald_row(estimate, se, df, alpha, scale=se_scale, term=term)
         return CoefficientInference(
             term, estimate, se, lower, upper, p, df, used, reason,
             n_treated, n_control, fit, base, details,
@@ -403,7 +404,7 @@ def infer_coefficient(
         )
         se = robust.std_error(0)
         df = float(robust.df[0])
-        lower, upper, p = _wald(estimate, se, df, alpha)
+        se, lower, upper, p = wald_row(estimate, se, df, alpha, scale=se_scale, term=term)
         details = {
             "df_method": df_method,
             "df_by_term": {k: float(v) for k, v in zip(fit.params.index, robust.df, strict=True)},
@@ -413,6 +414,16 @@ def infer_coefficient(
             n_treated, n_control, fit, used, details,
         )  # fmt: skip
     se = fit.std_error(term)
+    if bool(undefined_se(se, se_scale)) or not fit.df_inference > 0:
+        # no residual variation: the bootstrap and re-randomization would divide by
+        # rounding noise (the wild bootstrap studentizes by this very standard error)
+        se, lower, upper, p = wald_row(
+            estimate, se, fit.df_inference, alpha, scale=se_scale, term=term
+        )
+        return CoefficientInference(
+            term, estimate, se, lower, upper, p, float("nan"), used, reason,
+            n_treated, n_control, fit, "cr1", {"undefined": True},
+        )  # fmt: skip
     if used == "wild":
         boot = wild_cluster_bootstrap(
             Xd,
@@ -478,8 +489,17 @@ def _treated_clusters(
     return int(treated.sum()), int((~treated).sum())
 
 
-def _wald(estimate: float, se: float, df: float, alpha: float) -> tuple[float, float, float]:
-    dist = reference(df)  # t(df), normal when df is infinite
-    crit = float(dist.ppf(1 - alpha / 2))
-    p = float(2 * dist.sf(abs(estimate) / se)) if se > 0 else float("nan")
-    return estimate - crit * se, estimate + crit * se, p
+def coefficient_scale(y: np.ndarray, column: np.ndarray) -> float:
+    """The outcome's scale in the units of the coefficient on ``column``.
+
+    The largest absolute outcome over the largest absolute value of the regressor: a
+    standard error below :data:`~impact.inference.wald.ZERO_SE_RTOL` times it is zero
+    up to rounding (see :mod:`impact.inference.wald`).
+
+    Examples
+    --------
+    >>> coefficient_scale(np.array([1.0, -8.0]), np.array([0.0, 2.0]))
+    4.0
+    """
+    size = outcome_scale(column)
+    return outcome_scale(y) / size if size > 0 else 0.0
