@@ -1,0 +1,98 @@
+"""Scale and location invariance of every registered estimator (no name special-cased).
+
+Multiplying the outcome by ``c`` must multiply every estimate, standard error and
+interval bound by ``c`` and leave p-values unchanged; adding ``c`` must change
+nothing; both to 1e-7 relative, for outcomes of magnitude 1e-6 to 1e12. Wild
+bootstrap p-values and intervals use the same draws for the same seed, so they too
+must agree up to rounding. NaN compares equal to NaN, infinite bounds to themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import impact
+from impact import Panel
+from tests.conftest import make_did_frame
+
+ESTIMATORS = impact.available_estimators()
+RTOL = 1e-7
+COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+PROPERTY = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def small_frame(seed: int, n_units: int) -> pd.DataFrame:
+    """A small single-adoption panel (few clusters: the wild bootstrap is used)."""
+    return make_did_frame(n_units=n_units, n_periods=6, adoption=3, noise=0.5, seed=seed)
+
+
+def effects(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    cls = impact.registry.get_estimator_class(name)
+    params = {}
+    if dataclasses.is_dataclass(cls) and "seed" in {f.name for f in dataclasses.fields(cls)}:
+        params["seed"] = 12345
+    panel = Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few-clusters warnings are not the point here
+        return impact.get_estimator(name, **params).fit(panel).effects
+
+
+def assert_transformed(base: pd.DataFrame, moved: pd.DataFrame, *, factor: float, atol: float):
+    """``moved`` is ``base`` with estimates, errors and bounds times ``factor``."""
+    assert list(moved["term"]) == list(base["term"])
+    for column in COLUMNS:
+        expected = base[column].to_numpy(dtype=float)
+        got = moved[column].to_numpy(dtype=float)
+        if column != "p_value":
+            got = got / factor
+        np.testing.assert_allclose(
+            got, expected, rtol=RTOL, atol=atol if column != "p_value" else 1e-12,
+            equal_nan=True, err_msg=f"column {column}",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@PROPERTY
+@given(
+    seed=st.integers(0, 10_000),
+    n_units=st.sampled_from([10, 24]),
+    exponent=st.floats(-6, 12),
+)
+@example(seed=0, n_units=10, exponent=12.0)  # the extremes are always tried
+@example(seed=1, n_units=24, exponent=7.5)
+@example(seed=2, n_units=24, exponent=-6.0)
+def test_scaling_the_outcome_scales_every_statistic(name, seed, n_units, exponent):
+    frame = small_frame(seed, n_units)
+    base = effects(name, frame)
+    factor = 10.0**exponent
+    scaled = effects(name, frame.assign(y=frame["y"] * factor))
+    # rounding of statistics near zero: relative to the outcome's spread
+    assert_transformed(base, scaled, factor=factor, atol=1e-9 * frame["y"].std())
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@PROPERTY
+@given(
+    seed=st.integers(0, 10_000),
+    n_units=st.sampled_from([10, 24]),
+    exponent=st.sampled_from([-6.0, 0.0, 12.0]),
+    shift=st.floats(-1e3, 1e3),
+)
+@example(seed=0, n_units=10, exponent=12.0, shift=1e3)
+@example(seed=1, n_units=24, exponent=-6.0, shift=-1e3)
+def test_shifting_the_outcome_changes_nothing(name, seed, n_units, exponent, shift):
+    # the shift is in units of the outcome's spread (a larger one rounds the data
+    # themselves beyond 1e-7), at the smallest, unit and largest magnitudes
+    frame = small_frame(seed, n_units)
+    frame = frame.assign(y=frame["y"] * 10.0**exponent)
+    spread = frame["y"].std()
+    base = effects(name, frame)
+    moved = effects(name, frame.assign(y=frame["y"] + shift * spread))
+    assert_transformed(base, moved, factor=1.0, atol=1e-9 * spread * (1 + abs(shift)))
