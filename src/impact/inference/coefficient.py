@@ -56,7 +56,7 @@ from impact.inference.regression import (
     _within,
     demean,
 )
-from impact.inference.wald import outcome_scale, undefined_se, wald_row
+from impact.inference.wald import ZERO_SE_RTOL, outcome_scale, undefined_se, wald_row
 from impact.inference.wild import wild_cluster_bootstrap
 
 __all__ = [
@@ -368,11 +368,16 @@ def infer_coefficient(
     fit = _within(y, X, names, unit_codes, known, weights, base, small_sample, 1)
     estimate = fit.coefficient(term)
     se_scale = coefficient_scale(y, X[:, 0])  # see impact.inference.wald
+    undefined = undefined_comparison(
+        y, X[:, 0], unit_codes, cluster_index, n_groups, clustered=used not in ("hc1", "iid")
+    )
     details: dict[str, Any] = {}
     if used in ("cr1", "hc1", "iid"):
         se = fit.std_error(term)
         df = fit.df_inference
-        se, lower, upper, p = wald_row(estimate, se, df, alpha, scale=se_scale, term=term)
+        se, lower, upper, p = wald_row(
+            estimate, se, df, alpha, scale=se_scale, term=term, undefined=undefined
+        )
         return CoefficientInference(
             term, estimate, se, lower, upper, p, df, used, reason,
             n_treated, n_control, fit, base, details,
@@ -404,7 +409,9 @@ def infer_coefficient(
         )
         se = robust.std_error(0)
         df = float(robust.df[0])
-        se, lower, upper, p = wald_row(estimate, se, df, alpha, scale=se_scale, term=term)
+        se, lower, upper, p = wald_row(
+            estimate, se, df, alpha, scale=se_scale, term=term, undefined=undefined
+        )
         details = {
             "df_method": df_method,
             "df_by_term": {k: float(v) for k, v in zip(fit.params.index, robust.df, strict=True)},
@@ -414,11 +421,11 @@ def infer_coefficient(
             n_treated, n_control, fit, used, details,
         )  # fmt: skip
     se = fit.std_error(term)
-    if bool(undefined_se(se, se_scale)) or not fit.df_inference > 0:
+    if undefined is not None or bool(undefined_se(se, se_scale)) or not fit.df_inference > 0:
         # no residual variation: the bootstrap and re-randomization would divide by
         # rounding noise (the wild bootstrap studentizes by this very standard error)
         se, lower, upper, p = wald_row(
-            estimate, se, fit.df_inference, alpha, scale=se_scale, term=term
+            estimate, se, fit.df_inference, alpha, scale=se_scale, term=term, undefined=undefined
         )
         return CoefficientInference(
             term, estimate, se, lower, upper, p, float("nan"), used, reason,
@@ -487,6 +494,56 @@ def _treated_clusters(
     treated = np.zeros(n_groups, dtype=bool)
     treated[cluster_index[column != 0]] = True
     return int(treated.sum()), int((~treated).sum())
+
+
+def undefined_comparison(
+    y: np.ndarray,
+    column: np.ndarray,
+    unit_codes: np.ndarray,
+    cluster_index: np.ndarray,
+    n_groups: int,
+    *,
+    clustered: bool,
+) -> str | None:
+    """Why the comparison cannot support an interval for the coefficient on ``column``, if so.
+
+    Comparison units are those whose ``column`` is zero in every row. Their outcome not
+    varying within any of them (up to rounding, relative to the outcome's scale), or
+    (for clustered methods) fewer than two clusters holding comparison units, leaves
+    the interval undefined (see :mod:`impact.inference.wald`).
+
+    Examples
+    --------
+    >>> unit = np.repeat(np.arange(4), 2)
+    >>> d = np.tile([0.0, 1.0], 4) * (unit < 2)
+    >>> y = np.array([0.0, 1.2, 0.3, 1.0, 5.0, 5.0, 2.0, 2.0])
+    >>> undefined_comparison(y, d, unit, unit, 4, clustered=True)[:40]
+    'the outcome does not vary within any of '
+    """
+    unit_index, n_units = _codes(np.asarray(unit_codes))
+    treated = np.zeros(n_units, dtype=bool)
+    treated[unit_index[np.asarray(column) != 0]] = True
+    control_rows = ~treated[unit_index]
+    if not control_rows.any():
+        return None
+    if clustered:
+        holds = np.zeros(n_groups, dtype=bool)
+        holds[cluster_index[control_rows]] = True
+        if holds.sum() < 2:
+            return (
+                f"only {int(holds.sum())} cluster holds comparison units, and a clustered "
+                "standard error needs at least two (the comparison's variation cannot be "
+                "estimated from one); add comparison units or clusters"
+            )
+    y = np.asarray(y, dtype=float)
+    within = demean(y[control_rows], unit_index[control_rows], None)
+    if not np.abs(within).max() > ZERO_SE_RTOL * outcome_scale(y):
+        n_control = int(np.unique(unit_index[control_rows]).size)
+        return (
+            f"the outcome does not vary within any of the {n_control} comparison units, so "
+            "the comparison contributes no variation to the standard error"
+        )
+    return None
 
 
 def coefficient_scale(y: np.ndarray, column: np.ndarray) -> float:

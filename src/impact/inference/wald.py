@@ -95,6 +95,7 @@ def wald(
     scale: float | np.ndarray,
     terms: Sequence[str] | None = None,
     announce: bool = True,
+    undefined: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Wald intervals and two-sided p-values, NaN (with a warning) where undefined.
 
@@ -114,6 +115,9 @@ def wald(
         Names of the estimates, for the warning.
     announce : bool
         Issue the :class:`~impact.exceptions.InferenceWarning` for undefined intervals.
+    undefined : str, optional
+        Why the design cannot support any interval (e.g. a single comparison cluster);
+        every row is then undefined and the warning gives this reason.
 
     Returns
     -------
@@ -138,7 +142,7 @@ def wald(
     zero = finite & undefined_se(se, scale_a)  # zero up to rounding
     se[zero] = 0.0
     no_df = ~(df_a > 0)
-    bad = ~finite | zero | no_df
+    bad = ~finite | zero | no_df | (undefined is not None)
     lower = np.full(est.shape, np.nan)
     upper = np.full(est.shape, np.nan)
     p = np.full(est.shape, np.nan)
@@ -151,7 +155,17 @@ def wald(
         p[rows] = 2 * dist.sf(np.abs(est[rows]) / se[rows])
     if announce and bad.any():
         names = list(terms) if terms is not None else [f"#{i}" for i in range(len(est))]
-        _warn_undefined([names[i] for i in np.flatnonzero(bad)], se[bad], no_df[bad])
+        reasons = [
+            undefined
+            if undefined is not None
+            else _NO_DF
+            if no_df[i]
+            else _ZERO
+            if finite[i]
+            else _MISSING
+            for i in np.flatnonzero(bad)
+        ]
+        _warn_undefined([names[i] for i in np.flatnonzero(bad)], reasons)
     return se, lower, upper, p
 
 
@@ -164,6 +178,7 @@ def wald_row(
     scale: float,
     term: str = "att",
     announce: bool = True,
+    undefined: str | None = None,
 ) -> tuple[float, float, float, float]:
     """:func:`wald` for one estimate: ``(std_error, ci_lower, ci_upper, p_value)``.
 
@@ -174,7 +189,14 @@ def wald_row(
     (0.886, 3.114, 0.0025)
     """
     se, lower, upper, p = wald(
-        [estimate], [std_error], df, alpha, scale=scale, terms=[term], announce=announce
+        [estimate],
+        [std_error],
+        df,
+        alpha,
+        scale=scale,
+        terms=[term],
+        announce=announce,
+        undefined=undefined,
     )
     return float(se[0]), float(lower[0]), float(upper[0]), float(p[0])
 
@@ -227,11 +249,7 @@ class OneWarningPerFit:
             _issue(list(self._pending), set().union(*self._pending.values()))
 
 
-def _warn_undefined(terms: list[str], se: np.ndarray, no_df: np.ndarray) -> None:
-    reasons = [
-        _NO_DF if lacking else (_ZERO if np.isfinite(value) else _MISSING)
-        for value, lacking in zip(se, no_df, strict=True)
-    ]
+def _warn_undefined(terms: list[str], reasons: list[str]) -> None:
     pending = _pending.get()
     if pending is None:
         _issue(terms, set(reasons))
@@ -244,7 +262,8 @@ def _issue(terms: list[str], reasons: set[str]) -> None:
     listed = ", ".join(repr(t) for t in terms[:8]) + (
         f" and {len(terms) - 8} more" if len(terms) > 8 else ""
     )
-    why = "; ".join(r for r in (_ZERO, _MISSING, _NO_DF) if r in reasons)
+    known = [r for r in (_ZERO, _MISSING, _NO_DF) if r in reasons]
+    why = "; ".join(known + sorted(reasons - set(known)))
     warn(
         f"the interval and p-value of {listed} are undefined and reported as NaN: {why}; "
         "the estimate carries no measure of its uncertainty. Check that the outcome varies "
