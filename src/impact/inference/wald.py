@@ -10,9 +10,13 @@ Degenerate standard errors
 A standard error that is zero *up to rounding* (at most :data:`ZERO_SE_RTOL` times
 ``scale``, the size of the outcome in the units of the estimate), not finite, or
 paired with no residual degrees of freedom (``df <= 0`` or NaN) does not measure
-anything: the data leave no residual variation (a constant outcome, or one constant
-within the comparison, a fit without error, as many parameters as observations).
-Dividing by such an error gave p-values of 0 and intervals of zero width.
+anything: the data leave no residual variation (a constant outcome, a fit without
+error, as many parameters as observations). Dividing by such an error gave p-values
+of 0 and intervals of zero width. Some designs cannot support a standard error at
+all, and their callers say so (``undefined=``): a single cluster holding comparison
+units, or comparison units whose outcome never varies
+(:func:`~impact.inference.coefficient.undefined_comparison`, and its counterpart in
+:class:`~impact.StaggeredDiD`); their standard error is then NaN too.
 
 The choice, the same for every estimator: **the estimate is kept, the interval and
 the p-value are NaN, and an** :class:`~impact.exceptions.InferenceWarning` **says the
@@ -116,14 +120,15 @@ def wald(
     announce : bool
         Issue the :class:`~impact.exceptions.InferenceWarning` for undefined intervals.
     undefined : str, optional
-        Why the design cannot support any interval (e.g. a single comparison cluster);
-        every row is then undefined and the warning gives this reason.
+        Why the design cannot support any standard error (e.g. a single comparison
+        cluster); every row's standard error, interval and p-value are then NaN and the
+        warning gives this reason.
 
     Returns
     -------
     std_error, ci_lower, ci_upper, p_value : ndarray
-        The standard errors (exactly 0 where zero up to rounding), the interval and the
-        p-value.
+        The standard errors (exactly 0 where zero up to rounding, NaN with
+        ``undefined``), the interval and the p-value.
 
     Examples
     --------
@@ -143,6 +148,8 @@ def wald(
     se[zero] = 0.0
     no_df = ~(df_a > 0)
     bad = ~finite | zero | no_df | (undefined is not None)
+    if undefined is not None:  # no standard error can be estimated at all
+        se[:] = np.nan
     lower = np.full(est.shape, np.nan)
     upper = np.full(est.shape, np.nan)
     p = np.full(est.shape, np.nan)
