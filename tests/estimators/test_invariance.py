@@ -118,3 +118,32 @@ def test_shifting_the_outcome_changes_nothing(name, seed, design, exponent, shif
     base = effects(name, frame)
     moved = effects(name, frame.assign(y=frame["y"] + shift * spread))
     assert_transformed(base, moved, factor=1.0, atol=1e-9 * spread * (1 + abs(shift)))
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        # each depended on the outcome's units through an absolute tolerance or a
+        # solver's relative cut-off (estimates 25% apart, intervals 1e-6 apart)
+        ("matching", {"replace": True}),
+        ("matching", {"distance": "mahalanobis"}),
+        ("matched_did", {"replace": True}),
+        ("did", {"inference": "randomization"}),
+        ("its", {"errors": "ar", "ar_order": "aic", "pooled": False}),
+    ],
+)
+@pytest.mark.parametrize("factor", [1e-6, 1e12])
+def test_options_once_sensitive_to_the_units(name, params, factor):
+    frame = make_did_frame(n_units=30, n_periods=10, adoption=5, noise=0.5, seed=5)
+
+    def fit(data: pd.DataFrame) -> pd.DataFrame:
+        panel = Panel.from_frame(
+            data, unit="unit", time="time", outcome="y", treated="d", covariates=["x"]
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return impact.get_estimator(name, **params).fit(panel).effects
+
+    base = fit(frame)
+    scaled = fit(frame.assign(y=frame["y"] * factor))
+    assert_transformed(base, scaled, factor=factor, atol=1e-9 * frame["y"].std())
