@@ -129,7 +129,7 @@ def test_shifting_the_outcome_changes_nothing(name, seed, design, exponent, shif
         ("matching", {"distance": "mahalanobis"}),
         ("matched_did", {"replace": True}),
         ("did", {"inference": "randomization"}),
-        ("its", {"errors": "ar", "ar_order": "aic", "pooled": False}),
+        ("its", {"errors": "ar", "pooled": False}),
     ],
 )
 @pytest.mark.parametrize("factor", [1e-6, 1e12])
