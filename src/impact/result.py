@@ -495,7 +495,7 @@ def record_columns(result: ImpactResult, panel: Any) -> ImpactResult:
     if COLUMNS_SETTING in result._settings or not hasattr(panel, "outcome"):
         return result
     columns = {"unit": panel.unit, "time": panel.time, "outcome": panel.outcome}
-    settings = MappingProxyType({**result._settings, COLUMNS_SETTING: columns})
+    settings = FrozenMapping({**result._settings, COLUMNS_SETTING: columns})
     object.__setattr__(result, "_settings", settings)
     return result
 
@@ -540,9 +540,17 @@ def effect_row(
     *,
     df: float | None = None,
     alpha: float,
+    scale: float | None = None,
+    announce: bool = True,
     **extra: Any,
 ) -> dict[str, Any]:
     """Build one effects row with a Wald interval and p-value.
+
+    The interval and p-value come from :func:`impact.inference.wald.wald`: where the
+    standard error is zero up to rounding (relative to ``scale``), not finite, or has
+    no degrees of freedom, they are NaN, the standard error is reported as exactly 0
+    (when zero up to rounding) and an :class:`~impact.exceptions.InferenceWarning`
+    says the interval is undefined; see :mod:`impact.inference.wald`.
 
     Parameters
     ----------
@@ -554,27 +562,42 @@ def effect_row(
         Degrees of freedom of a t reference distribution; normal when None.
     alpha : float
         One minus the interval's coverage.
+    scale : float, optional
+        The outcome's scale in the units of the estimate (its largest absolute value
+        for an effect measured in the outcome's units); ``None`` makes only an exactly
+        zero standard error degenerate.
+    announce : bool
+        Warn when the interval is undefined.
     **extra
         Extra columns.
 
     Returns
     -------
     dict
-    """
-    from impact._distributions import reference
 
-    dist = reference(df)  # t(df), normal when df is None or infinite
-    crit = float(dist.ppf(1 - alpha / 2))
-    if std_error > 0 and np.isfinite(std_error):
-        p = float(2 * dist.sf(abs(estimate) / std_error))
-    else:
-        p = float("nan")
+    Examples
+    --------
+    >>> row = effect_row("att", 2.0, 0.5, alpha=0.05, scale=10.0)
+    >>> round(row["ci_lower"], 2), round(row["p_value"], 5)
+    (1.02, 6e-05)
+    """
+    from impact.inference.wald import wald_row
+
+    se, lower, upper, p = wald_row(
+        float(estimate),
+        float(std_error),
+        df,
+        alpha,
+        scale=0.0 if scale is None else float(scale),
+        term=str(term),
+        announce=announce,
+    )
     return {
         "term": term,
         "estimate": float(estimate),
-        "std_error": float(std_error),
-        "ci_lower": float(estimate - crit * std_error),
-        "ci_upper": float(estimate + crit * std_error),
+        "std_error": se,
+        "ci_lower": lower,
+        "ci_upper": upper,
         "p_value": p,
         **extra,
     }

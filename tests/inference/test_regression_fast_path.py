@@ -11,7 +11,6 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from impact.inference.coefficient import _wald
 from impact.inference.regression import (
     RegressionFit,
     _independent_columns,
@@ -19,6 +18,7 @@ from impact.inference.regression import (
     demean,
     within_regression,
 )
+from impact.inference.wald import wald_row
 
 
 def random_regression(seed, n_units, n_periods, weighted, coarse_clusters):
@@ -113,7 +113,7 @@ def test_wald_equals_scipy_stats(estimate, se, df, alpha):
 
     dist = stats.t(df) if np.isfinite(df) else stats.norm
     crit = dist.ppf(1 - alpha / 2)
-    lower, upper, p = _wald(estimate, se, df, alpha)
+    _, lower, upper, p = wald_row(estimate, se, df, alpha, scale=50.0)
     assert lower == pytest.approx(estimate - crit * se, rel=1e-12, abs=1e-12)
     assert upper == pytest.approx(estimate + crit * se, rel=1e-12, abs=1e-12)
     assert p == pytest.approx(2 * dist.sf(abs(estimate) / se), rel=1e-12, abs=1e-300)

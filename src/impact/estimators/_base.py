@@ -34,8 +34,11 @@ class Estimator(ABC):
     :class:`~impact.result.ImpactResult` and stores nothing on the estimator.
 
     Each subclass's ``fit`` is wrapped so that anything but a Panel (a DataFrame) is a
-    DesignError showing the ``Panel.from_frame`` call to make, and so that the result
-    records the Panel's column names (``settings["columns"]``, read by the plots).
+    DesignError showing the ``Panel.from_frame`` call to make, so that the result
+    records the Panel's column names (``settings["columns"]``, read by the plots), and
+    so that the terms whose interval is undefined (a standard error zero up to rounding,
+    see :mod:`impact.inference.wald`) are named in one
+    :class:`~impact.exceptions.InferenceWarning` per fit.
     """
 
     name: ClassVar[str] = ""
@@ -49,7 +52,8 @@ class Estimator(ABC):
             cls.__post_init__ = _checking_seed(own)  # type: ignore[attr-defined]
         fit = cls.__dict__.get("fit")
         if fit is not None and not getattr(fit, "__isabstractmethod__", False):
-            cls.fit = _checking_the_panel(fit)  # type: ignore[method-assign]
+            checked = _checking_the_panel(fit)
+            cls.fit = _announcing_undefined_intervals_once(checked)  # type: ignore[method-assign]
 
     def __post_init__(self) -> None:
         check_seed(getattr(self, "seed", None))
@@ -75,6 +79,18 @@ def _checking_the_panel(fit: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(result, ImpactResult):
             record_columns(result, panel)
         return result
+
+    return wrapped
+
+
+def _announcing_undefined_intervals_once(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """``fit`` issuing one warning for all the terms whose interval is undefined."""
+    from impact.inference.wald import OneWarningPerFit
+
+    @functools.wraps(fit)
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with OneWarningPerFit():
+            return fit(self, *args, **kwargs)
 
     return wrapped
 

@@ -18,6 +18,7 @@ import pandas as pd
 from impact._distributions import Normal, StudentT
 from impact.estimators._its_design import period_label
 from impact.estimators._its_fit import SeriesFit
+from impact.inference.wald import outcome_scale
 from impact.result import effect_row
 
 __all__ = ["Contrast", "assemble"]
@@ -114,10 +115,16 @@ def assemble(
     grad = g1 - g0
     rows: list[dict[str, Any]] = []
     counts = fit.family != "gaussian"
+    # the outcome's scale in each estimate's units (see impact.inference.wald): effects
+    # are in the outcome's units, coefficients of count models in log rates
+    y_scale = outcome_scale(observed)
+    names = list(fit.params.index)
     for term, coef in terms.items():
         est = float(fit.params[coef])
         se = float(np.sqrt(fit.cov.loc[coef, coef]))
-        row = effect_row(term, est, se, df=fit.df, alpha=alpha, kind="segment")
+        size = outcome_scale(contrast.X[:, names.index(coef)])
+        scale = (1.0 if counts else y_scale) / size if size > 0 else 0.0
+        row = effect_row(term, est, se, df=fit.df, alpha=alpha, scale=scale, kind="segment")
         if counts:
             row.update(
                 rate_ratio=float(np.exp(est)),
@@ -132,7 +139,17 @@ def assemble(
         g = weights @ grad
         est = float(weights @ effect)
         se = float(np.sqrt(max(g @ cov @ g, 0.0)))
-        rows.append(effect_row(label, est, se, df=fit.df, alpha=alpha, kind="summary"))
+        rows.append(
+            effect_row(
+                label,
+                est,
+                se,
+                df=fit.df,
+                alpha=alpha,
+                scale=y_scale * weights.sum(),
+                kind="summary",
+            )
+        )
     se_effect = _se(grad, cov)
     for i in np.flatnonzero(post):
         rows.append(
@@ -142,6 +159,7 @@ def assemble(
                 float(se_effect[i]),
                 df=fit.df,
                 alpha=alpha,
+                scale=y_scale,
                 kind="period",
             )
         )

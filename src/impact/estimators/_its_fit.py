@@ -90,6 +90,29 @@ class SeriesFit:
     info: dict
 
 
+_GRID = 2.0**30
+
+
+def _constant_columns(X: pd.DataFrame) -> np.ndarray:
+    """Positions of the columns of ``X`` that equal 1 in every row."""
+    values = X.to_numpy(dtype=float)
+    return np.flatnonzero((values == 1.0).all(axis=0)) if len(values) else np.array([], int)
+
+
+def _standardisation(y: np.ndarray, X: pd.DataFrame) -> tuple[float, float]:
+    """``(centre, spread)`` standardising the finite values of ``y``.
+
+    Mean 0 when ``X`` has a constant to absorb the centre; unit standard deviation
+    (a spread of 1 for a constant series).
+    """
+    finite = y[np.isfinite(y)]
+    centre = float(finite.mean()) if finite.size and len(_constant_columns(X)) else 0.0
+    spread = float(np.std(finite - centre)) if finite.size else 0.0
+    if not (np.isfinite(spread) and spread > 0):
+        spread = 1.0
+    return centre, spread
+
+
 def _arima(y: np.ndarray, X: pd.DataFrame, p: int):
     from statsmodels.tsa.arima.model import ARIMA
 
@@ -190,7 +213,18 @@ def fit_series_model(
                 alpha_nb=None,
                 info=info,
             )
-        # AR(p) errors by maximum likelihood
+        # AR(p) errors by maximum likelihood, on the outcome centred (when the design
+        # has a constant) and scaled to unit spread: the optimiser's starting values and
+        # tolerances are absolute, so on the raw outcome the fit depended on its units
+        # (standard errors 1,000 times too large at 1e-6, nothing at 1e12, and short
+        # of the maximum on the Nile's flows near 1,000)
+        y_raw = y
+        centre, spread = _standardisation(y, X)
+        # on a grid of 2^-30 standard deviations: the same data in other units then give
+        # the optimiser bit-identical values (otherwise rounding differences of 1e-16,
+        # amplified by its stopping rule and numerical Hessian, moved the standard
+        # errors by 1e-6); a change of at most 5e-10 standard deviations per value
+        y = np.round((y_raw - centre) / spread * _GRID) / _GRID
         if isinstance(ar_order, str):
             scores = {}
             fits = {}
@@ -198,7 +232,9 @@ def fit_series_model(
                 if n - k - p < 2:
                     break
                 fits[p] = _arima(y, X, p)
-                scores[p] = float(getattr(fits[p], ar_order))
+                # the criterion of the outcome in its own units: the log-likelihood
+                # of n observations scaled by 1/spread gains n log(spread)
+                scores[p] = float(getattr(fits[p], ar_order)) + 2 * n * np.log(spread)
             p_best = min(scores, key=scores.__getitem__)
             res = fits[p_best]
             info["ar_order_used"] = p_best
@@ -211,14 +247,16 @@ def fit_series_model(
         cov_all = pd.DataFrame(
             np.asarray(res.cov_params()), index=res.model.param_names, columns=res.model.param_names
         )
-        params = all_params[exog_names].to_numpy()
-        cov = cov_all.loc[exog_names, exog_names].to_numpy()
+        params = all_params[exog_names].to_numpy() * spread
+        params[_constant_columns(X)[:1]] += centre
+        cov = cov_all.loc[exog_names, exog_names].to_numpy() * spread**2
         ar = [1.0] + [-all_params[f"ar.L{i}"] for i in range(1, info["ar_order_used"] + 1)]
         from statsmodels.tsa.arima_process import arma_acovf
 
-        sigma2 = float(
+        sigma2 = spread**2 * float(
             arma_acovf(np.array(ar), np.array([1.0]), nobs=1, sigma2=all_params["sigma2"])[0]
         )
+        y = y_raw
         info["ar_coefficients"] = [float(-a) for a in ar[1:]]
         return SeriesFit(
             params=pd.Series(params, index=names),

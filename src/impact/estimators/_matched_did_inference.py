@@ -132,9 +132,14 @@ def matched_set_inference(
         tw = w[keep] * d
         centre = (Xm * tw[:, None]).sum(axis=0) / tw.sum()
         Xc = Xm - centre
+        # scaled to unit standard deviation: the effect's coefficient does not depend on
+        # the covariates' units, but a regression solver does (outcome lags in the
+        # billions next to the 0/1 treatment column would look collinear with it)
+        magnitude = np.abs(Xm).max(axis=0, initial=0.0)
         for j, name in enumerate(data.model.columns):
-            if Xc[:, j].std() > 1e-12 * (1 + abs(centre[j])):
-                cols.append(np.tile(Xc[:, j], 2) * post)
+            sd = Xc[:, j].std()
+            if sd > 1e-12 * magnitude[j]:
+                cols.append(np.tile(Xc[:, j] / sd, 2) * post)
                 names.append(f"{name}:post")
     unit_codes = np.tile(np.arange(n), 2)
     method = est.inference

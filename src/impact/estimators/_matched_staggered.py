@@ -41,13 +41,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from impact._distributions import Normal
 from impact.data import Panel
 from impact.estimators._matching_data import UnitData, unit_data
 from impact.estimators.matching import Matched, MatchedComparison, match_units
 from impact.estimators.staggered import StaggeredDiD
 from impact.estimators.staggered_result import GroupTimeEffects, StaggeredResult
 from impact.exceptions import DesignError, DesignWarning, InferenceWarning, warn
+from impact.inference.wald import wald
 from impact.matching.balance import balance_table, sample_sizes
 
 if TYPE_CHECKING:
@@ -306,15 +306,30 @@ def _stack(
         bootstrap=False,
         n_boot=999,
         boot_seed=None,
+        scale=max(b["gt"].scale for b in blocks),  # each cohort's outcome scale
+        undefined=(
+            None
+            if n_clusters >= 2
+            else "the matched sets form a single independent cluster, and a clustered "
+            "standard error needs at least two; match more never-treated units"
+        ),
     )
     se, _ = gt.inference(influence)
     cell_rows = pd.concat([b["rows"] for b in blocks], ignore_index=True)
-    zcrit = float(Normal().ppf(1 - est.alpha / 2))
+    # normal intervals, NaN (with a warning) where the standard error is missing
+    se, lower, upper, p = wald(
+        cell_rows["estimate"].to_numpy(dtype=float),
+        se,
+        None,
+        est.alpha,
+        scale=gt.scale,
+        terms=list(cell_rows["term"]),
+        undefined=gt.undefined,
+    )
     cell_rows["std_error"] = se
-    cell_rows["ci_lower"] = cell_rows["estimate"] - zcrit * se
-    cell_rows["ci_upper"] = cell_rows["estimate"] + zcrit * se
-    z = np.abs(cell_rows["estimate"].to_numpy()) / se
-    cell_rows["p_value"] = 2 * Normal().sf(z)
+    cell_rows["ci_lower"] = lower
+    cell_rows["ci_upper"] = upper
+    cell_rows["p_value"] = p
     if n_clusters < est.min_clusters:
         warn(
             f"only {n_clusters} independent clusters of matched sets (sets sharing a unit "

@@ -16,6 +16,7 @@ import pandas as pd
 from impact.estimators._matched_clusters import plan_clusters, require_two, unit_clusters
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.coefficient import MIN_CLUSTERS
+from impact.inference.wald import outcome_scale
 from impact.matching import algorithms
 from impact.matching.balance import balance_table, sample_sizes
 from impact.matching.sensitivity import bounds_and_critical_gamma, e_value
@@ -91,7 +92,7 @@ def estimate_effects(
     """
     data = matched.data
     treated = data.treated
-    X = data.model_array
+    X = _standardized(data.model_array)
     w = matched.weights
     sw = data.sampling_weights
     adjusted = None
@@ -129,6 +130,26 @@ def estimate_effects(
                 y, treated, X, ww, clusters=first, second_clusters=second
             )
     return plain, adjusted
+
+
+def _standardized(X: np.ndarray) -> np.ndarray:
+    """Covariates centred and scaled to unit standard deviation for the adjustment.
+
+    The effect of treatment adjusted for covariates does not depend on their units, but
+    the least-squares solvers do: they treat singular values below a fraction of the
+    largest as zero, so a covariate in the trillions (a pre-programme outcome mean)
+    next to the intercept and the 0/1 treatment column would wipe out the effect.
+    Columns that do not vary beyond rounding are only centred (and then dropped as
+    constant by the regressions).
+    """
+    X = np.asarray(X, dtype=float)
+    centred = X - X.mean(axis=0)
+    sd = centred.std(axis=0)
+    magnitude = np.abs(X).max(axis=0, initial=0.0)
+    varies = sd > 1e-12 * magnitude
+    centred[:, ~varies] = 0.0
+    centred[:, varies] /= sd[varies]
+    return centred
 
 
 def _control_regression(
@@ -281,7 +302,18 @@ def build_result(
     n_c = int((~treated & (w > 0)).sum())
     extra = {"n_treated": n_t, "n_control": n_c}
     head = adjusted if adjusted is not None else plain
-    rows = [effect_row("att", head.estimate, head.std_error, df=head.df, alpha=est.alpha, **extra)]
+    scale = outcome_scale(y)  # the effects are in the outcome's units
+    rows = [
+        effect_row(
+            "att",
+            head.estimate,
+            head.std_error,
+            df=head.df,
+            alpha=est.alpha,
+            scale=scale,
+            **extra,
+        )
+    ]
     if adjusted is not None:
         rows.append(
             effect_row(
@@ -290,6 +322,7 @@ def build_result(
                 plain.std_error,
                 df=plain.df,
                 alpha=est.alpha,
+                scale=scale,
                 **extra,
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from impact.inference.coefficient import (
     MIN_CLUSTERS,
     CoefficientInference,
     RegressionDesign,
+    coefficient_scale,
     infer_coefficient,
 )
 from impact.registry import register
@@ -277,7 +278,7 @@ default "auto"
             effects={key: [value] for key, value in row.items()},
             settings=settings,
             paths=paths,
-            diagnostics={"coefficients": partial(_coefficients, inference, self.alpha)},
+            diagnostics={"coefficients": partial(_coefficients, inference, self.alpha, design)},
             n_obs=fit.n_obs,
             n_units=len(unit_levels),
             n_clusters=fit.n_clusters,
@@ -433,9 +434,10 @@ def _count_codes(codes: np.ndarray, size: int) -> int:
     return int(np.count_nonzero(np.bincount(codes, minlength=size)))
 
 
-def _coefficients(inference: CoefficientInference, alpha: float) -> pd.DataFrame:
-    """Every estimated coefficient with its Wald interval."""
+def _coefficients(inference: CoefficientInference, alpha: float, design: Any) -> pd.DataFrame:
+    """Every estimated coefficient with its Wald interval (undefined ones not announced)."""
     fit = inference.fit
+    names = list(design.names)
     rows = [
         effect_row(
             name,
@@ -443,6 +445,8 @@ def _coefficients(inference: CoefficientInference, alpha: float) -> pd.DataFrame
             fit.std_error(name),
             df=_term_df(inference, name, fit.df_inference),
             alpha=alpha,
+            scale=coefficient_scale(design.y, np.asarray(design.X)[:, names.index(name)]),
+            announce=False,
         )
         for name, value in zip(fit.params.index, fit.params.to_numpy(), strict=True)
     ]

@@ -285,7 +285,8 @@ class EventStudy(Estimator):
         for e in sorted(shown):  # event times in [lo, hi] in order, not the whole range
             name = event_term(e)
             if e == self.reference:
-                record = effect_row(name, 0.0, float("nan"), alpha=self.alpha)
+                # the reference period: zero by construction, without an interval
+                record = effect_row(name, 0.0, float("nan"), alpha=self.alpha, announce=False)
             elif name in estimated:
                 record = _row(inferred[name])
             else:

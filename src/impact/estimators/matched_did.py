@@ -347,6 +347,7 @@ class MatchedDiD(Estimator):
                 point.std_error,
                 df=point.df,
                 alpha=self.alpha,
+                announce=False,  # the inference below warned, and its interval is used
                 n_treated=row["n_treated"],
                 n_control=row["n_control"],
             )

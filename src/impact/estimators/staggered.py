@@ -30,6 +30,7 @@ from impact.estimators.staggered_result import (
 from impact.exceptions import DesignError, DesignWarning, EstimationError, InferenceWarning, warn
 from impact.inference.coefficient import MIN_CLUSTERS
 from impact.inference.multiplier import MULTIPLIER_WEIGHTS
+from impact.inference.wald import ZERO_SE_RTOL, outcome_scale, wald
 from impact.inference.wild import resolve_weights
 from impact.registry import register
 
@@ -250,6 +251,9 @@ class StaggeredDiD(Estimator):
         if self.inference in ("analytic", "analytic_t"):
             return self.inference, multipliers, "requested", record
         counts = f"{n_treated} treated and {n_control} control clusters"
+        if self.control == "never_treated" and n_control < 2:
+            # no interval at all (see _undefined_comparison): no few-clusters advice
+            return "analytic", self.bootstrap_weights, f"auto: {counts}: analytic", record
         if min(n_treated, n_control) >= self.min_clusters:
             reason = f"auto: {counts} (at least {self.min_clusters} on each side): analytic"
             return "analytic", multipliers, reason, record
@@ -284,6 +288,8 @@ class StaggeredDiD(Estimator):
         record["df_inference"] = df
         rng = np.random.default_rng(self.seed)
         boot_seed = int(rng.integers(0, 2**63 - 1)) if bootstrap else None
+        outcome = data.y_by_period if data.y_by_period is not None else data.y
+        undefined = _undefined_comparison(data, record["n_control_clusters"], self.control)
         gt = GroupTimeEffects(
             group=np.array([c.group for c in cells], dtype=np.int64),
             time=np.array([c.time for c in cells], dtype=np.int64),
@@ -300,6 +306,8 @@ class StaggeredDiD(Estimator):
             boot_seed=boot_seed,
             boot_weights=boot_weights,
             df=df,
+            scale=outcome_scale(outcome) if outcome is not None else 0.0,
+            undefined=undefined,
         )
         se, crit = gt.standard_errors()
         is_ref = np.array([c.reference for c in cells], dtype=bool)
@@ -307,6 +315,25 @@ class StaggeredDiD(Estimator):
         dist = gt.reference()
         zcrit = float(dist.ppf(1 - self.alpha / 2))
         p_cells = p_values(att, se, dist)
+        simple_row = simple_overall(gt)
+        # the warning for intervals left undefined (the reference cells have none by
+        # construction); the numbers are those above, NaN where the error is missing
+        announced = ~is_ref
+        wald(
+            np.append(att[announced], simple_row["estimate"]),
+            np.append(se[announced], simple_row["std_error"]),
+            df,
+            self.alpha,
+            scale=gt.scale,
+            terms=[
+                *(
+                    f"ATT({gt.label(c.group)},{gt.label(c.time)})"
+                    for c in np.array(cells)[announced]
+                ),
+                "att",
+            ],
+            undefined=undefined,
+        )
         rows = []
         for k, cell in enumerate(cells):
             g_label, t_label = gt.label(cell.group), gt.label(cell.time)
@@ -348,7 +375,6 @@ class StaggeredDiD(Estimator):
         }
         if crit is not None:
             settings["uniform_crit_value"] = crit
-        simple_row = simple_overall(gt)
         effects = pd.DataFrame([*rows, simple_row])
         return StaggeredResult(
             group_time=gt,
@@ -361,6 +387,33 @@ class StaggeredDiD(Estimator):
             n_clusters=data.n_clusters,
             draws=simple_overall_draws(gt),
         )
+
+
+def _undefined_comparison(data: StaggeredData, n_control: int, control: str) -> str | None:
+    """Why the never-treated comparison cannot support an interval, if so.
+
+    A single cluster of never-treated units, or never-treated units whose outcome does
+    not vary over time (up to rounding), leave every interval undefined (see
+    :mod:`impact.inference.wald`).
+    """
+    if control != "never_treated":
+        return None
+    if n_control < 2:
+        return (
+            f"only {n_control} cluster holds never-treated units, and a clustered standard "
+            "error needs at least two (the comparison's variation cannot be estimated from "
+            "one); add comparison units or clusters"
+        )
+    y = data.y_by_period
+    if y is None:
+        return None
+    controls = y[:, data.obs_group == data.never]
+    if controls.size and not np.ptp(controls, axis=0).max() > ZERO_SE_RTOL * outcome_scale(y):
+        return (
+            f"the outcome does not vary within any of the {controls.shape[1]} never-treated "
+            "units, so the comparison contributes no variation to the standard error"
+        )
+    return None
 
 
 def _cluster_counts(data: StaggeredData) -> tuple[int, int]:

@@ -42,6 +42,7 @@ from impact.inference.multiplier import (
     cluster_sums,
     multiplier_bootstrap,
 )
+from impact.inference.wald import undefined_se
 from impact.result import ImpactResult
 from impact.terms import calendar_term, event_term, group_term
 
@@ -49,7 +50,6 @@ __all__ = ["AGGREGATIONS", "GroupTimeEffects", "StaggeredResult"]
 
 AGGREGATIONS: tuple[str, ...] = ("simple", "group", "calendar", "dynamic")
 _NORMAL = Normal()
-_TINY = np.sqrt(np.finfo(float).eps) * 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +82,15 @@ class GroupTimeEffects:
         Bootstrap draws.
     boot_seed : int or None
         Seed from which every bootstrap of this result draws.
+    scale : float
+        The outcome's scale (its largest absolute value): standard errors zero up to
+        rounding relative to it are missing (NaN), whatever the outcome's units (see
+        :mod:`impact.inference.wald`). R ``did`` uses an absolute ``se * sqrt(n) <=
+        10 sqrt(eps)``, which turned every standard error of an outcome measured in
+        small units into NaN.
+    undefined : str or None
+        Why no standard error can be estimated (a single comparison cluster); every
+        standard error is then missing.
     """
 
     group: np.ndarray
@@ -99,6 +108,8 @@ class GroupTimeEffects:
     boot_seed: int | None
     boot_weights: str = "rademacher"
     df: float = float("inf")
+    scale: float = 0.0
+    undefined: str | None = None
 
     def __post_init__(self) -> None:  # a frozen value: its arrays are read-only too
         for item in fields(self):
@@ -161,13 +172,19 @@ class GroupTimeEffects:
             return self.inference_from_sums(sums_i @ coef[:k] + sums_m @ coef[k:])
         variance = np.einsum("kl,km,ml->l", coef, self.gram, coef)
         se = np.sqrt(np.maximum(variance, 0.0))
-        return np.where(se * np.sqrt(self.n) > _TINY, se, np.nan), None
+        return self._defined(se), None
+
+    def _defined(self, se: np.ndarray) -> np.ndarray:
+        """``se``, NaN where zero up to rounding or when no error can be estimated."""
+        if self.undefined is not None:
+            return np.full(np.shape(se), np.nan)
+        return np.where(undefined_se(se, self.scale), np.nan, se)
 
     def inference_from_sums(self, sums: np.ndarray) -> tuple[np.ndarray, float | None]:
         """Standard errors (and bootstrap critical value) from clustered IF sums."""
         sums = sums[:, None] if sums.ndim == 1 else sums
         se = np.sqrt(np.einsum("ij,ij->j", sums, sums)) / self.n
-        se = np.where(se * np.sqrt(self.n) > _TINY, se, np.nan)
+        se = self._defined(se)
         crit = None
         if self.bootstrap:
             rng = np.random.default_rng(self.boot_seed)
@@ -178,8 +195,9 @@ class GroupTimeEffects:
                 alpha=self.alpha,
                 rng=rng,
                 weights=self.boot_weights,
+                scale=self.scale,
             )
-            se = boot.std_error
+            se = self._defined(boot.std_error)
             crit = boot.crit_value
         return se, crit
 

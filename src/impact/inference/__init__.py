@@ -12,6 +12,9 @@
 - :mod:`~impact.inference.adoption`: randomization inference over adoption dates
   (staggered designs), re-fitting any estimator.
 - :mod:`~impact.inference.multiple`: p-values adjusted for many outcomes.
+- :mod:`~impact.inference.wald`: every Wald interval and p-value, with standard errors
+  that are zero up to rounding (relative to the outcome's scale) or undefined giving
+  NaN and a warning, never a p-value of 0.
 
 Estimators call these functions; none re-implements them.
 """
@@ -29,11 +32,13 @@ from impact.inference.combination import combination_design, infer_combinations
 from impact.inference.multiple import adjust_p_values, joint_wild_bootstrap, romano_wolf
 from impact.inference.randomization import RandomizationTest, randomization_test
 from impact.inference.regression import RegressionFit, demean, within_regression
+from impact.inference.wald import ZERO_SE_RTOL, outcome_scale, wald, wald_row
 from impact.inference.wild import WildBootstrap, bootstrap_weights, wild_cluster_bootstrap
 
 __all__ = [
     "INFERENCE_METHODS",
     "MIN_CLUSTERS",
+    "ZERO_SE_RTOL",
     "ClusterRobust",
     "CoefficientInference",
     "RandomizationTest",
@@ -49,8 +54,11 @@ __all__ = [
     "infer_coefficient",
     "infer_combinations",
     "joint_wild_bootstrap",
+    "outcome_scale",
     "randomization_test",
     "romano_wolf",
+    "wald",
+    "wald_row",
     "wild_cluster_bootstrap",
     "within_regression",
 ]

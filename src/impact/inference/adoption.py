@@ -124,7 +124,9 @@ def adoption_randomization_test(
             for a in assignments
         ]
     )
-    tol = 1e-9 * max(1.0, abs(observed))
+    # ties up to rounding, relative to the statistics' own size (an absolute floor
+    # would count genuinely smaller statistics of an outcome in small units as ties)
+    tol = 1e-9 * max(abs(observed), float(np.max(np.abs(stats), initial=0.0)))
     extreme = int(np.sum(np.abs(stats) >= abs(observed) - tol))
     p = extreme / len(stats) if enumerated else (1 + extreme) / (1 + len(stats))
     n_treated = int(np.sum(~pd.isna(values)))

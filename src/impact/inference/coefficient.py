@@ -50,7 +50,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from impact._distributions import reference
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.cluster import cluster_robust
 from impact.inference.randomization import randomization_test
@@ -61,6 +60,7 @@ from impact.inference.regression import (
     _within,
     demean,
 )
+from impact.inference.wald import ZERO_SE_RTOL, outcome_scale, undefined_se, wald_row
 from impact.inference.wild import wild_cluster_bootstrap
 
 __all__ = [
@@ -377,11 +377,17 @@ def infer_coefficient(
     known = (clusters, cluster_index, n_groups, nested) if base == "cr1" else None
     fit = _within(y, X, names, unit_codes, known, weights, base, small_sample, 1)
     estimate = fit.coefficient(term)
+    se_scale = coefficient_scale(y, X[:, 0])  # see impact.inference.wald
+    undefined = undefined_comparison(
+        y, X[:, 0], unit_codes, cluster_index, n_groups, clustered=used not in ("hc1", "iid")
+    )
     details: dict[str, Any] = {}
     if used in ("cr1", "hc1", "iid"):
         se = fit.std_error(term)
         df = fit.df_inference
-        lower, upper, p = _wald(estimate, se, df, alpha)
+        se, lower, upper, p = wald_row(
+            estimate, se, df, alpha, scale=se_scale, term=term, undefined=undefined
+        )
         return CoefficientInference(
             term, estimate, se, lower, upper, p, df, used, reason,
             n_treated, n_control, fit, base, details,
@@ -413,7 +419,9 @@ def infer_coefficient(
         )
         se = robust.std_error(0)
         df = float(robust.df[0])
-        lower, upper, p = _wald(estimate, se, df, alpha)
+        se, lower, upper, p = wald_row(
+            estimate, se, df, alpha, scale=se_scale, term=term, undefined=undefined
+        )
         details = {
             "df_method": df_method,
             "df_by_term": {k: float(v) for k, v in zip(fit.params.index, robust.df, strict=True)},
@@ -423,6 +431,16 @@ def infer_coefficient(
             n_treated, n_control, fit, used, details,
         )  # fmt: skip
     se = fit.std_error(term)
+    if undefined is not None or bool(undefined_se(se, se_scale)) or not fit.df_inference > 0:
+        # no residual variation: the bootstrap and re-randomization would divide by
+        # rounding noise (the wild bootstrap studentizes by this very standard error)
+        se, lower, upper, p = wald_row(
+            estimate, se, fit.df_inference, alpha, scale=se_scale, term=term, undefined=undefined
+        )
+        return CoefficientInference(
+            term, estimate, se, lower, upper, p, float("nan"), used, reason,
+            n_treated, n_control, fit, "cr1", {"undefined": True},
+        )  # fmt: skip
     if used == "wild":
         boot = wild_cluster_bootstrap(
             Xd,
@@ -500,8 +518,67 @@ def _treated_clusters(
     return int(treated.sum()), int((~treated).sum())
 
 
-def _wald(estimate: float, se: float, df: float, alpha: float) -> tuple[float, float, float]:
-    dist = reference(df)  # t(df), normal when df is infinite
-    crit = float(dist.ppf(1 - alpha / 2))
-    p = float(2 * dist.sf(abs(estimate) / se)) if se > 0 else float("nan")
-    return estimate - crit * se, estimate + crit * se, p
+def undefined_comparison(
+    y: np.ndarray,
+    column: np.ndarray,
+    unit_codes: np.ndarray,
+    cluster_index: np.ndarray,
+    n_groups: int,
+    *,
+    clustered: bool,
+) -> str | None:
+    """Why the comparison cannot support an interval for the coefficient on ``column``, if so.
+
+    Comparison units are those whose ``column`` is zero in every row. Their outcome not
+    varying within any of them (up to rounding, relative to the outcome's scale), or
+    (for clustered methods) fewer than two clusters holding comparison units, leaves
+    the interval undefined (see :mod:`impact.inference.wald`).
+
+    Examples
+    --------
+    >>> unit = np.repeat(np.arange(4), 2)
+    >>> d = np.tile([0.0, 1.0], 4) * (unit < 2)
+    >>> y = np.array([0.0, 1.2, 0.3, 1.0, 5.0, 5.0, 2.0, 2.0])
+    >>> undefined_comparison(y, d, unit, unit, 4, clustered=True)[:40]
+    'the outcome does not vary within any of '
+    """
+    unit_index, n_units = _codes(np.asarray(unit_codes))
+    treated = np.zeros(n_units, dtype=bool)
+    treated[unit_index[np.asarray(column) != 0]] = True
+    control_rows = ~treated[unit_index]
+    if not control_rows.any():
+        return None
+    if clustered:
+        holds = np.zeros(n_groups, dtype=bool)
+        holds[cluster_index[control_rows]] = True
+        if holds.sum() < 2:
+            return (
+                f"only {int(holds.sum())} cluster holds comparison units, and a clustered "
+                "standard error needs at least two (the comparison's variation cannot be "
+                "estimated from one); add comparison units or clusters"
+            )
+    y = np.asarray(y, dtype=float)
+    within = demean(y[control_rows], unit_index[control_rows], None)
+    if not np.abs(within).max() > ZERO_SE_RTOL * outcome_scale(y):
+        n_control = int(np.unique(unit_index[control_rows]).size)
+        return (
+            f"the outcome does not vary within any of the {n_control} comparison units, so "
+            "the comparison contributes no variation to the standard error"
+        )
+    return None
+
+
+def coefficient_scale(y: np.ndarray, column: np.ndarray) -> float:
+    """The outcome's scale in the units of the coefficient on ``column``.
+
+    The largest absolute outcome over the largest absolute value of the regressor: a
+    standard error below :data:`~impact.inference.wald.ZERO_SE_RTOL` times it is zero
+    up to rounding (see :mod:`impact.inference.wald`).
+
+    Examples
+    --------
+    >>> coefficient_scale(np.array([1.0, -8.0]), np.array([0.0, 2.0]))
+    4.0
+    """
+    size = outcome_scale(column)
+    return outcome_scale(y) / size if size > 0 else 0.0

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from impact.inference.coefficient import CoefficientInference, _wald, infer_coefficient
+from impact.inference.coefficient import CoefficientInference, infer_coefficient
+from impact.inference.wald import outcome_scale, wald_row
 
 __all__ = ["combination_design", "infer_combinations"]
 
@@ -142,11 +143,22 @@ def infer_combinations(
         params = fit.params
         cov = fit.cov.loc[params.index, params.index].to_numpy()
         alpha = kwargs.get("alpha", 0.05)
+        # the outcome's scale in the units of each coefficient (see impact.inference.wald)
+        columns = np.asarray(X, dtype=float).reshape(len(y), -1)
+        sizes = np.array([outcome_scale(columns[:, list(names).index(n)]) for n in params.index])
+        per_unit = np.divide(outcome_scale(y), sizes, out=np.zeros(len(sizes)), where=sizes > 0)
         for label in labels[1:]:
             w = np.array([float(combinations[label].get(n, 0.0)) for n in params.index])
             estimate = float(w @ params.to_numpy())
             se = float(np.sqrt(max(w @ cov @ w, 0.0)))
-            lower, upper, p = _wald(estimate, se, fit.df_inference, alpha)
+            se, lower, upper, p = wald_row(
+                estimate,
+                se,
+                fit.df_inference,
+                alpha,
+                scale=float(np.abs(w) @ per_unit),
+                term=label,
+            )
             out[label] = replace(
                 head,
                 term=label,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from impact._distributions import Normal
+from impact.inference.wald import undefined_se
 
 __all__ = [
     "MULTIPLIER_WEIGHTS",
@@ -98,6 +99,7 @@ def multiplier_bootstrap(
     alpha: float,
     rng: np.random.Generator,
     weights: str = "rademacher",
+    scale: float | None = None,
 ) -> BootstrapResult:
     """Multiplier bootstrap of estimators with influence-function sums ``sums``.
 
@@ -115,6 +117,11 @@ def multiplier_bootstrap(
         Source of the multipliers.
     weights : {"rademacher", "mammen", "webb"}
         Distribution of the cluster multipliers.
+    scale : float, optional
+        The outcome's scale in the estimators' units: standard errors zero up to
+        rounding relative to it are missing (NaN; see :mod:`impact.inference.wald`).
+        Without it, R ``did``'s absolute rule (``se * sqrt(n)`` at most
+        ``10 sqrt(eps)``), which depends on the outcome's units.
 
     Returns
     -------
@@ -139,7 +146,10 @@ def multiplier_bootstrap(
     q75 = np.quantile(draws, 0.75, axis=0, method="inverted_cdf")
     q25 = np.quantile(draws, 0.25, axis=0, method="inverted_cdf")
     se = (q75 - q25) / _IQR_NORMAL
-    se = np.where(se > np.sqrt(np.finfo(float).eps) * 10 / np.sqrt(n), se, np.nan)
+    if scale is None:
+        se = np.where(se > np.sqrt(np.finfo(float).eps) * 10 / np.sqrt(n), se, np.nan)
+    else:
+        se = np.where(undefined_se(se, scale), np.nan, se)
     ok = np.isfinite(se)
     if ok.any():
         tmax = np.max(np.abs(draws[:, ok] / se[ok]), axis=1)

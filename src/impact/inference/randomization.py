@@ -162,9 +162,13 @@ def randomization_test(
     # coefficient of the observed treatment column regressed under each assignment
     slope = (t_obs @ gram @ cols) / denom
 
+    # ties up to rounding: relative to the statistic and to the size of the re-assigned
+    # estimates (not an absolute 1e-12, which depends on the outcome's units)
+    floor = 1e-12 * float(np.max(np.abs(b_perm), initial=0.0))
+
     def p_value(r: float) -> float:
         stat = np.abs(b_perm - r * slope)
-        return float(np.mean(stat >= abs(estimate - r) * (1 - 1e-10) - 1e-12))
+        return float(np.mean(stat >= abs(estimate - r) * (1 - 1e-10) - floor))
 
     lower = upper = float("nan")
     if alpha is not None:

@@ -227,7 +227,7 @@ def wild_cluster_bootstrap(
     big_k = k if n_params is None else n_params
     small = n_clusters / (n_clusters - 1) * (n - 1) / (n - big_k)
 
-    bread = np.linalg.pinv(X.T @ X)
+    bread = _bread(X)
     beta = bread @ (X.T @ y)
     resid = y - X @ beta
     c = bread[:, coef]
@@ -315,6 +315,21 @@ def _warn_unbounded(floor: float, n_draws: int, n_clusters: int, kind: str, alph
     if kind == "rademacher":
         message += "; bootstrap_weights='webb' (six-point weights) may bound it"
     warn(message, InferenceWarning)
+
+
+def _bread(X: np.ndarray) -> np.ndarray:
+    """``(X'X)^+`` computed on columns scaled to unit length, then scaled back.
+
+    The pseudo-inverse truncates singular values below a fraction of the largest, so
+    on the raw columns a regressor measured in large units (an outcome lag in the
+    millions next to a 0/1 treatment indicator) would make the small columns look
+    collinear and wipe out their coefficients. Equilibrating the columns first makes
+    the result independent of the units of every regressor.
+    """
+    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    norms[~(norms > 0)] = 1.0
+    Xs = X / norms
+    return np.linalg.pinv(Xs.T @ Xs) / np.outer(norms, norms)
 
 
 def _cluster_sums(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:

@@ -79,6 +79,12 @@ def whiten(X: np.ndarray, kind: str) -> np.ndarray:
         sd = centred.std(axis=0, ddof=1)
         sd[~(sd > 0)] = 1.0
         return centred / sd
+    # columns at unit variance first: the Mahalanobis distance does not depend on their
+    # units, but the ridge below does (relative to the average variance, it swamped a
+    # covariate in natural units next to outcome lags in the trillions)
+    sd = centred.std(axis=0, ddof=1) if len(centred) > 1 else np.ones(centred.shape[1])
+    sd[~(sd > 0)] = 1.0
+    centred = centred / sd
     cov = np.atleast_2d(np.cov(centred, rowvar=False))
     # a tiny ridge keeps nearly collinear covariates (e.g. outcome lags) usable
     ridge = 1e-9 * np.trace(cov) / max(len(cov), 1)
