@@ -242,6 +242,12 @@ def prepare(
             cov = panel.covariate_matrix()
             covariate_names = list(cov.columns)
             X_rows = cov.to_numpy(dtype=float)
+        # centred and scaled: the regressions and the logit include an intercept, so the
+        # estimates do not change, but covariates far from zero relative to their spread
+        # (pre-programme outcomes shifted by a constant) no longer ill-condition them
+        centre = X_rows.mean(axis=0)
+        spread = X_rows.std(axis=0)
+        X_rows = (X_rows - centre) / np.where(spread > 0, spread, 1.0)
         sizes = np.bincount(unit_group[kept_units])
         single = [period_label(periods[g]) for g in np.flatnonzero(sizes == 1) if g != never]
         if single:
