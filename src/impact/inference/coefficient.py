@@ -364,7 +364,8 @@ def infer_coefficient(
         )
     if message is not None and warn_few_clusters:
         warn(message, InferenceWarning)
-    if used in ("cr2", "cr3") and min(n_treated, n_control) == 1 and warn_few_clusters:
+    if used in ("cr2", "cr3") and n_treated == 1 and n_control > 1 and warn_few_clusters:
+        # (a single control cluster leaves no interval at all: see undefined_comparison)
         warn(_one_cluster_message(used, term, n_treated, n_control), InferenceWarning)
     if used in ("cr2", "cr3", "wild", "randomization") and not nested:
         raise DesignError(
@@ -498,7 +499,7 @@ def infer_coefficient(
 
 
 def _one_cluster_message(used: str, term: str, n_treated: int, n_control: int) -> str:
-    side = "treated" if n_treated == 1 else "control"
+    side = "treated"
     return (
         f"{used.upper()} standard error of {term!r} with a single {side} cluster "
         f"({n_treated} treated, {n_control} control): that cluster's leverage is 1, so "
