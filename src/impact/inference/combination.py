@@ -7,8 +7,8 @@ them the inference of :func:`~impact.inference.coefficient.infer_coefficient`:
 
 * the first combination (the headline, e.g. the ``att``) resolves ``"auto"`` and
   issues the few-clusters warning; the others reuse the method it chose;
-* with ``"cr1"``, ``"hc1"`` or ``"iid"`` every combination comes from the one fit
-  (``w' b`` with standard error ``sqrt(w' V w)``);
+* with ``"cr1"``, ``"hc1"``, ``"iid"``, ``"twoway"`` or ``"driscoll_kraay"`` every
+  combination comes from the one fit (``w' b`` with standard error ``sqrt(w' V w)``);
 * with ``"cr2"``, ``"cr3"`` or ``"wild"`` each combination ``w' b`` is made a
   coefficient of its own by an exact re-parametrization of the regressors
   (:func:`combination_design`), so that it has its own Satterthwaite degrees of
@@ -27,7 +27,7 @@ from impact.inference.coefficient import CoefficientInference, _wald, infer_coef
 
 __all__ = ["combination_design", "infer_combinations"]
 
-_ONE_FIT = ("cr1", "hc1", "iid")
+_ONE_FIT = ("cr1", "hc1", "iid", "twoway", "driscoll_kraay")
 
 
 def combination_design(
