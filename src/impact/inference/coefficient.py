@@ -417,19 +417,23 @@ def infer_coefficient(
     yd, Xd, scale = transform_design(design, list(fit.params.index))
     kept = list(fit.params.index)
     if used in PANEL_METHODS:
+        slopes = [i for i, n in enumerate(kept) if not str(n).startswith("period[")]
         robust = panel_covariance(
             Xd,
             yd - Xd @ fit.params.to_numpy(),
             cluster_codes=clusters,
             time_codes=time_codes,
             kind=used,
+            of_interest=slopes,
+            warn_clipped=warn_few_clusters,
         )
         fit = RegressionFit(
             params=fit.params,
             cov=pd.DataFrame(robust.cov, index=fit.cov.index, columns=fit.cov.columns),
             df_inference=robust.df,
             n_obs=fit.n_obs,
-            n_params=len(kept) + 1 if used == "twoway" else len(kept),
+            # K of the two-way small-sample factor; Driscoll-Kraay makes no correction
+            n_params=len(slopes) + 1 if used == "twoway" else 0,
             n_clusters=fit.n_clusters,
             dropped=fit.dropped,
         )

@@ -27,7 +27,8 @@ from impact.inference.coefficient import CoefficientInference, _wald, infer_coef
 
 __all__ = ["combination_design", "infer_combinations"]
 
-_ONE_FIT = ("cr1", "hc1", "iid", "twoway", "driscoll_kraay")
+_PANEL = ("twoway", "driscoll_kraay")
+_ONE_FIT = ("cr1", "hc1", "iid", *_PANEL)
 
 
 def combination_design(
@@ -142,7 +143,10 @@ def infer_combinations(
         params = fit.params
         cov = fit.cov.loc[params.index, params.index].to_numpy()
         alpha = kwargs.get("alpha", 0.05)
-        for label in labels[1:]:
+        # the panel covariances may be made positive semi-definite, which does not
+        # commute with the re-parametrization: the headline too comes from this fit
+        again = labels if used in _PANEL else labels[1:]
+        for label in again:
             w = np.array([float(combinations[label].get(n, 0.0)) for n in params.index])
             estimate = float(w @ params.to_numpy())
             se = float(np.sqrt(max(w @ cov @ w, 0.0)))

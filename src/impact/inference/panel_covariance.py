@@ -1,8 +1,10 @@
 """Two-way clustered and Driscoll-Kraay covariances of a fixed-effects panel regression.
 
-Shocks shared by every unit in a period (an exam reform, a pandemic year) correlate
-the errors across units within a period as well as within units over time. Clustering
-by unit alone ignores the first; these two covariances allow for both.
+The period effects remove what a shock does to every unit on average (an exam reform,
+a pandemic year), but not that it hits units unequally (harder in deprived schools):
+what remains correlates the errors across units within a period as well as within
+units over time. Clustering by unit alone ignores the first; these two covariances
+allow for both.
 
 ``"twoway"``
     Cameron, Gelbach and Miller (2011): ``V = c (V_unit + V_period - V_unit x period)``,
@@ -10,15 +12,17 @@ by unit alone ignores the first; these two covariances allow for both.
     clusters are the Panel's ``cluster`` column, units by default). The small-sample
     factor is R ``fixest``'s and pyfixest's default for CRV1 with several cluster
     variables: ``c = G/(G-1) (N-1)/(N-K)`` with ``G = min(G_unit, G_period)``; ``K``
-    counts the regressors that are not absorbed, plus one (the fixed effects are
-    nested in the clusters). Intervals use Student's t with ``min(G_unit, G_period) - 1``
-    degrees of freedom, as ``fixest`` (``t.df = "min"``). Without the factor ``c``
-    the covariance is that of ``linearmodels.PanelOLS(..., entity_effects=True,
-    time_effects=True).fit(cov_type="clustered", cluster_entity=True,
-    cluster_time=True, debiased=False, auto_df=False, count_effects=False)``; the
-    tests check both to 1e-8. The two-way sum need not be positive semi-definite:
-    negative eigenvalues are set to zero (Cameron, Gelbach and Miller 2011, section
-    2.3; the default of ``fixest``), with an :class:`~impact.exceptions.InferenceWarning`.
+    counts the regressors other than the unit and period effects, plus one (the
+    effects are nested in the clusters, and ``fixest`` leaves them out). Intervals use
+    Student's t with ``min(G_unit, G_period) - 1`` degrees of freedom, as ``fixest``
+    (``t.df = "min"``). Without the factor ``c`` the covariance is that of
+    ``linearmodels.PanelOLS(..., entity_effects=True, time_effects=True)
+    .fit(cov_type="clustered", cluster_entity=True, cluster_time=True,
+    debiased=False, auto_df=False, count_effects=False)``; the tests check both to
+    1e-8. The two-way sum need not be positive semi-definite: the negative
+    eigenvalues of the block of the effect terms and covariates are set to zero
+    (Cameron, Gelbach and Miller 2011, section 2.3; the default of ``fixest``), with
+    an :class:`~impact.exceptions.InferenceWarning`.
 ``"driscoll_kraay"``
     Driscoll and Kraay (1998): the scores are summed within each period and their
     long-run covariance over periods estimated with Bartlett (Newey-West) weights
@@ -32,7 +36,15 @@ by unit alone ignores the first; these two covariances allow for both.
     number of periods.
 
 Both need many periods: with few, the period sums are few and the covariance is noisy
-(and ``"auto"`` never picks these methods). :func:`few_periods_warning` gives the
+(and ``"auto"`` never picks these methods).
+
+Both are computed here from the scores of the package's own within regression (the
+period effects enter as dummies, which by Frisch-Waugh-Lovell leaves the other
+coefficients' scores those of the two-way demeaned regression): fitting
+``PanelOLS`` took 140 ms (two-way) and 200 ms (kernel) per fit on the 2,500-row
+``mpdta`` panel, against about 1 ms for the within regression, which would dominate
+Monte Carlo studies. With weights the scores are those of weighted least squares
+(rows scaled by the square root of the weight). :func:`few_periods_warning` gives the
 warning the estimators issue below ``min_clusters`` periods.
 """
 
@@ -88,6 +100,8 @@ def panel_covariance(
     cluster_codes: np.ndarray,
     time_codes: np.ndarray,
     kind: str,
+    of_interest: np.ndarray | list[int] | None = None,
+    warn_clipped: bool = True,
 ) -> PanelCovariance:
     """Two-way clustered or Driscoll-Kraay covariance from a regression's scores.
 
@@ -104,6 +118,13 @@ def panel_covariance(
         The period of each row, as integers in time order.
     kind : {"twoway", "driscoll_kraay"}
         See the module docstring.
+    of_interest : sequence of int, optional
+        Columns whose covariance block must be positive semi-definite (the effect
+        terms and covariates; all by default). The period dummies stand for period
+        effects that ``fixest`` and linearmodels absorb, and their block is left as
+        it is: the two-way sum is rarely positive semi-definite there.
+    warn_clipped : bool, default True
+        Warn when negative eigenvalues are set to zero.
 
     Returns
     -------
@@ -135,21 +156,28 @@ def panel_covariance(
         both, n_both = _dense(clusters.astype(np.int64) * n_periods + periods)
         by_both = _sums(scores, both, n_both)
         meat = by_cluster.T @ by_cluster + by_period.T @ by_period - by_both.T @ by_both
+        block = np.arange(k) if of_interest is None else np.asarray(of_interest, dtype=int)
         g = min(n_clusters, n_periods)
-        factor = g / (g - 1) * (n - 1) / (n - (k + 1))
+        # K: the regressors other than the period dummies, plus one (fixest, pyfixest)
+        factor = g / (g - 1) * (n - 1) / (n - (len(block) + 1))
         cov = bread @ meat @ bread * factor
         cov = (cov + cov.T) / 2
-        values, vectors = np.linalg.eigh(cov)
         details = {"n_time_clusters": n_periods, "small_sample_factor": factor}
-        if values.min() < -1e-12 * max(abs(values.max()), 1e-300):
-            warn(
-                "the two-way clustered covariance is not positive semi-definite (the "
-                "period-clustered part is small against the intersection part, as with "
-                f"few periods: {n_periods}); its negative eigenvalues were set to zero",
-                InferenceWarning,
-            )
-            cov = (vectors * np.clip(values, 0, None)) @ vectors.T
-            details["eigenvalues_clipped"] = int((values < 0).sum())
+        if len(block):
+            sub = cov[np.ix_(block, block)]
+            values, vectors = np.linalg.eigh(sub)
+            negative = values.min() < -1e-12 * max(abs(values).max(), 1e-300)
+            if negative and warn_clipped:
+                warn(
+                    "the two-way clustered covariance is not positive semi-definite (the "
+                    "period-clustered part is small against the intersection part, as "
+                    f"happens with few periods: {n_periods}); its negative eigenvalues were "
+                    "set to zero, as fixest does",
+                    InferenceWarning,
+                )
+            if negative:
+                cov[np.ix_(block, block)] = (vectors * np.clip(values, 0, None)) @ vectors.T
+                details["eigenvalues_clipped"] = int((values < 0).sum())
         return PanelCovariance(cov, float(g - 1), details)
     if kind == "driscoll_kraay":
         if n_periods < 2:
