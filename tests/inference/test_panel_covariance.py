@@ -21,6 +21,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import impact
 from impact.datasets import load_mpdta
@@ -182,7 +184,7 @@ def test_few_periods_warn_and_are_recorded(single_adoption):
     assert twoway.settings["cluster"] == ("countyreal", "year")
 
 
-def _year_shock_panel(n_periods: int, seed: int = 0) -> impact.Panel:
+def _year_shock_frame(n_periods: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n_units = 40
     unit = np.repeat(np.arange(n_units), n_periods)
@@ -191,7 +193,11 @@ def _year_shock_panel(n_periods: int, seed: int = 0) -> impact.Panel:
     shock = rng.normal(size=n_periods)[time] * (1 + treated)
     d = (treated & (time >= n_periods // 2)).astype(int)
     y = rng.normal(size=n_units)[unit] + shock + d + rng.normal(size=len(unit))
-    frame = pd.DataFrame({"u": unit, "t": time, "d": d, "y": y})
+    return pd.DataFrame({"u": unit, "t": time, "d": d, "y": y})
+
+
+def _year_shock_panel(n_periods: int, seed: int = 0) -> impact.Panel:
+    frame = _year_shock_frame(n_periods, seed)
     return impact.Panel.from_frame(frame, unit="u", time="t", outcome="y", treated="d")
 
 
@@ -235,3 +241,57 @@ def test_non_positive_two_way_covariance_is_clipped_with_a_warning():
         out = panel_covariance(X, resid, cluster_codes=unit, time_codes=time, kind="twoway")
     assert out.cov[0, 0] == 0.0
     assert out.details["eigenvalues_clipped"] == 1
+
+
+@pytest.mark.parametrize("kind", ["twoway", "driscoll_kraay"])
+def test_weighted_matches_linearmodels_and_pyfixest(single_adoption, kind):
+    df = single_adoption.assign(w=np.exp(single_adoption["lpop"] - single_adoption["lpop"].mean()))
+    panel = impact.Panel.from_frame(
+        df, unit="countyreal", time="year", outcome="lemp", treated="d", weights="w"
+    )
+    result = _fit(impact.DifferenceInDifferences(inference=kind), panel)
+    factor = result.settings.get("inference_small_sample_factor", 1.0)
+    data = df.set_index(["countyreal", "year"])
+    model = PanelOLS(data["lemp"], data[["d"]], entity_effects=True, time_effects=True,
+                     weights=data["w"])  # fmt: skip
+    options = {"debiased": False, "auto_df": False, "count_effects": False}
+    if kind == "twoway":
+        res = model.fit(cov_type="clustered", cluster_entity=True, cluster_time=True, **options)
+    else:
+        res = model.fit(cov_type="kernel", **options)
+    np.testing.assert_allclose(result.att.estimate, res.params["d"], rtol=RTOL)
+    np.testing.assert_allclose(result.att.std_error**2 / factor, res.cov.loc["d", "d"], rtol=RTOL)
+    if kind == "twoway":
+        pf = pytest.importorskip("pyfixest")
+        fit = pf.feols(
+            "lemp ~ d | countyreal + year",
+            data=df,
+            vcov={"CRV1": "countyreal+year"},
+            weights="w",
+        )
+        np.testing.assert_allclose(
+            result.att.std_error, fit.tidy().loc["d", "Std. Error"], rtol=RTOL
+        )
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    scale=st.floats(0.01, 100.0),
+    shift=st.floats(-50.0, 50.0),
+    kind=st.sampled_from(["twoway", "driscoll_kraay"]),
+)
+def test_row_order_and_outcome_units_do_not_matter(seed, scale, shift, kind):
+    """Shuffled rows give the same interval; an affine outcome scales the SE by |a|."""
+    frame = _year_shock_frame(14, seed=seed)
+    base = impact.Panel.from_frame(frame, unit="u", time="t", outcome="y", treated="d")
+    rng = np.random.default_rng(seed)
+    shuffled = frame.iloc[rng.permutation(len(frame))].assign(y=lambda f: scale * f["y"] + shift)
+    other = impact.Panel.from_frame(shuffled, unit="u", time="t", outcome="y", treated="d")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        a = impact.DifferenceInDifferences(inference=kind).fit(base).att
+        b = impact.DifferenceInDifferences(inference=kind).fit(other).att
+    np.testing.assert_allclose(b.estimate, scale * a.estimate, rtol=1e-7, atol=1e-9 * scale)
+    np.testing.assert_allclose(b.std_error, scale * a.std_error, rtol=1e-7)
+    np.testing.assert_allclose(b.p_value, a.p_value, rtol=1e-6, atol=1e-12)
