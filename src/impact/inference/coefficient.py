@@ -370,7 +370,7 @@ def infer_coefficient(
     if used in PANEL_METHODS:
         if time_codes is None:
             raise ValueError(f"inference={used!r} needs the period of each row (time_codes)")
-        n_periods = len(np.unique(time_codes))
+        n_periods = _codes(np.asarray(time_codes))[1]
         message = few_periods_warning(used, n_periods, min_clusters)
         if message is not None:
             reason = f"requested, with only {n_periods} periods"
@@ -414,22 +414,23 @@ def infer_coefficient(
         )  # fmt: skip
 
     design = RegressionDesign(y, X, tuple(names), unit_codes, clusters, weights, exposure, term)
-    yd, Xd, scale = transform_design(design, list(fit.params.index))
-    kept = list(fit.params.index)
+    kept = fit.names
+    yd, Xd, scale = transform_design(design, kept)
     if used in PANEL_METHODS:
         slopes = [i for i, n in enumerate(kept) if not str(n).startswith("period[")]
         robust = panel_covariance(
             Xd,
-            yd - Xd @ fit.params.to_numpy(),
+            yd - Xd @ fit._values,
             cluster_codes=clusters,
             time_codes=time_codes,
             kind=used,
             of_interest=slopes,
             warn_clipped=warn_few_clusters,
         )
-        fit = RegressionFit(
-            params=fit.params,
-            cov=pd.DataFrame(robust.cov, index=fit.cov.index, columns=fit.cov.columns),
+        fit = RegressionFit._from_arrays(
+            fit._values,
+            robust.cov,
+            kept,
             df_inference=robust.df,
             n_obs=fit.n_obs,
             # K of the two-way small-sample factor; Driscoll-Kraay makes no correction

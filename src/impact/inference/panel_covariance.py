@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from impact.exceptions import InferenceWarning, warn
+from impact.inference.regression import _codes
 
 __all__ = ["PANEL_METHODS", "PanelCovariance", "few_periods_warning", "panel_covariance"]
 
@@ -89,8 +90,8 @@ def _sums(scores: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
 
 
 def _dense(codes: np.ndarray) -> tuple[np.ndarray, int]:
-    uniques, inverse = np.unique(np.asarray(codes), return_inverse=True)
-    return inverse.reshape(-1), len(uniques)
+    """Dense codes ``0..G-1`` of ``codes`` (in sorted order) and ``G``."""
+    return _codes(np.asarray(codes))
 
 
 def panel_covariance(
