@@ -12,7 +12,10 @@ also has persistent idiosyncratic noise (AR(1), rho = 0.5, sd 1).
 One-way clustering by school treats the treated schools as independent and its
 intervals under-cover; two-way clustering (school and year) and Driscoll-Kraay
 allow for the within-year correlation. Both rest on the number of years, so the
-study runs T = 10, 20 and 40.
+study runs T = 10, 20 and 40. Driscoll-Kraay handles the correlation within a school
+over time only through its kernel (lags beyond the bandwidth get no weight, nearer
+ones less than full), so the study also runs schools without persistent noise
+(rho = 0) to separate that from the year shocks.
 
 Run: ``python validation/year_shock_coverage.py [n_reps]`` (default 500).
 """
@@ -31,14 +34,18 @@ TRUE_EFFECT = 1.0
 METHODS = ("cr1", "twoway", "driscoll_kraay")
 
 
-def simulate(rng: np.random.Generator, n_units: int = 60, n_periods: int = 20) -> pd.DataFrame:
+SCENARIOS = ((0.5, 10), (0.5, 20), (0.5, 40), (0.0, 20), (0.0, 40))  # (rho, periods)
+
+
+def simulate(
+    rng: np.random.Generator, n_units: int = 60, n_periods: int = 20, rho: float = 0.5
+) -> pd.DataFrame:
     """One panel of the year-shock scenario (see the module docstring)."""
     unit = np.repeat(np.arange(n_units), n_periods)
     t = np.tile(np.arange(n_periods), n_units)
     targeted = unit < n_units // 2
     loading = np.where(targeted, 1.5, 0.5)
     year_shock = rng.normal(0, 1, n_periods)
-    rho = 0.5
     innovations = rng.normal(0, np.sqrt(1 - rho**2), (n_units, n_periods))
     noise = np.empty_like(innovations)
     noise[:, 0] = rng.normal(0, 1, n_units)
@@ -55,12 +62,14 @@ def simulate(rng: np.random.Generator, n_units: int = 60, n_periods: int = 20) -
     return pd.DataFrame({"school": unit, "year": t, "attainment": y, "pilot": d})
 
 
-def main(n_reps: int = 500, seed: int = 20261203) -> pd.DataFrame:
+def main(n_reps: int = 500, seed: int = 20261203, scenarios=SCENARIOS) -> pd.DataFrame:
     rows = []
-    for n_periods in (10, 20, 40):
-        children = np.random.SeedSequence([seed, n_periods]).spawn(n_reps)
+    for rho, n_periods in scenarios:
+        # each scenario has its own seeds, so that any subset reproduces its rows
+        key = [seed, n_periods] if rho == 0.5 else [seed, n_periods, round(100 * rho)]
+        children = np.random.SeedSequence(key).spawn(n_reps)
         for child in children:
-            frame = simulate(np.random.default_rng(child), n_periods=n_periods)
+            frame = simulate(np.random.default_rng(child), n_periods=n_periods, rho=rho)
             panel = impact.Panel.from_frame(
                 frame, unit="school", time="year", outcome="attainment", treated="pilot"
             )
@@ -70,6 +79,7 @@ def main(n_reps: int = 500, seed: int = 20261203) -> pd.DataFrame:
                     att = impact.DifferenceInDifferences(inference=inference).fit(panel).att
                 rows.append(
                     {
+                        "rho": rho,
                         "periods": n_periods,
                         "inference": inference,
                         "estimate": att.estimate,
@@ -78,7 +88,7 @@ def main(n_reps: int = 500, seed: int = 20261203) -> pd.DataFrame:
                     }
                 )
     draws = pd.DataFrame(rows)
-    table = draws.groupby(["periods", "inference"], sort=False).agg(
+    table = draws.groupby(["rho", "periods", "inference"], sort=False).agg(
         bias=("estimate", lambda e: e.mean() - TRUE_EFFECT),
         sd_estimate=("estimate", "std"),
         mean_std_error=("std_error", "mean"),
@@ -90,5 +100,5 @@ def main(n_reps: int = 500, seed: int = 20261203) -> pd.DataFrame:
 
 if __name__ == "__main__":
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    with pd.option_context("display.width", 120, "display.precision", 3):
+    with pd.option_context("display.width", 120, "display.max_columns", 10, "display.precision", 3):
         print(main(reps))

@@ -203,8 +203,8 @@ def few_periods_warning(kind: str, n_periods: int, min_clusters: int) -> str | N
     --------
     >>> few_periods_warning("twoway", 30, 12) is None
     True
-    >>> few_periods_warning("twoway", 6, 12)[:30]
-    'only 6 periods: the two-way clu'
+    >>> few_periods_warning("twoway", 6, 12)[:27]
+    'only 6 periods: the two-way'
     """
     if n_periods >= min_clusters:
         return None
