@@ -16,6 +16,7 @@ from impact.estimators.did import _cluster_setting
 from impact.exceptions import DesignError, DesignWarning, InferenceWarning, warn
 from impact.inference.coefficient import MIN_CLUSTERS, PANEL_INFERENCE_METHODS, infer_coefficient
 from impact.inference.combination import infer_combinations
+from impact.inference.panel_covariance import PANEL_METHODS
 from impact.inference.regression import within_regression
 from impact.registry import register
 from impact.result import ImpactResult, effect_row
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["EventStudy"]
 
 _METHODS = tuple(m for m in PANEL_INFERENCE_METHODS if m != "randomization")
-_ONE_COVARIANCE = ("twoway", "driscoll_kraay")
 
 
 @register("event_study")
@@ -307,7 +307,7 @@ class EventStudy(Estimator):
                 y, Xk, kept, term=kept[0], method=used, **{**common, "warn_few_clusters": False}
             ).fit
             cov_label, pretrend_df = used, float(probe.n_clusters - 1)
-        elif used in _ONE_COVARIANCE:  # the covariance every coefficient was given
+        elif used in PANEL_METHODS:  # the covariance every coefficient was given
             cov_fit = inferred[estimated[0]].fit
             cov_label, pretrend_df = used, cov_fit.df_inference
         else:

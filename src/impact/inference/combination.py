@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from impact.inference.coefficient import CoefficientInference, _wald, infer_coefficient
+from impact.inference.panel_covariance import PANEL_METHODS
 
 __all__ = ["combination_design", "infer_combinations"]
 
-_PANEL = ("twoway", "driscoll_kraay")
-_ONE_FIT = ("cr1", "hc1", "iid", *_PANEL)
+_ONE_FIT = ("cr1", "hc1", "iid", *PANEL_METHODS)
 
 
 def combination_design(
@@ -145,7 +145,7 @@ def infer_combinations(
         alpha = kwargs.get("alpha", 0.05)
         # the panel covariances may be made positive semi-definite, which does not
         # commute with the re-parametrization: the headline too comes from this fit
-        again = labels if used in _PANEL else labels[1:]
+        again = labels if used in PANEL_METHODS else labels[1:]
         for label in again:
             w = np.array([float(combinations[label].get(n, 0.0)) for n in params.index])
             estimate = float(w @ params.to_numpy())
