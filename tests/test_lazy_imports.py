@@ -12,6 +12,7 @@ import sys
 import pytest
 
 DEFERRED = (
+    "linearmodels",
     "matplotlib",
     "scipy.optimize",
     "scipy.sparse.csgraph",

@@ -14,8 +14,8 @@ from impact._panel_checks import show
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
 from impact.exceptions import DesignError, DesignWarning, warn
 from impact.inference.coefficient import (
-    INFERENCE_METHODS,
     MIN_CLUSTERS,
+    PANEL_INFERENCE_METHODS,
     CoefficientInference,
     RegressionDesign,
     coefficient_scale,
@@ -110,8 +110,8 @@ class DifferenceInDifferences(Estimator):
     periods : tuple of two periods, optional
         Restrict the estimate to these periods (one before, one from adoption on),
         e.g. ``(1978, 1981)``.
-    inference : {"auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid"}, \
-default "auto"
+    inference : {"auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid", \
+"twoway", "driscoll_kraay"}, default "auto"
         ``"cr1"``: cluster-robust by the Panel's cluster (units by default) with the
         ``G/(G-1) (N-1)/(N-K)`` correction and t(G-1) intervals, as R ``fixest`` and
         Stata. ``"cr2"``/``"cr3"``: bias-reduced cluster-robust errors with
@@ -119,6 +119,12 @@ default "auto"
         restricted bootstrap p-value and interval (the standard error reported is
         CR1). ``"randomization"``: re-assignment of treatment across clusters under
         the sharp null. ``"hc1"``: heteroskedasticity-robust. ``"iid"``: conventional.
+        ``"twoway"``: clustered by the Panel's cluster and by period (Cameron, Gelbach
+        and Miller), t(min(G, T) - 1) intervals, as ``fixest``; ``"driscoll_kraay"``:
+        Driscoll-Kraay, t(T - 1) intervals. Both allow for errors correlated across
+        units within a period (shocks that hit units unequally) and need many periods
+        (a warning below ``min_clusters``); see
+        :mod:`impact.inference.panel_covariance`.
         ``"auto"``: CR1 when at least ``min_clusters`` clusters are treated and at
         least as many are not, and cluster sizes are similar (or there are at least 50
         clusters on each side); otherwise the wild bootstrap with an
@@ -179,7 +185,18 @@ default "auto"
 
     design: Literal["twfe", "2x2"] = "twfe"
     periods: tuple[object, object] | None = None
-    inference: Literal["auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid"] = "auto"
+    inference: Literal[
+        "auto",
+        "cr1",
+        "cr2",
+        "cr3",
+        "wild",
+        "randomization",
+        "hc1",
+        "iid",
+        "twoway",
+        "driscoll_kraay",
+    ] = "auto"
     small_sample: Literal["nested", "full"] = "nested"
     alpha: float = ALPHA
     min_clusters: int = MIN_CLUSTERS
@@ -190,7 +207,7 @@ default "auto"
 
     def __post_init__(self) -> None:
         check_choice("design", self.design, ("twfe", "2x2"))
-        check_inference_fields(self, INFERENCE_METHODS)
+        check_inference_fields(self, PANEL_INFERENCE_METHODS)
         check_choice("small_sample", self.small_sample, ("nested", "full"))
         check_alpha(self.alpha)
         if self.periods is not None and (
@@ -245,6 +262,7 @@ default "auto"
             exposure=design.exposure,
             small_sample=self.small_sample,
             min_clusters=self.min_clusters,
+            time_codes=design.time_codes,
         )
         fit = inference.fit
         n_codes = len(unit_levels)
@@ -264,9 +282,7 @@ default "auto"
         settings = {
             **self.get_params(),
             "adoption_period": adoption,
-            "cluster": (
-                (panel.cluster or panel.unit) if inference.method not in ("hc1", "iid") else None
-            ),
+            "cluster": _cluster_setting(panel, inference.method),
             "df_inference": inference.df,
             **inference.to_settings(),
             "n_params_correction": fit.n_params,
@@ -380,6 +396,7 @@ default "auto"
             weights=weights,
             exposure=post.astype(float),
             term="att",
+            time_codes=time_codes,
         )
         return design, (
             frame,
@@ -391,6 +408,17 @@ default "auto"
             time_codes,
             time_levels,
         )
+
+
+def _cluster_setting(panel: Panel, method: str) -> str | tuple[str, str] | None:
+    """What the standard errors are clustered by, for ``settings["cluster"]``."""
+    if method in ("hc1", "iid"):
+        return None
+    if method == "twoway":
+        return (panel.cluster or panel.unit, panel.time)
+    if method == "driscoll_kraay":
+        return panel.time
+    return panel.cluster or panel.unit
 
 
 def _require_comparisons(

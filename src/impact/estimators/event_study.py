@@ -12,9 +12,11 @@ from impact._defaults import ALPHA
 from impact._distributions import chi2_sf, f_sf
 from impact._panel_checks import show
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
+from impact.estimators.did import _cluster_setting
 from impact.exceptions import DesignError, DesignWarning, InferenceWarning, warn
-from impact.inference.coefficient import INFERENCE_METHODS, MIN_CLUSTERS, infer_coefficient
+from impact.inference.coefficient import MIN_CLUSTERS, PANEL_INFERENCE_METHODS, infer_coefficient
 from impact.inference.combination import infer_combinations
+from impact.inference.panel_covariance import PANEL_METHODS
 from impact.inference.regression import within_regression
 from impact.registry import register
 from impact.result import ImpactResult, effect_row
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EventStudy"]
 
-_METHODS = tuple(m for m in INFERENCE_METHODS if m != "randomization")
+_METHODS = tuple(m for m in PANEL_INFERENCE_METHODS if m != "randomization")
 
 
 @register("event_study")
@@ -62,7 +64,8 @@ class EventStudy(Estimator):
         Event time whose indicator is omitted (the normalisation ``b_ref = 0``).
     bin_endpoints : bool, default True
         Pool event times beyond ``-leads`` and ``lags`` into the endpoints.
-    inference : {"auto", "cr1", "cr2", "cr3", "wild", "hc1", "iid"}, default "auto"
+    inference : {"auto", "cr1", "cr2", "cr3", "wild", "hc1", "iid", "twoway", \
+"driscoll_kraay"}, default "auto"
         As for :class:`~impact.estimators.DifferenceInDifferences`, applied to every
         event-time coefficient and to the ``att`` (each gets its own CR2/CR3
         Satterthwaite degrees of freedom or its own restricted wild bootstrap; the
@@ -73,8 +76,10 @@ class EventStudy(Estimator):
         restricted bootstrap with an :class:`~impact.exceptions.InferenceWarning`.
         ``"randomization"`` is not offered: re-assigning adoption would change every
         event-time regressor, not only the one tested (use the difference-in-differences
-        estimator). ``settings["inference_used"]`` and ``settings["inference_reason"]``
-        record the choice.
+        estimator). ``"twoway"`` and ``"driscoll_kraay"`` (errors correlated across
+        units within a period) give every event-time coefficient, the ``att`` and the
+        pre-trend test the same covariance. ``settings["inference_used"]`` and
+        ``settings["inference_reason"]`` record the choice.
     small_sample : {"nested", "full"}, default "nested"
         CR1 small-sample correction, as for the difference-in-differences estimator.
     alpha : float, default 0.05
@@ -102,7 +107,8 @@ class EventStudy(Estimator):
     ``0`` to ``lags``). ``diagnostics["pretrend_test"]`` is the joint Wald (F) test
     that all lead coefficients are zero: it uses the CR2 (or CR3) covariance with
     ``inference="cr2"`` (``"cr3"``), the HC1 or conventional one with ``"hc1"`` or
-    ``"iid"``, and the CR1 covariance otherwise (including with the wild bootstrap,
+    ``"iid"``, the two-way clustered or Driscoll-Kraay one with ``"twoway"`` or
+    ``"driscoll_kraay"``, and the CR1 covariance otherwise (including with the wild bootstrap,
     which tests one coefficient at a time); its ``covariance`` column says which.
 
     Examples
@@ -123,7 +129,9 @@ class EventStudy(Estimator):
     lags: int | None = None
     reference: int = -1
     bin_endpoints: bool = True
-    inference: Literal["auto", "cr1", "cr2", "cr3", "wild", "hc1", "iid"] = "auto"
+    inference: Literal[
+        "auto", "cr1", "cr2", "cr3", "wild", "hc1", "iid", "twoway", "driscoll_kraay"
+    ] = "auto"
     small_sample: Literal["nested", "full"] = "nested"
     alpha: float = ALPHA
     min_clusters: int = MIN_CLUSTERS
@@ -276,6 +284,7 @@ class EventStudy(Estimator):
             "df_method": self.df_method,
             "small_sample": self.small_sample,
             "min_clusters": self.min_clusters,
+            "time_codes": period_codes,
         }
         inferred = infer_combinations(y, Xk, kept, combos, method=self.inference, **common)
         head = inferred["att"]
@@ -303,6 +312,9 @@ class EventStudy(Estimator):
                 y, Xk, kept, term=kept[0], method=used, **{**common, "warn_few_clusters": False}
             ).fit
             cov_label, pretrend_df = used, float(probe.n_clusters - 1)
+        elif used in PANEL_METHODS:  # the covariance every coefficient was given
+            cov_fit = inferred[estimated[0]].fit
+            cov_label, pretrend_df = used, cov_fit.df_inference
         else:
             cov_fit = probe
             cov_label, pretrend_df = probe_method, probe.df_inference
@@ -310,7 +322,7 @@ class EventStudy(Estimator):
         settings = {
             **self.get_params(),
             "event_window": (lo, hi),
-            "cluster": (panel.cluster or panel.unit) if used not in ("hc1", "iid") else None,
+            "cluster": _cluster_setting(panel, used),
             "df_inference": head.df,
             **head.to_settings(),
             "dropped_terms": fit.dropped,

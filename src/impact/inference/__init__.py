@@ -3,6 +3,8 @@
 - :mod:`~impact.inference.regression`: fixed-effects regression (CR1/HC1/iid).
 - :mod:`~impact.inference.cluster`: CR1, CR2 (Bell-McCaffrey) and CR3 covariances with
   Satterthwaite / Imbens-Kolesar degrees of freedom.
+- :mod:`~impact.inference.panel_covariance`: two-way clustered (unit and period) and
+  Driscoll-Kraay covariances, for errors correlated across units within a period.
 - :mod:`~impact.inference.wild`: the wild cluster restricted bootstrap.
 - :mod:`~impact.inference.randomization`: randomization inference across clusters.
 - :mod:`~impact.inference.coefficient`: :func:`infer_coefficient`, one call that runs

@@ -25,6 +25,13 @@ Methods
 ``"randomization"``
     Re-assignment of treatment across clusters under the sharp null; needs
     ``exposure``; ``std_error`` is the CR1 standard error (for reference only).
+``"twoway"``, ``"driscoll_kraay"``
+    Covariances robust to errors correlated across units within a period (shared
+    period shocks) as well as within units: two-way clustering by cluster and
+    period, and Driscoll-Kraay's kernel estimator over period sums of the scores
+    (:mod:`~impact.inference.panel_covariance`). They need ``time_codes``; with
+    fewer than ``min_clusters`` periods an :class:`~impact.exceptions.InferenceWarning`
+    says the covariance rests on few period sums. ``"auto"`` never picks them.
 ``"auto"`` (the default of the estimators)
     ``"cr1"`` when both the treated and the control clusters number at least
     ``min_clusters`` (12 by default) and the clusters are of similar sizes
@@ -52,6 +59,11 @@ import pandas as pd
 
 from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.cluster import cluster_robust
+from impact.inference.panel_covariance import (
+    PANEL_METHODS,
+    few_periods_warning,
+    panel_covariance,
+)
 from impact.inference.randomization import randomization_test
 from impact.inference.regression import (
     RegressionFit,
@@ -66,13 +78,16 @@ from impact.inference.wild import wild_cluster_bootstrap
 __all__ = [
     "INFERENCE_METHODS",
     "MIN_CLUSTERS",
+    "PANEL_INFERENCE_METHODS",
     "CoefficientInference",
     "RegressionDesign",
     "infer_coefficient",
     "transform_design",
 ]
 
-Method = Literal["auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid"]
+Method = Literal[
+    "auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid", "twoway", "driscoll_kraay"
+]
 INFERENCE_METHODS: tuple[str, ...] = (
     "auto",
     "cr1",
@@ -83,6 +98,9 @@ INFERENCE_METHODS: tuple[str, ...] = (
     "hc1",
     "iid",
 )
+# the methods of panel regressions with period effects (difference-in-differences,
+# event study): the above, and the covariances robust to shocks shared within a period
+PANEL_INFERENCE_METHODS: tuple[str, ...] = (*INFERENCE_METHODS, *PANEL_METHODS)
 MIN_CLUSTERS = 12
 MAX_SIZE_CV = 0.5
 MANY_CLUSTERS = 50
@@ -111,6 +129,8 @@ class RegressionDesign:
         (for randomization inference).
     term : str
         Name of the coefficient of interest.
+    time_codes : ndarray or None
+        Period of each row, for the ``"twoway"`` and ``"driscoll_kraay"`` covariances.
     """
 
     y: np.ndarray
@@ -121,6 +141,7 @@ class RegressionDesign:
     weights: np.ndarray | None = None
     exposure: np.ndarray | None = None
     term: str = "att"
+    time_codes: np.ndarray | None = None
 
 
 def transform_design(
@@ -273,6 +294,7 @@ def infer_coefficient(
     small_sample: Literal["nested", "full"] = "nested",
     min_clusters: int = MIN_CLUSTERS,
     warn_few_clusters: bool = True,
+    time_codes: np.ndarray | None = None,
 ) -> CoefficientInference:
     """Estimate a fixed-effects regression and make inference on one coefficient.
 
@@ -284,7 +306,8 @@ def infer_coefficient(
         CR2/CR3, wild and randomization methods).
     term : str, optional
         The coefficient of interest; the first column by default.
-    method : {"auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid"}
+    method : {"auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid", \
+"twoway", "driscoll_kraay"}
         See the module docstring.
     alpha : float
         Intervals have coverage ``1 - alpha``.
@@ -306,9 +329,13 @@ def infer_coefficient(
         Fewest treated (and control) clusters for which ``"auto"`` may use CR1.
     warn_few_clusters : bool
         Issue the :class:`~impact.exceptions.InferenceWarning` when ``"auto"`` falls
-        back on the bootstrap, and when ``"cr2"``/``"cr3"`` meet a single treated (or
-        control) cluster: its leverage is 1, the bias-reduction adjustment drops it,
-        and the finite standard error misses its variation.
+        back on the bootstrap, when ``"cr2"``/``"cr3"`` meet a single treated cluster
+        (its leverage is 1, the bias-reduction adjustment drops it, and the finite
+        standard error misses its variation), or when ``"twoway"``/``"driscoll_kraay"``
+        rest on fewer than ``min_clusters`` periods.
+    time_codes : ndarray, optional
+        Period of each row (integers in time order), needed by ``"twoway"`` and
+        ``"driscoll_kraay"``.
 
     Returns
     -------
@@ -348,6 +375,13 @@ def infer_coefficient(
     used, reason, message = choose_method(
         method, n_treated, n_control, min_clusters, size_cv, MAX_SIZE_CV, MANY_CLUSTERS
     )
+    if used in PANEL_METHODS:
+        if time_codes is None:
+            raise ValueError(f"inference={used!r} needs the period of each row (time_codes)")
+        n_periods = _codes(np.asarray(time_codes))[1]
+        message = few_periods_warning(used, n_periods, min_clusters)
+        if message is not None:
+            reason = f"requested, with only {n_periods} periods"
     nested = _nested(unit_codes, clusters)
     if method == "auto" and used == "wild" and not nested:
         used, reason = (
@@ -374,6 +408,8 @@ def infer_coefficient(
             "unit or by a coarser grouping, or use inference='cr1'"
         )
     base = used if used in ("cr1", "hc1", "iid") else "cr1"
+    if used in PANEL_METHODS:  # the unit effects need not nest in the clusters here
+        base = "cr1"
     # within_regression, with the cluster codes and nesting computed above
     known = (clusters, cluster_index, n_groups, nested) if base == "cr1" else None
     fit = _within(y, X, names, unit_codes, known, weights, base, small_sample, 1)
@@ -395,8 +431,38 @@ def infer_coefficient(
         )  # fmt: skip
 
     design = RegressionDesign(y, X, tuple(names), unit_codes, clusters, weights, exposure, term)
-    yd, Xd, scale = transform_design(design, list(fit.params.index))
-    kept = list(fit.params.index)
+    kept = fit.names
+    yd, Xd, scale = transform_design(design, kept)
+    if used in PANEL_METHODS:
+        slopes = [i for i, n in enumerate(kept) if not str(n).startswith("period[")]
+        robust = panel_covariance(
+            Xd,
+            yd - Xd @ fit._values,
+            cluster_codes=clusters,
+            time_codes=time_codes,
+            kind=used,
+            of_interest=slopes,
+            warn_clipped=warn_few_clusters,
+        )
+        fit = RegressionFit._from_arrays(
+            fit._values,
+            robust.cov,
+            kept,
+            df_inference=robust.df,
+            n_obs=fit.n_obs,
+            # K of the two-way small-sample factor; Driscoll-Kraay makes no correction
+            n_params=len(slopes) + 1 if used == "twoway" else 0,
+            n_clusters=fit.n_clusters,
+            dropped=fit.dropped,
+        )
+        se, lower, upper, p = wald_row(
+            estimate, fit.std_error(term), robust.df, alpha,
+            scale=se_scale, term=term, undefined=undefined,
+        )  # fmt: skip
+        return CoefficientInference(
+            term, estimate, se, lower, upper, p, robust.df, used, reason,
+            n_treated, n_control, fit, used, dict(robust.details),
+        )  # fmt: skip
     if used in ("cr2", "cr3"):
         resid = yd - Xd @ fit.params.to_numpy()
         robust = cluster_robust(
@@ -495,7 +561,9 @@ def infer_coefficient(
             term, estimate, se, res.ci_lower, res.ci_upper, res.p_value, float("nan"),
             used, reason, n_treated, n_control, fit, "cr1", details,
         )  # fmt: skip
-    raise ValueError(f"unknown inference method {method!r}; choose one of {INFERENCE_METHODS}")
+    raise ValueError(
+        f"unknown inference method {method!r}; choose one of {PANEL_INFERENCE_METHODS}"
+    )
 
 
 def _one_cluster_message(used: str, term: str, n_treated: int, n_control: int) -> str:

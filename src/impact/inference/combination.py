@@ -7,8 +7,8 @@ them the inference of :func:`~impact.inference.coefficient.infer_coefficient`:
 
 * the first combination (the headline, e.g. the ``att``) resolves ``"auto"`` and
   issues the few-clusters warning; the others reuse the method it chose;
-* with ``"cr1"``, ``"hc1"`` or ``"iid"`` every combination comes from the one fit
-  (``w' b`` with standard error ``sqrt(w' V w)``);
+* with ``"cr1"``, ``"hc1"``, ``"iid"``, ``"twoway"`` or ``"driscoll_kraay"`` every
+  combination comes from the one fit (``w' b`` with standard error ``sqrt(w' V w)``);
 * with ``"cr2"``, ``"cr3"`` or ``"wild"`` each combination ``w' b`` is made a
   coefficient of its own by an exact re-parametrization of the regressors
   (:func:`combination_design`), so that it has its own Satterthwaite degrees of
@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 
 from impact.inference.coefficient import CoefficientInference, infer_coefficient
+from impact.inference.panel_covariance import PANEL_METHODS
 from impact.inference.wald import outcome_scale, wald_row
 
 __all__ = ["combination_design", "infer_combinations"]
 
-_ONE_FIT = ("cr1", "hc1", "iid")
+_ONE_FIT = ("cr1", "hc1", "iid", *PANEL_METHODS)
 
 
 def combination_design(
@@ -147,7 +148,10 @@ def infer_combinations(
         columns = np.asarray(X, dtype=float).reshape(len(y), -1)
         sizes = np.array([outcome_scale(columns[:, list(names).index(n)]) for n in params.index])
         per_unit = np.divide(outcome_scale(y), sizes, out=np.zeros(len(sizes)), where=sizes > 0)
-        for label in labels[1:]:
+        # the panel covariances may be made positive semi-definite, which does not
+        # commute with the re-parametrization: the headline too comes from this fit
+        again = labels if used in PANEL_METHODS else labels[1:]
+        for label in again:
             w = np.array([float(combinations[label].get(n, 0.0)) for n in params.index])
             estimate = float(w @ params.to_numpy())
             se = float(np.sqrt(max(w @ cov @ w, 0.0)))
