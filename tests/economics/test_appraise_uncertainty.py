@@ -123,3 +123,24 @@ def test_a_bootstrap_staggered_result_carries_its_draws_into_the_appraisal():
     analytic = impact.StaggeredDiD(inference="analytic").fit(panel)
     assert dict(analytic.draws) == {}
     assert "result draws" not in _appraise(analytic).settings["effect"]
+
+
+def test_an_asymmetric_interval_is_carried_over_not_rebuilt_from_the_standard_error():
+    """Review finding: a wild bootstrap interval of -7.3 to 4.3 around -0.07 (SE 0.08)
+    became -4.6 to 3.8 in the appraisal (a symmetric t rebuilt from the SE), narrowing the
+    wider side without a word. Its draws now follow a split normal whose quantiles are the
+    result's own interval ends."""
+    result = _hand_result(-0.07, 0.0787, -7.336, 4.338)
+    appraisal = _appraise(result, n_draws=20_000)
+    effect = appraisal.to_frame().set_index("quantity").loc["effect"]
+    assert effect["ci_lower"] == pytest.approx(-7.336, rel=0.05)
+    assert effect["ci_upper"] == pytest.approx(4.338, rel=0.05)
+    assert "split normal" in appraisal.settings["effect"]
+    # a symmetric interval keeps the t/normal built from the standard error
+    symmetric = _appraise(_hand_result(1.0, 0.2, 0.608, 1.392))
+    assert "split normal" not in symmetric.settings["effect"]
+
+
+def test_an_interval_that_excludes_its_estimate_is_refused():
+    with pytest.raises(DesignError, match="does not contain its estimate"):
+        _appraise(_hand_result(5.0, 0.3, 0.5, 1.5))

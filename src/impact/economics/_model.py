@@ -184,6 +184,36 @@ def reference_df(result: ImpactResult) -> float:
     )
 
 
+def _split_scales(result: ImpactResult) -> tuple[float, float] | None:
+    """Scales below and above the estimate when its interval is not symmetric about it.
+
+    A wild bootstrap or randomization interval (found by test inversion) need not be
+    centred on the estimate; a symmetric distribution built from the standard error
+    would then understate the uncertainty on the wider side. None for a symmetric
+    interval (to 1e-6 of its width) or one without finite ends.
+    """
+    from scipy import stats
+
+    att = result.att
+    theta, lower, upper = float(att.estimate), float(att.ci_lower), float(att.ci_upper)
+    if not (np.isfinite(lower) and np.isfinite(upper)) or upper <= lower:
+        return None
+    below, above = theta - lower, upper - theta
+    if abs(below - above) <= 1e-6 * (upper - lower):
+        return None
+    if below < 0 or above < 0:
+        raise DesignError(
+            f"the {result.estimator} result's interval ({lower} to {upper}) does not contain "
+            f"its estimate {theta}: the uncertainty of the effect cannot be represented; "
+            "pass n_draws=0 for point values only"
+        )
+    level = result.settings.get("alpha", ALPHA)
+    if not isinstance(level, int | float | np.number) or not 0 < level < 1:
+        level = ALPHA
+    z = float(stats.norm.ppf(1 - level / 2))
+    return below / z, above / z
+
+
 def effect_draws(
     result: ImpactResult, n_draws: int, rng: np.random.Generator
 ) -> tuple[float, np.ndarray, str, Any]:
@@ -227,6 +257,20 @@ def effect_draws(
         )
     if n_draws and se == 0:
         _warn_no_uncertainty(result, "its standard error of the effect is 0")
+    asymmetric = _split_scales(result)
+    if asymmetric is not None:
+        # a bootstrap or test-inversion interval, not estimate +/- crit * SE: draws from
+        # the split normal whose quantiles are the result's own interval ends
+        below, above = asymmetric
+
+        def split_ppf(q: float) -> float:
+            z = float(stats.norm.ppf(q))
+            return theta + (below if z < 0 else above) * z
+
+        z = np.asarray(stats.norm.rvs(size=n_draws, random_state=rng), dtype=float)
+        draws = theta + np.where(z < 0, below, above) * z
+        source = "split normal matching the result's interval"
+        return theta, draws.reshape(n_draws), source, split_ppf
     df = reference_df(result)
     if np.isinf(df):
         source, standard = "normal(estimate, std_error)", stats.norm()
