@@ -159,21 +159,6 @@ def test_the_csv_written_by_data_is_read_back(tmp_path):
 
 
 # ------------------------------------------------------------------ wording (items 2, 3)
-def _api_quotes_index_labels() -> bool:
-    """Whether the Python API's row messages quote the caller's index labels."""
-    import impact
-
-    frame = pd.DataFrame(
-        {"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "y": [1.0, None, 2.0, 3.0], "d": [0, 1, 0, 0]},
-        index=[101, 102, 103, 104],
-    )
-    try:
-        impact.Panel.from_frame(frame, unit="u", time="t", outcome="y", treated="d")
-    except impact.DataError as exc:
-        return "102" in str(exc)
-    return False
-
-
 def test_messages_name_flags_not_python_keywords(tmp_path, schools_frame):
     path = tmp_path / "nan.csv"
     frame = schools_frame.copy()
@@ -198,11 +183,6 @@ def test_warnings_name_the_param_option(tmp_path, schools_csv):
     assert "inference='cr1'" not in done.stderr
 
 
-@pytest.mark.xfail(
-    not _api_quotes_index_labels(),
-    reason="needs the Python API's row messages to quote the caller's index labels",
-    strict=True,
-)
 def test_row_references_are_file_lines(tmp_path, schools_frame):
     path = tmp_path / "nan.csv"
     frame = schools_frame.copy()
