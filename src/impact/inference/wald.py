@@ -34,6 +34,13 @@ is floored at ``1e-2`` times the outcome's largest absolute value, because round
 values that large leaves standard errors of about ``1e-16`` to ``1e-14`` times it
 (:data:`LEVEL_RTOL`): an outcome of ``1e12`` plus noise of 1 keeps four digits of its
 noise and a genuine standard error, a constant one at ``1e12 + 0.1`` only rounding.
+The scale thus ignores shifts of up to about a hundred times the spread; beyond them
+only standard errors below ``1e-14`` times the shifted level are affected, which
+rounding of the shifted values alone could produce (noise of 1 reaches that only at
+shifts of about ``1e14``, where fewer than three digits of it survive and the Panel
+warns that a baseline should be subtracted). Measured on noise-free and constant
+panels in every estimator, rounding left standard errors below ``2e-16`` times the
+level, 70 times under the floor.
 """
 
 from __future__ import annotations
