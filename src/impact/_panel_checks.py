@@ -16,6 +16,7 @@ from impact._panel_input import (
     check_frame,
     check_group_weights,
     check_labels,
+    check_precision,
     check_scale,
     show,
 )
@@ -267,6 +268,7 @@ def check_columns(
         if len(frame) == 0:
             raise DataError(f"no rows left after dropping missing outcomes in {outcome!r}")
     check_scale(frame[outcome].to_numpy(), f"outcome column {outcome!r}")
+    check_precision(frame[outcome].to_numpy(), f"outcome column {outcome!r}")
     # covariates
     for cov in covariates:
         col = frame[cov]

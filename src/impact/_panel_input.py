@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.exceptions import DataError
+from impact.exceptions import DataError, DataWarning, warn
 
 __all__ = [
     "check_covariate_type",
     "check_frame",
     "check_group_weights",
     "check_labels",
+    "check_precision",
     "check_scale",
     "show",
 ]
@@ -128,4 +129,51 @@ def check_scale(values: np.ndarray, what: str) -> None:
         raise DataError(
             f"{what} holds values as large as {largest:.3g}, whose squares overflow "
             "floating point; rescale it (e.g. divide by a power of ten) first"
+        )
+
+
+MIN_DIGITS = 3
+"""Significant digits of an outcome's variation below which the Panel warns."""
+
+
+def check_precision(values: np.ndarray, what: str) -> None:
+    """Warn when an outcome's variation keeps fewer than :data:`MIN_DIGITS` digits.
+
+    A double carries about 16 significant digits, so values near ``L`` are stored
+    (and every mean or residual built from them computed) to about
+    ``2.2e-16 * L``. Their variation, of size ``spread`` (the range), keeps about
+    ``log10(spread / (2.2e-16 * L))`` digits: ``1e12`` plus noise of 1 keeps four and
+    gives standard errors good to about ``1e-6``; ``1e15`` plus noise of 1 keeps one, and
+    its estimates and standard errors are mostly rounding. Below three digits a
+    :class:`~impact.exceptions.DataWarning` recommends subtracting a baseline. (Standard
+    errors that rounding alone could produce are reported as undefined whatever the
+    warning: see :mod:`impact.inference.wald`.) A constant outcome is left to the
+    estimators, which report its interval as undefined.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_precision(np.array([1e15, 1e15 + 2.0, 1e15 + 5.0]), "outcome column 'y'")
+    ...     check_precision(np.array([1e12, 1e12 + 2.0, 1e12 + 5.0]), "outcome column 'y'")
+    >>> len(caught), "subtract a baseline" in str(caught[0].message)
+    (1, True)
+    """
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return
+    spread = float(finite.max() - finite.min())
+    level = float(np.abs(finite).max())
+    if spread <= 0 or spread >= level:
+        return
+    digits = float(np.log10(spread / (np.finfo(float).eps * level)))
+    if digits < MIN_DIGITS:
+        warn(
+            f"{what} varies by only {spread:.3g} around values as large as {level:.3g}: "
+            f"a double carries about 16 significant digits, so about {max(digits, 0):.1f} digits "
+            "of that variation survive and estimates, standard errors and intervals "
+            "are mostly rounding; subtract a baseline (e.g. the outcome's mean or a "
+            "pre-programme level) from the outcome first",
+            DataWarning,
         )

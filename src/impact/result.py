@@ -563,8 +563,9 @@ def effect_row(
     alpha : float
         One minus the interval's coverage.
     scale : float, optional
-        The outcome's scale in the units of the estimate (its largest absolute value
-        for an effect measured in the outcome's units); ``None`` makes only an exactly
+        The outcome's scale in the units of the estimate (its spread, floored by
+        rounding of its level: :func:`~impact.inference.wald.outcome_scale`, for an
+        effect measured in the outcome's units); ``None`` makes only an exactly
         zero standard error degenerate.
     announce : bool
         Warn when the interval is undefined.

@@ -18,7 +18,7 @@ import pandas as pd
 from impact._distributions import Normal, StudentT
 from impact.estimators._its_design import period_label
 from impact.estimators._its_fit import SeriesFit
-from impact.inference.wald import outcome_scale
+from impact.inference.wald import outcome_scale, regressor_size
 from impact.result import effect_row
 
 __all__ = ["Contrast", "assemble"]
@@ -122,7 +122,7 @@ def assemble(
     for term, coef in terms.items():
         est = float(fit.params[coef])
         se = float(np.sqrt(fit.cov.loc[coef, coef]))
-        size = outcome_scale(contrast.X[:, names.index(coef)])
+        size = regressor_size(contrast.X[:, names.index(coef)])
         scale = (1.0 if counts else y_scale) / size if size > 0 else 0.0
         row = effect_row(term, est, se, df=fit.df, alpha=alpha, scale=scale, kind="segment")
         if counts:

@@ -259,8 +259,13 @@ def build_result(
     name: str,
     difference: bool = False,
     warn_few_clusters: bool = True,
+    level: float | None = None,
 ) -> ImpactResult:
     """Effects, balance, sensitivity and per-unit matches for a matched design.
+
+    ``level``: the largest absolute outcome ``y`` was computed from, when ``y`` is a
+    change (it sets the rounding floor of the zero standard error rule: see
+    :func:`~impact.inference.wald.outcome_scale`).
 
     ``warn_few_clusters``: warn when the Panel's clusters leave fewer than 12 clusters
     for the standard errors (off when the caller makes its own inference).
@@ -302,7 +307,7 @@ def build_result(
     n_c = int((~treated & (w > 0)).sum())
     extra = {"n_treated": n_t, "n_control": n_c}
     head = adjusted if adjusted is not None else plain
-    scale = outcome_scale(y)  # the effects are in the outcome's units
+    scale = outcome_scale(y, level=level)  # the effects are in the outcome's units
     rows = [
         effect_row(
             "att",

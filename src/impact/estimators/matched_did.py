@@ -289,6 +289,8 @@ class MatchedDiD(Estimator):
             name=self.name,
             difference=True,
             warn_few_clusters=not regression,
+            # the changes keep the rounding of the levels they come from
+            level=float(np.max(np.abs(np.r_[data.outcome, data.pre_outcome]))),
         )
         settings = {**self.get_params(), **{
             k: v for k, v in result.settings.items() if k not in matching.get_params()

@@ -393,7 +393,8 @@ def _undefined_comparison(data: StaggeredData, n_control: int, control: str) -> 
     """Why the never-treated comparison cannot support an interval, if so.
 
     A single cluster of never-treated units, or never-treated units whose outcome does
-    not vary over time (up to rounding), leave every interval undefined (see
+    not vary over time (up to rounding, relative to the outcome's spread: see
+    :func:`~impact.inference.wald.outcome_scale`), leave every interval undefined (see
     :mod:`impact.inference.wald`).
     """
     if control != "never_treated":

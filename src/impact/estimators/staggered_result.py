@@ -83,8 +83,10 @@ class GroupTimeEffects:
     boot_seed : int or None
         Seed from which every bootstrap of this result draws.
     scale : float
-        The outcome's scale (its largest absolute value): standard errors zero up to
-        rounding relative to it are missing (NaN), whatever the outcome's units (see
+        The outcome's scale (its spread, floored by rounding of its level:
+        :func:`~impact.inference.wald.outcome_scale`): standard errors zero up to
+        rounding relative to it are missing (NaN), whatever the outcome's units or a
+        shift of it (see
         :mod:`impact.inference.wald`). R ``did`` uses an absolute ``se * sqrt(n) <=
         10 sqrt(eps)``, which turned every standard error of an outcome measured in
         small units into NaN.

@@ -72,7 +72,13 @@ from impact.inference.regression import (
     _within,
     demean,
 )
-from impact.inference.wald import ZERO_SE_RTOL, outcome_scale, undefined_se, wald_row
+from impact.inference.wald import (
+    ZERO_SE_RTOL,
+    outcome_scale,
+    regressor_size,
+    undefined_se,
+    wald_row,
+)
 from impact.inference.wild import wild_cluster_bootstrap
 
 __all__ = [
@@ -599,7 +605,8 @@ def undefined_comparison(
     """Why the comparison cannot support an interval for the coefficient on ``column``, if so.
 
     Comparison units are those whose ``column`` is zero in every row. Their outcome not
-    varying within any of them (up to rounding, relative to the outcome's scale), or
+    varying within any of them (up to rounding, relative to the outcome's spread, which
+    ignores a shift of the outcome: see :func:`~impact.inference.wald.outcome_scale`), or
     (for clustered methods) fewer than two clusters holding comparison units, leaves
     the interval undefined (see :mod:`impact.inference.wald`).
 
@@ -640,14 +647,15 @@ def undefined_comparison(
 def coefficient_scale(y: np.ndarray, column: np.ndarray) -> float:
     """The outcome's scale in the units of the coefficient on ``column``.
 
-    The largest absolute outcome over the largest absolute value of the regressor: a
-    standard error below :data:`~impact.inference.wald.ZERO_SE_RTOL` times it is zero
-    up to rounding (see :mod:`impact.inference.wald`).
+    The outcome's spread (:func:`~impact.inference.wald.outcome_scale`, which ignores a
+    shift of the outcome) over the largest absolute value of the regressor: a standard
+    error below :data:`~impact.inference.wald.ZERO_SE_RTOL` times it is zero up to
+    rounding (see :mod:`impact.inference.wald`).
 
     Examples
     --------
     >>> coefficient_scale(np.array([1.0, -8.0]), np.array([0.0, 2.0]))
-    4.0
+    4.5
     """
-    size = outcome_scale(column)
+    size = regressor_size(column)
     return outcome_scale(y) / size if size > 0 else 0.0

@@ -25,7 +25,7 @@ import numpy as np
 
 from impact.inference.coefficient import CoefficientInference, infer_coefficient
 from impact.inference.panel_covariance import PANEL_METHODS
-from impact.inference.wald import outcome_scale, wald_row
+from impact.inference.wald import outcome_scale, regressor_size, wald_row
 
 __all__ = ["combination_design", "infer_combinations"]
 
@@ -146,7 +146,7 @@ def infer_combinations(
         alpha = kwargs.get("alpha", 0.05)
         # the outcome's scale in the units of each coefficient (see impact.inference.wald)
         columns = np.asarray(X, dtype=float).reshape(len(y), -1)
-        sizes = np.array([outcome_scale(columns[:, list(names).index(n)]) for n in params.index])
+        sizes = np.array([regressor_size(columns[:, list(names).index(n)]) for n in params.index])
         per_unit = np.divide(outcome_scale(y), sizes, out=np.zeros(len(sizes)), where=sizes > 0)
         # the panel covariances may be made positive semi-definite, which does not
         # commute with the re-parametrization: the headline too comes from this fit
