@@ -112,3 +112,60 @@ def test_datetime_periods_give_the_same_effects_as_years(sim):
     cols = ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
     np.testing.assert_allclose(dates[cols].to_numpy(), years[cols].to_numpy(), rtol=1e-10)
     assert set(dates["group"].dropna()) == {pd.Timestamp("2006"), pd.Timestamp("2007")}
+
+
+# ---------------------------------------------------------------- unbalanced panels
+def unbalanced_staggered_frame() -> pd.DataFrame:
+    """Cohorts 4 and 6 and never-treated units; every fifth unit misses period 8."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for u in range(80):
+        g = [0, 0, 4, 6][u % 4]
+        a, x = rng.normal(), rng.normal()
+        for t in range(1, 9):
+            if u % 5 == 0 and t == 8:
+                continue
+            on = g > 0 and t >= g
+            rows.append(dict(u=u, t=t, x=x, d=int(on), y=a + x + 0.3 * t + on + rng.normal()))
+    return pd.DataFrame(rows)
+
+
+def test_unbalanced_staggered_panel_is_balanced_before_matching() -> None:
+    # StaggeredDiD balanced each cohort's matched units after matching: the incomplete
+    # ones were dropped but their matched partners stayed, the balance and sample-size
+    # tables described units not estimated on, and the DataWarning came once per cohort
+    # advising allow_unbalanced_panel=True, which MatchedDiD refuses
+    frame = unbalanced_staggered_frame()
+    spec = dict(unit="u", time="t", outcome="y", treated="d", covariates=["x"])
+    with pytest.warns(impact.DataWarning) as caught:
+        result = MatchedDiD().fit(impact.Panel.from_frame(frame, **spec))
+    balancing = [w for w in caught if "not observed in all" in str(w.message)]
+    assert len(balancing) == 1
+    message = str(balancing[0].message)
+    assert "16 units of 'u' (8 treated, 8 comparison)" in message
+    assert "before matching" in message
+    assert "pass allow_unbalanced_panel" not in message  # not an option of MatchedDiD
+    assert result.settings["dropped_incomplete_units"] == 16
+    # the same fit as on the complete units alone: diagnostics describe the sample used
+    complete = frame[frame.groupby("u")["t"].transform("size") == 8]
+    expected = MatchedDiD().fit(impact.Panel.from_frame(complete, **spec))
+    pd.testing.assert_frame_equal(result.effects, expected.effects)
+    for name in ("balance", "sample_sizes", "matches"):
+        pd.testing.assert_frame_equal(result.diagnostics[name], expected.diagnostics[name])
+    sizes = result.diagnostics["sample_sizes"]
+    all_rows = sizes[sizes["sample"] == "all"]
+    assert all_rows["treated"].tolist() == [16.0, 16.0]
+    assert all_rows["control"].tolist() == [32.0, 32.0]
+    matched = result.diagnostics["matches"]
+    assert not matched.loc[matched["matched"], "unit"].isin(frame["u"][frame["u"] % 5 == 0]).any()
+
+
+def test_unbalanced_staggered_panel_without_complete_never_treated_units_says_what_to_do() -> None:
+    frame = unbalanced_staggered_frame()
+    never = frame["u"] % 4 < 2
+    frame = frame[~(never & (frame["t"] == 1))]  # no never-treated unit observed in period 1
+    panel = impact.Panel.from_frame(
+        frame, unit="u", time="t", outcome="y", treated="d", covariates=["x"]
+    )
+    with pytest.raises(DesignError, match=r"no never-treated unit .* control='not_yet_treated'"):
+        MatchedDiD().fit(panel)

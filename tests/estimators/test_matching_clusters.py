@@ -154,6 +154,38 @@ def test_one_school_holding_every_matched_unit_is_a_design_error() -> None:
         impact.MatchedComparison().fit(panel(frame, cluster="one"))
 
 
+def test_a_single_matched_set_without_panel_clusters_says_so() -> None:
+    # one treated unit matched 1:1 on a Panel built without cluster=: the refusal once
+    # spoke of "one cluster of None" and advised building the Panel without cluster=
+    frame = pd.DataFrame(
+        dict(u=[1, 1, 2, 2], t=[1, 2, 1, 2], y=[1.0, 3.0, 2.0, 2.5], d=[0, 1, 0, 0])
+    )
+    p = impact.Panel.from_frame(frame, unit="u", time="t", outcome="y", treated="d")
+    with pytest.raises(DesignError, match="single matched set") as caught:
+        impact.MatchedDiD().fit(p)
+    message = str(caught.value)
+    assert "None" not in message and "cluster=" not in message
+    assert "Add treated units" in message
+
+
+def test_exact_matching_into_one_stratum_is_a_single_matched_set() -> None:
+    frame = pd.DataFrame(
+        dict(
+            u=range(8),
+            t=2020,
+            b=["a"] * 6 + ["b"] * 2,
+            y=[1.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+            d=[1, 1, 0, 0, 0, 0, 0, 0],
+        )
+    )
+    p = impact.Panel.from_frame(
+        frame, unit="u", time="t", outcome="y", treated="d", covariates=["b"]
+    )
+    with pytest.raises(DesignError, match=r"single matched set \(6 units\)") as caught:
+        impact.MatchedComparison(method="exact").fit(p)
+    assert "method='nearest'" in str(caught.value)
+
+
 # ---------------------------------------------------------------- matched DiD
 def test_matched_did_two_way_clusters_across_schools() -> None:
     frame = pupils(periods=4)

@@ -151,6 +151,11 @@ class Clustering:
         """Whether the clustering is two-way."""
         return self.second is not None
 
+    @property
+    def by_matched_sets(self) -> bool:
+        """Whether the clusters are the matched sets alone (no Panel clusters used)."""
+        return self.second is None and self.label.startswith("matched sets (")
+
 
 def plan_clusters(
     sets: np.ndarray, clusters: np.ndarray | None, cluster_name: str | None
@@ -194,19 +199,44 @@ def plan_clusters(
 
 
 def require_two(clustering: Clustering, cluster_name: str | None, *, merged: bool = False) -> None:
-    """Refuse fewer than two clusters, saying why and what to do."""
+    """Refuse fewer than two clusters, saying why and what to do.
+
+    The message names what the single cluster is: one matched set (the Panel has no
+    clusters, or each unit is its own), one of the Panel's clusters holding every
+    matched unit, or matched sets and clusters merged into one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> require_two(plan_clusters(np.array([0, 0, 1, 1]), None, None), None)
+    >>> try:
+    ...     require_two(plan_clusters(np.array([0, 0]), None, None), None)
+    ... except ValueError as error:
+    ...     print(str(error)[:55])
+    the matched sample is a single matched set (2 units): t
+    """
     if clustering.n_clusters >= 2:
         return
     if merged:
-        why = (
+        raise DesignError(
             f"the matched sets cross the clusters of {cluster_name!r} so that, merged "
             "into one-way clusters (each matched set and each cluster within one), they "
-            "form a single cluster; use inference='auto' (two-way clustering by matched "
-            "set and cluster) or match within clusters"
+            "form a single cluster: clustered standard errors need at least two clusters. "
+            "Use inference='auto' (two-way clustering by matched set and cluster) or "
+            "match within clusters"
         )
-    else:
-        why = f"every matched unit lies in one cluster of {cluster_name!r}"
+    if clustering.by_matched_sets:
+        raise DesignError(
+            f"the matched sample is a single matched set ({len(clustering.first)} units): "
+            "too few to estimate a standard error, which after matching is clustered by "
+            "matched set (Abadie and Spiess 2022) and needs at least two sets. Add treated "
+            "units (matching without replacement puts each treated unit and its controls "
+            "in a set of their own); with exact or coarsened exact matching, whose sets are "
+            "their strata, use method='nearest' or covariates that split the matched units "
+            "into at least two strata"
+        )
     raise DesignError(
-        f"{why}: clustered standard errors need at least two clusters. Build the Panel "
-        "without cluster= if its units are independent"
+        f"every matched unit lies in one cluster of {cluster_name!r}: clustered standard "
+        "errors need at least two clusters. Build the Panel without cluster= if its units "
+        "are independent"
     )

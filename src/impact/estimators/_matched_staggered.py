@@ -2,7 +2,11 @@
 
 The rule
 --------
-Each treated cohort ``g`` (units first treated in period ``g``) is matched on its own:
+An unbalanced panel is balanced first: units not observed in every period are dropped
+before any matching (one DataWarning counts them), as StaggeredDiD and R ``did`` do by
+default, so no matched unit is dropped after matching and the diagnostics describe the
+units estimated on. Each treated cohort ``g`` (units first treated in period ``g``) is
+then matched on its own:
 
 1. *Pool.* Candidate controls are the never-treated units and, with
    ``control="not_yet_treated"``, the units of later cohorts (first treated after
@@ -61,7 +65,9 @@ _TREATED = "__treated__"
 _UNIT = "__unit_code__"
 
 
-def fit_staggered(est: MatchedDiD, panel: Panel) -> StaggeredResult:
+def fit_staggered(
+    est: MatchedDiD, panel: Panel, *, dropped_incomplete_units: int = 0
+) -> StaggeredResult:
     """Match each cohort to its pool, estimate ATT(g,t) on the matched units, stack.
 
     Parameters
@@ -69,7 +75,10 @@ def fit_staggered(est: MatchedDiD, panel: Panel) -> StaggeredResult:
     est : MatchedDiD
         The configured estimator.
     panel : Panel
-        A staggered-adoption panel.
+        A staggered-adoption panel, balanced (units not observed in every period
+        already dropped, so that no matched unit is dropped after matching).
+    dropped_incomplete_units : int
+        Units the balancing dropped, for ``settings``.
 
     Returns
     -------
@@ -224,7 +233,14 @@ def fit_staggered(est: MatchedDiD, panel: Panel) -> StaggeredResult:
             "are left out",
             DesignWarning,
         )
-    return _stack(est, panel, blocks, balance_parts, size_parts, match_parts, unit_cluster)
+    return _stack(
+        est,
+        panel,
+        blocks,
+        (balance_parts, size_parts, match_parts),
+        unit_cluster,
+        dropped_incomplete_units,
+    )
 
 
 def _balance_columns(data: UnitData, matched: Matched) -> pd.DataFrame:
@@ -240,11 +256,11 @@ def _stack(
     est: MatchedDiD,
     panel: Panel,
     blocks: list[dict[str, Any]],
-    balance_parts: list[pd.DataFrame],
-    size_parts: list[pd.DataFrame],
-    match_parts: list[pd.DataFrame],
+    parts: tuple[list[pd.DataFrame], list[pd.DataFrame], list[pd.DataFrame]],
     unit_cluster: np.ndarray | None,
+    dropped_incomplete_units: int,
 ) -> StaggeredResult:
+    balance_parts, size_parts, match_parts = parts
     n_total = sum(b["gt"].n for b in blocks)
     k_total = sum(len(b["cells"]) for b in blocks)
     influence = np.zeros((n_total, k_total))
@@ -346,6 +362,7 @@ def _stack(
         "n_matched_sets": set0,
         "n_clusters": n_clusters,
         "sampling_weights": panel.weights,
+        "dropped_incomplete_units": dropped_incomplete_units,
     }
     diagnostics = {
         "balance": pd.concat(balance_parts, ignore_index=True),

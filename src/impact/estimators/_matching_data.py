@@ -7,24 +7,26 @@ from adoption on; numeric covariates are averaged over the periods before adopti
 (a categorical covariate takes its value in the unit's first pre-period row); and the
 pre-programme outcomes can be added as matching covariates, as their mean or as the last
 ``k`` pre-period values one by one.
+
+Matched difference-in-differences first balances an unbalanced panel
+(:func:`balanced_for_matching`): units not observed in every period are left out
+before matching, so that the matched sets, the balance table and the sample sizes all
+describe the units the effect is estimated on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from impact.data import Panel
 from impact.estimators.did import require_single_adoption
 from impact.exceptions import DataError, DataWarning, DesignError, warn
 
-if TYPE_CHECKING:
-    from impact.data import Panel
-
-__all__ = ["UnitData", "unit_data"]
+__all__ = ["UnitData", "balanced_for_matching", "unit_data"]
 
 
 @dataclass(frozen=True)
@@ -237,3 +239,100 @@ def _encode(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         balance_parts.append(dummies)
         model_parts.append(dummies.iloc[:, 1:])
     return pd.concat(model_parts, axis=1), pd.concat(balance_parts, axis=1)
+
+
+def balanced_for_matching(panel: Panel, *, design: str, staggered: bool, control: str) -> Panel:
+    """``panel`` without the units not observed in every period, with a DataWarning.
+
+    Matched difference-in-differences compares each unit's outcome change: from its
+    pre- to its post-programme mean (single adoption), or since the period before
+    adoption in every group-time cell (staggered adoption, as R ``did`` and
+    :class:`~impact.StaggeredDiD` by default). A unit missing periods has a change over
+    other periods than its matched partners (a time trend then enters the estimate) or
+    none at all; it is dropped *before* matching, so no matched set loses a member
+    afterwards. A balanced panel or a cross-section is returned as it is.
+
+    Raises
+    ------
+    DesignError
+        When no treated unit, or no never-treated unit where the design needs one, is
+        observed in every period.
+
+    Examples
+    --------
+    >>> import pandas as pd, impact
+    >>> df = pd.DataFrame({"u": [1, 1, 2, 2, 3, 3, 4], "t": [1, 2, 1, 2, 1, 2, 1],
+    ...                    "y": [1.0, 2.0, 1.5, 2.0, 0.5, 1.0, 2.0],
+    ...                    "d": [0, 1, 0, 0, 0, 0, 0]})
+    >>> p = impact.Panel.from_frame(df, unit="u", time="t", outcome="y", treated="d")
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     balanced_for_matching(p, design="matched DiD", staggered=False,
+    ...                           control="never_treated").units.tolist()
+    [1, 2, 3]
+    """
+    if panel.is_cross_section or panel.is_balanced:
+        return panel
+    frame = panel._frame  # read only
+    unit, time = panel.unit, panel.time
+    n_periods = panel.n_periods
+    observed = frame.groupby(unit, sort=True)[time].nunique()
+    complete = observed == n_periods
+    treated = panel.cohort.reindex(observed.index).notna()
+    n_dropped = int((~complete).sum())
+    n_treated = int((~complete & treated).sum())
+    if not (complete & treated).any():
+        raise DesignError(
+            f"no treated unit of {unit!r} is observed in all {n_periods} periods of "
+            f"{time!r}, and {design} needs each unit's outcome in every period; restrict "
+            "the Panel to the periods the treated units are observed in"
+        )
+    if (not staggered or control == "never_treated") and not (complete & ~treated).any():
+        raise DesignError(
+            f"no never-treated unit of {unit!r} is observed in all {n_periods} periods of "
+            f"{time!r}, and {design} needs each unit's outcome in every period; restrict "
+            "the Panel to the periods the comparison units are observed in"
+            + (", or use control='not_yet_treated'" if staggered else "")
+        )
+    if staggered:
+        why = (
+            "each group-time effect compares every unit's outcome change since the period "
+            "before adoption, as StaggeredDiD and R did do by default"
+        )
+        alternative = (
+            ", or estimate without matching with StaggeredDiD(allow_unbalanced_panel=True)"
+        )
+    else:
+        why = (
+            "a unit's change from its pre- to its post-programme mean over other periods "
+            "than its matched partners' would carry the time trend into the estimate"
+        )
+        alternative = ""
+    warn(
+        f"dropped {n_dropped} units of {unit!r} ({n_treated} treated, "
+        f"{n_dropped - n_treated} comparison) not observed in all {n_periods} periods of "
+        f"{time!r} before matching: {why}. The matched sets, balance and sample sizes "
+        "describe the units kept; to keep the others, restrict the Panel to the periods "
+        f"they are observed in{alternative}",
+        DataWarning,
+    )
+    keep = frame[unit].isin(observed.index[complete]).to_numpy()
+    roles: dict[str, object] = (
+        {"cohort": panel.cohort_column}
+        if panel.cohort_column is not None
+        else {"treated": panel.treated}
+    )
+    return Panel.from_frame(
+        frame.loc[keep],
+        unit=unit,
+        time=time,
+        outcome=panel.outcome,
+        covariates=list(panel.covariates),
+        cluster=panel.cluster,
+        weights=panel.weights,
+        absorbing=panel.absorbing,
+        repeated_cross_section=panel.is_repeated_cross_section,
+        extra_outcomes=list(panel.extra_outcomes),
+        **roles,  # type: ignore[arg-type]
+    )

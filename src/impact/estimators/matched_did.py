@@ -18,7 +18,7 @@ from impact.estimators._matched_did_inference import (
     uses_matched_sets,
 )
 from impact.estimators._matched_staggered import fit_staggered
-from impact.estimators._matching_data import unit_data
+from impact.estimators._matching_data import balanced_for_matching, unit_data
 from impact.estimators.did import require_single_adoption
 from impact.estimators.matching import Matched, MatchedComparison, build_result, match_units
 from impact.exceptions import DesignError
@@ -145,6 +145,17 @@ class MatchedDiD(Estimator):
     full is in :mod:`impact.estimators._matched_staggered`. ``adjustment`` does not
     apply (the two-period comparisons are unadjusted), nor do Rosenbaum bounds.
 
+    **Unbalanced panels.** Units not observed in every period are dropped *before*
+    matching, with one :class:`~impact.exceptions.DataWarning` counting them (treated
+    and comparison) and ``settings["dropped_incomplete_units"]``: with a single
+    adoption a unit's pre- and post-programme means over other periods than its
+    partners' would carry the time trend into the estimate; with staggered adoption
+    each ATT(g, t) needs every unit's outcome change since the period before adoption
+    (as :class:`~impact.StaggeredDiD` and R ``did`` by default). The matched sets,
+    balance table and sample sizes therefore describe the units estimated on. To keep
+    the incomplete units, restrict the Panel to the periods they are observed in (or
+    estimate without matching, e.g. ``StaggeredDiD(allow_unbalanced_panel=True)``).
+
     **Sampling weights.** A Panel with ``weights=`` is supported without replacement,
     with CEM and with weighting: each unit's sampling weight (its mean over the
     pre-programme rows) multiplies its matching weight in the regression, the balance
@@ -257,14 +268,20 @@ class MatchedDiD(Estimator):
             an ``inference`` other than ``"auto"`` with staggered adoption.
         """
         design = "matched difference-in-differences"
-        if not panel.is_cross_section and len(panel.cohorts) > 1:
-            if self.inference != "auto":
-                raise DesignError(
-                    f"inference={self.inference!r}: with staggered adoption the standard "
-                    "errors come from influence functions clustered by linked matched sets; "
-                    "use inference='auto'"
-                )
-            return fit_staggered(self, panel)
+        staggered = not panel.is_cross_section and len(panel.cohorts) > 1
+        if staggered and self.inference != "auto":
+            raise DesignError(
+                f"inference={self.inference!r}: with staggered adoption the standard "
+                "errors come from influence functions clustered by linked matched sets; "
+                "use inference='auto'"
+            )
+        n_units = panel.n_units
+        panel = balanced_for_matching(
+            panel, design=design, staggered=staggered, control=self.control
+        )
+        dropped = n_units - panel.n_units
+        if staggered:
+            return fit_staggered(self, panel, dropped_incomplete_units=dropped)
         if panel.is_cross_section:
             raise DesignError(
                 f"{design} needs outcomes before and after adoption, but the Panel holds a "
@@ -296,6 +313,7 @@ class MatchedDiD(Estimator):
             k: v for k, v in result.settings.items() if k not in matching.get_params()
         }}  # fmt: skip
         settings["pre_periods_used"] = matching.pre_period_outcomes
+        settings["dropped_incomplete_units"] = dropped
         effects = result.effects
         n_clusters = result.n_clusters
         if regression:

@@ -5,7 +5,10 @@ when the deviance changes by less than a relative 1e-10, a stricter form of R ``
 criterion), on covariates centred and scaled to unit variance, so the fitted
 probabilities do not depend on the units of the covariates (the coefficients are those
 of the standardised columns; :attr:`PropensityFit.coefficients` gives them on the
-covariates as given, as statsmodels' ``Logit`` reports them).
+covariates as given, as statsmodels' ``Logit`` reports them). The deviance is summed
+as one non-negative term per unit, computed from ``exp(-|eta|)``, so it neither
+overflows nor loses the last Newton steps' gains to rounding when fitted logits reach
+the thousands (near-separated designs whose estimate exists but is large).
 
 Separation (covariates that split the treated from the controls, so the maximum
 likelihood estimate does not exist) is diagnosed by a linear programme (Konis 2007,
@@ -270,17 +273,23 @@ def _newton_pass(
     hessian = np.zeros((k, k))
     scaled = np.empty((k, _BLOCK))
     total = 0.0
-    with np.errstate(over="ignore"):  # exp(-eta) overflows only once eta < -700 (separation)
-        for start in range(0, len(d), _BLOCK):
-            zb, db = Z[start : start + _BLOCK], d[start : start + _BLOCK]
-            eb = np.dot(zb, beta, out=eta[start : start + _BLOCK])
-            q = np.exp(-eb)
-            p = 1.0 / (1.0 + q)
-            # half the deviance: log(1 + exp(eta)) - d * eta, summed
-            total += float((eb + np.log1p(q)).sum() - db @ eb)
-            zw = np.multiply(zb.T, np.sqrt(p * (1.0 - p)), out=scaled[:, : len(db)])
-            hessian += zw @ zw.T
-            gradient += zb.T @ (db - p)
+    for start in range(0, len(d), _BLOCK):
+        zb, db = Z[start : start + _BLOCK], d[start : start + _BLOCK]
+        eb = np.dot(zb, beta, out=eta[start : start + _BLOCK])
+        # everything from a = exp(-|eta|), which cannot overflow: p = 1 / (1 + a) where
+        # eta >= 0 and a / (1 + a) below, p (1 - p) = a / (1 + a)^2
+        a = np.exp(-np.abs(eb))
+        r = 1.0 / (1.0 + a)
+        p = np.where(eb >= 0.0, r, a * r)
+        # half the deviance, one non-negative term per unit so that the sum does not
+        # cancel (a sum of eta's, thousands apart near separation, rounded the deviance
+        # by more than the last Newton steps gain): log(1 + exp(eta)) - d eta, which is
+        # max(eta, 0) + log(1 + a) - d eta = max(s, 0) + log(1 + a), s = (1 - 2d) eta
+        s = eb - 2.0 * db * eb
+        total += float(np.maximum(s, 0.0, out=s).sum() + np.log1p(a).sum())
+        zw = np.multiply(zb.T, np.sqrt(a) * r, out=scaled[:, : len(db)])
+        hessian += zw @ zw.T
+        gradient += zb.T @ (db - p)
     return 2.0 * total, gradient, hessian
 
 
