@@ -3,7 +3,8 @@
 Weighted least squares gives zero-weight rows no say in the estimate, so they must
 not count either when the design decides what is identified (a comparison unit seen
 only with zero weight is no comparison), nor among the observations, units and
-clusters of the inference.
+clusters of the inference. Also the pooled interrupted time series, which must name
+the periods in which no comparison unit is observed, as the aggregate fit does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 import impact
 from impact import Panel
+from impact.estimators import InterruptedTimeSeries
 from impact.exceptions import DesignError
 from impact.inference.coefficient import infer_coefficient
 from impact.inference.regression import within_regression
@@ -193,3 +195,63 @@ def test_a_period_seen_only_through_zero_weight_rows_is_not_identified():
     w = np.where((unit >= 6) & (X[:, 2] == 1), 0.0, 1.0)
     with pytest.raises(DesignError, match="'att' is collinear"):
         within_regression(y, X, ["att", "period[1]", "period[2]"], unit_codes=unit, weights=w)
+
+
+# ------------------------------------------- pooled ITS, comparisons missing after
+def its_panel_with_comparisons_ending_in_2017(*, weights: bool = False) -> Panel:
+    """Programme from 2015; a common jump of 2 in 2018 and no effect.
+
+    Comparison schools are not observed from 2018 on (or, with ``weights``, observed
+    with zero weight).
+    """
+    rng = np.random.default_rng(0)
+    rows = []
+    for school in range(30):
+        treated = school < 15
+        base = rng.normal(50, 3)
+        for i, year in enumerate(range(2008, 2020)):
+            missing = not treated and year >= 2018
+            if missing and not weights:
+                continue
+            score = base + 0.2 * i + 2.0 * (year >= 2018) + rng.normal(0, 0.3)
+            rows.append((school, year, score, int(treated and year >= 2015), float(not missing)))
+    frame = pd.DataFrame(rows, columns=["school", "year", "score", "pilot", "w"])
+    return Panel.from_frame(
+        frame,
+        unit="school",
+        time="year",
+        outcome="score",
+        treated="pilot",
+        weights="w" if weights else None,
+    )
+
+
+@pytest.mark.parametrize(
+    "fit",
+    [
+        lambda p: InterruptedTimeSeries(comparison=True, errors="ols", pooled=True).fit(p),
+        lambda p: InterruptedTimeSeries(comparison=True, pooled=True).fit(p),
+        lambda p: impact.estimate(p, method="its"),  # the default: pooled with 15 treated
+    ],
+    ids=["pooled-ols", "pooled-clustered", "default"],
+)
+def test_pooled_its_with_comparisons_missing_in_some_post_periods_raises(fit):
+    # the common jump of 2018 was credited to the programme (att 0.82, p = 3e-6 by
+    # default; the truth is 0) with no warning; the aggregate fit raised
+    with pytest.raises(DesignError, match=r"no comparison .* 2018, 2019 of 'year'"):
+        fit(its_panel_with_comparisons_ending_in_2017())
+
+
+def test_pooled_its_with_weightless_comparisons_in_some_post_periods_raises():
+    panel = its_panel_with_comparisons_ending_in_2017(weights=True)
+    with pytest.raises(DesignError, match=r"positive weight in 'w' in period\(s\) 2018, 2019"):
+        InterruptedTimeSeries(comparison=True, pooled=True).fit(panel)
+
+
+def test_pooled_its_without_comparison_is_unaffected_by_missing_comparisons():
+    # comparison=False uses the treated units alone: nothing to check
+    panel = its_panel_with_comparisons_ending_in_2017()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = InterruptedTimeSeries(comparison=False, pooled=True).fit(panel)
+    assert np.isfinite(result.att.estimate)

@@ -38,6 +38,7 @@ __all__ = [
     "check_times",
     "locate",
     "period_label",
+    "require_comparison_rows",
     "scalar",
 ]
 
@@ -401,3 +402,43 @@ def require_observed(
                 "series is undefined there; drop those periods from the Panel"
                 + (", or set comparison=False" if what == "comparison" else "")
             )
+
+
+def require_comparison_rows(
+    times: pd.Index,
+    positions: np.ndarray,
+    is_treated: np.ndarray,
+    weights: np.ndarray | None,
+    *,
+    unit: str,
+    time: str,
+    weight_name: str | None = None,
+) -> None:
+    """Raise a DesignError naming the periods with treated rows but no comparison row.
+
+    The pooled fit's counterpart of :func:`require_observed`: ``positions`` gives each
+    fitted row's period (an index into ``times``). Without a comparison row in a
+    period, the background terms there are extrapolated from the other periods, and a
+    change common to every unit in that period is credited to the programme. Rows of
+    zero weight are absent from the weighted regression and do not count.
+    """
+    n = len(times)
+    counted = np.ones(len(positions), dtype=bool) if weights is None else weights > 0
+    treated = np.bincount(positions[is_treated & counted], minlength=n) > 0
+    comparison = np.bincount(positions[~is_treated & counted], minlength=n) > 0
+    missing = np.flatnonzero(treated & ~comparison)
+    if not len(missing):
+        return
+    observed = np.bincount(positions[~is_treated], minlength=n) > 0
+    weightless = weight_name is not None and bool(observed[missing].any())
+    labels = ", ".join(period_label(times[i]) for i in missing[:10])
+    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    raise DesignError(
+        f"no comparison (never-treated) unit of {unit!r} is observed"
+        + (f" with positive weight in {weight_name!r}" if weightless else "")
+        + f" in period(s) {labels}{more} of {time!r}, where treated units are: the "
+        "comparison series is undefined there, and a change common to every unit in "
+        "those periods would be credited to the programme. Drop those periods from the "
+        "Panel, or set comparison=False (the effect then rests on the treated units' "
+        "pre-programme trend alone)"
+    )
