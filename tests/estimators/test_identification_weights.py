@@ -255,3 +255,49 @@ def test_pooled_its_without_comparison_is_unaffected_by_missing_comparisons():
         warnings.simplefilter("ignore")
         result = InterruptedTimeSeries(comparison=False, pooled=True).fit(panel)
     assert np.isfinite(result.att.estimate)
+
+
+# ----------------------------------------------- staggered DiD: weightless units
+def staggered_weights_frame(n_controls: int, n_weightless: int, seed: int = 2) -> pd.DataFrame:
+    """24 treated units in two cohorts, ``n_controls`` comparisons, then weightless ones."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    groups = [3] * 12 + [4] * 12 + [0] * (n_controls + n_weightless)
+    for u, g in enumerate(groups):
+        a = rng.normal()
+        for t in range(1, 7):
+            rows.append(
+                dict(
+                    u=u,
+                    t=t,
+                    y=a + 0.5 * t**1.5 + rng.normal(scale=0.3),
+                    d=int(g > 0 and t >= g),
+                    w=0.0 if u >= 24 + n_controls else 1.0,
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("n_controls", [1, 10])
+def test_staggered_counts_only_clusters_of_positive_weight(n_controls):
+    # weightless comparison units were counted as clusters: 10 comparisons and 4
+    # weightless ones passed "auto"'s 12 clusters (normal intervals instead of t(9)),
+    # and one comparison with a weightless one was reported with a finite interval
+    frame = staggered_weights_frame(n_controls, 4)
+    kept = frame[frame.w > 0]
+    results = []
+    for data in (frame, kept):
+        panel = Panel.from_frame(data, unit="u", time="t", outcome="y", treated="d", weights="w")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # few clusters, undefined interval: as intended
+            results.append(impact.estimate(panel, method="staggered_did"))
+    a, b = results
+    for key in ("n_treated_clusters", "n_control_clusters", "inference_used"):
+        assert a.settings[key] == b.settings[key]
+    assert a.settings["n_control_clusters"] == n_controls
+    assert a.att.estimate == pytest.approx(b.att.estimate, rel=1e-10)
+    np.testing.assert_allclose(
+        [a.att.ci_lower, a.att.ci_upper], [b.att.ci_lower, b.att.ci_upper], rtol=1e-10
+    )
+    if n_controls == 1:
+        assert np.isnan(a.att.ci_lower) and np.isnan(a.att.p_value)
