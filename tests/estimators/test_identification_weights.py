@@ -301,3 +301,33 @@ def test_staggered_counts_only_clusters_of_positive_weight(n_controls):
     )
     if n_controls == 1:
         assert np.isnan(a.att.ci_lower) and np.isnan(a.att.p_value)
+
+
+@pytest.mark.parametrize("method", ["did", "event_study", "its"])
+def test_weightless_units_change_nothing_in_the_regression_designs(method):
+    # 12 treated units from period 6 of 10, 10 comparisons and 4 weightless ones
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        [
+            dict(
+                u=u,
+                t=t,
+                y=a + 0.3 * t + 0.5 * (u < 12 and t >= 6) + rng.normal(scale=0.3),
+                d=int(u < 12 and t >= 6),
+                w=0.0 if u >= 22 else float(rng.uniform(0.5, 2)),
+            )
+            for u, a in enumerate(rng.normal(size=26))
+            for t in range(1, 11)
+        ]
+    )
+    kept = frame[frame.w > 0]
+    results = []
+    for data in (frame, kept):
+        panel = Panel.from_frame(data, unit="u", time="t", outcome="y", treated="d", weights="w")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # few clusters: not under test
+            results.append(impact.estimate(panel, method=method))
+    a, b = results
+    assert (a.n_obs, a.n_units, a.n_clusters) == (b.n_obs, b.n_units, b.n_clusters)
+    assert a.settings.get("inference_used") == b.settings.get("inference_used")
+    pd.testing.assert_frame_equal(a.effects, b.effects, rtol=1e-9)

@@ -176,7 +176,7 @@ def fit_pooled(
         paths=paths,
         diagnostics=diagnostics,
         n_obs=fit.n_obs,
-        n_units=int(unit_codes.max()) + 1,
+        n_units=len(np.unique(unit_codes if weights is None else unit_codes[weights > 0])),
         n_clusters=fit.n_clusters,
     )
 

@@ -266,6 +266,8 @@ class DifferenceInDifferences(Estimator):
         )
         fit = inference.fit
         n_codes = len(unit_levels)
+        # units with a row of positive weight: the others are absent from the fit
+        counted = np.ones(len(unit_codes), dtype=bool) if weights is None else weights > 0
         row = {
             "term": "att",
             "estimate": inference.estimate,
@@ -273,8 +275,8 @@ class DifferenceInDifferences(Estimator):
             "ci_lower": inference.ci_lower,
             "ci_upper": inference.ci_upper,
             "p_value": inference.p_value,
-            "n_treated_units": _count_codes(unit_codes[is_treated_unit], n_codes),
-            "n_control_units": _count_codes(unit_codes[~is_treated_unit], n_codes),
+            "n_treated_units": _count_codes(unit_codes[is_treated_unit & counted], n_codes),
+            "n_control_units": _count_codes(unit_codes[~is_treated_unit & counted], n_codes),
         }
         paths = partial(
             _paths, frame, panel, is_treated_unit, post, weights, time_codes, time_levels
@@ -296,7 +298,7 @@ class DifferenceInDifferences(Estimator):
             paths=paths,
             diagnostics={"coefficients": partial(_coefficients, inference, self.alpha, design)},
             n_obs=fit.n_obs,
-            n_units=len(unit_levels),
+            n_units=_count_codes(unit_codes[counted], n_codes),
             n_clusters=fit.n_clusters,
         )
 

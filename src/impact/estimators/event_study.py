@@ -342,7 +342,7 @@ class EventStudy(Estimator):
             settings=settings,
             diagnostics={"pretrend_test": pretrend},
             n_obs=fit.n_obs,
-            n_units=len(np.unique(unit_codes)),
+            n_units=len(np.unique(unit_codes if weights is None else unit_codes[weights > 0])),
             n_clusters=fit.n_clusters,
         )
 
