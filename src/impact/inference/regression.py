@@ -392,7 +392,11 @@ def _within(
     n_units = int(unit_codes.max()) + 1
     both = demean(np.column_stack([y, X]), unit_codes, weights)  # column by column
     yd, Xd = both[:, 0].copy(), np.ascontiguousarray(both[:, 1:])
-    kept = _independent_columns(Xd, names, keep_first, keep_first if effects is None else effects)
+    # collinearity is decided on the matrix the weighted solve uses (rows times sqrt(w))
+    decided = Xd if weights is None else Xd * np.sqrt(weights)[:, None]
+    kept = _independent_columns(
+        decided, names, keep_first, keep_first if effects is None else effects
+    )
     dropped = tuple(names[j] for j in range(len(names)) if j not in kept)
     if dropped:
         warn(
