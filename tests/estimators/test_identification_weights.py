@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import impact
 from impact import Panel
 from impact.estimators import InterruptedTimeSeries
-from impact.exceptions import DesignError
+from impact.exceptions import DesignError, DesignWarning
 from impact.inference.coefficient import infer_coefficient
 from impact.inference.regression import within_regression
 
@@ -331,3 +331,38 @@ def test_weightless_units_change_nothing_in_the_regression_designs(method):
     assert (a.n_obs, a.n_units, a.n_clusters) == (b.n_obs, b.n_units, b.n_clusters)
     assert a.settings.get("inference_used") == b.settings.get("inference_used")
     pd.testing.assert_frame_equal(a.effects, b.effects, rtol=1e-9)
+
+
+def test_aggregate_its_leaves_out_cells_of_zero_weight():
+    # the aggregate series used the weightless comparison rows (the weights were not
+    # read at all): comparisons weightless from 2018 on gave an effect with no error
+    panel = its_panel_with_comparisons_ending_in_2017(weights=True)
+    with pytest.raises(DesignError, match=r"positive weight in 'w' in period\(s\) 2018, 2019"):
+        InterruptedTimeSeries(comparison=True, pooled=False).fit(panel)
+    # some weightless cells, none of them emptying a period: the same as without them
+    frame = panel.frame
+    frame = frame[frame.year < 2018].assign(
+        w=np.where((frame.school % 4 == 0) & (frame.year % 3 == 0), 0.0, 1.0)[frame.year < 2018]
+    )
+    kept = frame[frame.w > 0]
+    atts = []
+    for data in (frame, kept):
+        p = Panel.from_frame(
+            data, unit="school", time="year", outcome="score", treated="pilot", weights="w"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an unbalanced panel: as intended
+            atts.append(InterruptedTimeSeries(comparison=True, pooled=False).fit(p).att)
+    assert atts[0].estimate == pytest.approx(atts[1].estimate, rel=1e-10)
+    assert atts[0].std_error == pytest.approx(atts[1].std_error, rel=1e-10)
+
+
+def test_aggregate_its_says_that_unequal_weights_are_not_used():
+    panel = its_panel_with_comparisons_ending_in_2017(weights=True)
+    frame = panel.frame
+    frame = frame[frame.year < 2018].assign(w=lambda f: 1.0 + (f.school % 2))
+    p = Panel.from_frame(
+        frame, unit="school", time="year", outcome="score", treated="pilot", weights="w"
+    )
+    with pytest.warns(DesignWarning, match="weights 'w' are not used"):
+        InterruptedTimeSeries(comparison=True, pooled=False).fit(p)

@@ -36,6 +36,7 @@ __all__ = [
     "SeriesDesign",
     "build_design",
     "check_times",
+    "drop_weightless",
     "locate",
     "period_label",
     "require_comparison_rows",
@@ -383,12 +384,18 @@ def aggregate_covariates(
 
 
 def require_observed(
-    wide: pd.DataFrame, treated: pd.Index, controls: pd.Index | None, unit: str
+    wide: pd.DataFrame,
+    treated: pd.Index,
+    controls: pd.Index | None,
+    unit: str,
+    *,
+    weights: str | None = None,
 ) -> None:
     """Raise a DesignError naming the periods where no treated (or comparison) unit is seen.
 
     The aggregate series is undefined there (a mean of nothing, or a sum of nothing
-    that would read as zero).
+    that would read as zero). ``weights`` names the weights column when cells of zero
+    weight were left out of ``wide``, for the message.
     """
     for units, what in ((treated, "treated"), (controls, "comparison")):
         if units is None:
@@ -398,7 +405,9 @@ def require_observed(
         if empty.any():
             labels = ", ".join(period_label(t) for t in wide.index[empty][:10])
             raise DesignError(
-                f"no {what} unit of {unit!r} is observed in period(s) {labels}: the {what} "
+                f"no {what} unit of {unit!r} is observed"
+                + (f" with positive weight in {weights!r}" if weights else "")
+                + f" in period(s) {labels}: the {what} "
                 "series is undefined there; drop those periods from the Panel"
                 + (", or set comparison=False" if what == "comparison" else "")
             )
@@ -442,3 +451,24 @@ def require_comparison_rows(
         "Panel, or set comparison=False (the effect then rests on the treated units' "
         "pre-programme trend alone)"
     )
+
+
+def drop_weightless(panel: Panel, y_wide: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The outcome table without the cells of zero weight, and where those were.
+
+    The aggregate series are unweighted: a cell of zero weight is left out, as it is
+    from the weighted pooled fit, and other unequal weights are announced as unused.
+    """
+    w_wide = panel.wide(panel.weights).reindex_like(y_wide)
+    weightless = (w_wide <= 0) & y_wide.notna()
+    positive = w_wide.to_numpy()[(w_wide > 0).to_numpy()]
+    if len(positive) and positive.min() != positive.max():
+        warn(
+            f"the aggregate series are unweighted means (or sums) of the units' outcomes: "
+            f"weights {panel.weights!r} are not used (rows of zero weight are left out); "
+            "use pooled=True for a fit weighted row by row",
+            DesignWarning,
+        )
+    if not weightless.to_numpy().any():
+        return y_wide, None
+    return y_wide.where(~weightless), weightless
