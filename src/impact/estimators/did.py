@@ -237,8 +237,9 @@ class DifferenceInDifferences(Estimator):
         DesignError
             For staggered adoption, no pre-period, no comparison units, a
             cross-section, ``periods`` not in the data, a post-adoption period in which
-            no comparison unit is observed, or an effect that the period effects and
-            covariates already explain (not identified).
+            no comparison unit is observed (with positive weight: rows of zero weight
+            are left out of the fit and its counts), or an effect that the period
+            effects and covariates already explain (not identified).
         """
         design, prepared = self._prepare(panel)
         frame, adoption, post, unit_levels, weights, is_treated_unit, time_codes, time_levels = (
