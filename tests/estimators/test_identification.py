@@ -166,9 +166,10 @@ def its_panel_without_comparison_after_2015() -> Panel:
 
 def test_pooled_its_without_comparison_units_after_the_interruption_raises():
     # the comparison's own jump was dropped as collinear and the common jump of 2
-    # credited to the programme (1.97, SE 0.10), with only a warning
+    # credited to the programme (1.97, SE 0.10), with only a warning; the per-period
+    # comparison check now names the periods before the regression is reached
     panel = its_panel_without_comparison_after_2015()
-    with pytest.raises(DesignError, match=r"'level_change'.*not identified"):
+    with pytest.raises(DesignError, match=r"no comparison .* 2015, 2016.*comparison=False"):
         InterruptedTimeSeries(comparison=True, errors="ols", pooled=True).fit(panel)
 
 

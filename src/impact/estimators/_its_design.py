@@ -36,8 +36,10 @@ __all__ = [
     "SeriesDesign",
     "build_design",
     "check_times",
+    "drop_weightless",
     "locate",
     "period_label",
+    "require_comparison_rows",
     "scalar",
 ]
 
@@ -382,12 +384,18 @@ def aggregate_covariates(
 
 
 def require_observed(
-    wide: pd.DataFrame, treated: pd.Index, controls: pd.Index | None, unit: str
+    wide: pd.DataFrame,
+    treated: pd.Index,
+    controls: pd.Index | None,
+    unit: str,
+    *,
+    weights: str | None = None,
 ) -> None:
     """Raise a DesignError naming the periods where no treated (or comparison) unit is seen.
 
     The aggregate series is undefined there (a mean of nothing, or a sum of nothing
-    that would read as zero).
+    that would read as zero). ``weights`` names the weights column when cells of zero
+    weight were left out of ``wide``, for the message.
     """
     for units, what in ((treated, "treated"), (controls, "comparison")):
         if units is None:
@@ -397,7 +405,70 @@ def require_observed(
         if empty.any():
             labels = ", ".join(period_label(t) for t in wide.index[empty][:10])
             raise DesignError(
-                f"no {what} unit of {unit!r} is observed in period(s) {labels}: the {what} "
+                f"no {what} unit of {unit!r} is observed"
+                + (f" with positive weight in {weights!r}" if weights else "")
+                + f" in period(s) {labels}: the {what} "
                 "series is undefined there; drop those periods from the Panel"
                 + (", or set comparison=False" if what == "comparison" else "")
             )
+
+
+def require_comparison_rows(
+    times: pd.Index,
+    positions: np.ndarray,
+    is_treated: np.ndarray,
+    weights: np.ndarray | None,
+    *,
+    unit: str,
+    time: str,
+    weight_name: str | None = None,
+) -> None:
+    """Raise a DesignError naming the periods with treated rows but no comparison row.
+
+    The pooled fit's counterpart of :func:`require_observed`: ``positions`` gives each
+    fitted row's period (an index into ``times``). Without a comparison row in a
+    period, the background terms there are extrapolated from the other periods, and a
+    change common to every unit in that period is credited to the programme. Rows of
+    zero weight are absent from the weighted regression and do not count.
+    """
+    n = len(times)
+    counted = np.ones(len(positions), dtype=bool) if weights is None else weights > 0
+    treated = np.bincount(positions[is_treated & counted], minlength=n) > 0
+    comparison = np.bincount(positions[~is_treated & counted], minlength=n) > 0
+    missing = np.flatnonzero(treated & ~comparison)
+    if not len(missing):
+        return
+    observed = np.bincount(positions[~is_treated], minlength=n) > 0
+    weightless = weight_name is not None and bool(observed[missing].any())
+    labels = ", ".join(period_label(times[i]) for i in missing[:10])
+    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    raise DesignError(
+        f"no comparison (never-treated) unit of {unit!r} is observed"
+        + (f" with positive weight in {weight_name!r}" if weightless else "")
+        + f" in period(s) {labels}{more} of {time!r}, where treated units are: the "
+        "comparison series is undefined there, and a change common to every unit in "
+        "those periods would be credited to the programme. Drop those periods from the "
+        "Panel, or set comparison=False (the effect then rests on the treated units' "
+        "pre-programme trend alone)"
+    )
+
+
+def drop_weightless(panel: Panel, y_wide: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The outcome table without the cells of zero weight, and where those were.
+
+    The aggregate series are unweighted: a cell of zero weight is left out, as it is
+    from the weighted pooled fit, and other unequal weights are announced as unused.
+    """
+    w_wide = panel.wide(panel.weights).reindex_like(y_wide)
+    weightless = (w_wide <= 0) & y_wide.notna()
+    positive = w_wide.to_numpy()[(w_wide > 0).to_numpy()]
+    if len(positive) and positive.min() != positive.max():
+        warn(
+            f"the aggregate series are unweighted means (or sums) of the units' outcomes: "
+            f"weights {panel.weights!r} are not used (rows of zero weight are left out); "
+            "use pooled=True for a fit weighted row by row",
+            DesignWarning,
+        )
+    if not weightless.to_numpy().any():
+        return y_wide, None
+    return y_wide.where(~weightless), weightless

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from impact.estimators._its_design import check_times, period_label
+from impact.estimators._its_design import check_times, period_label, require_comparison_rows
 from impact.estimators._its_design import scalar as _scalar
 from impact.estimators._its_fit import newey_west_lags, standard_errors
 from impact.exceptions import DesignError, InferenceWarning, warn
@@ -74,6 +74,16 @@ def fit_pooled(
     )
     y = frame[panel.outcome].to_numpy(dtype=float)
     weights = frame[panel.weights].to_numpy(dtype=float) if panel.weights else None
+    if use_comparison:
+        require_comparison_rows(
+            times,
+            pos,
+            is_treated,
+            weights,
+            unit=panel.unit,
+            time=panel.time,
+            weight_name=panel.weights,
+        )
     fit = within_regression(
         y,
         X,
@@ -166,7 +176,7 @@ def fit_pooled(
         paths=paths,
         diagnostics=diagnostics,
         n_obs=fit.n_obs,
-        n_units=int(unit_codes.max()) + 1,
+        n_units=len(np.unique(unit_codes if weights is None else unit_codes[weights > 0])),
         n_clusters=fit.n_clusters,
     )
 

@@ -237,8 +237,9 @@ class DifferenceInDifferences(Estimator):
         DesignError
             For staggered adoption, no pre-period, no comparison units, a
             cross-section, ``periods`` not in the data, a post-adoption period in which
-            no comparison unit is observed, or an effect that the period effects and
-            covariates already explain (not identified).
+            no comparison unit is observed (with positive weight: rows of zero weight
+            are left out of the fit and its counts), or an effect that the period
+            effects and covariates already explain (not identified).
         """
         design, prepared = self._prepare(panel)
         frame, adoption, post, unit_levels, weights, is_treated_unit, time_codes, time_levels = (
@@ -266,6 +267,8 @@ class DifferenceInDifferences(Estimator):
         )
         fit = inference.fit
         n_codes = len(unit_levels)
+        # units with a row of positive weight: the others are absent from the fit
+        counted = np.ones(len(unit_codes), dtype=bool) if weights is None else weights > 0
         row = {
             "term": "att",
             "estimate": inference.estimate,
@@ -273,8 +276,8 @@ class DifferenceInDifferences(Estimator):
             "ci_lower": inference.ci_lower,
             "ci_upper": inference.ci_upper,
             "p_value": inference.p_value,
-            "n_treated_units": _count_codes(unit_codes[is_treated_unit], n_codes),
-            "n_control_units": _count_codes(unit_codes[~is_treated_unit], n_codes),
+            "n_treated_units": _count_codes(unit_codes[is_treated_unit & counted], n_codes),
+            "n_control_units": _count_codes(unit_codes[~is_treated_unit & counted], n_codes),
         }
         paths = partial(
             _paths, frame, panel, is_treated_unit, post, weights, time_codes, time_levels
@@ -296,7 +299,7 @@ class DifferenceInDifferences(Estimator):
             paths=paths,
             diagnostics={"coefficients": partial(_coefficients, inference, self.alpha, design)},
             n_obs=fit.n_obs,
-            n_units=len(unit_levels),
+            n_units=_count_codes(unit_codes[counted], n_codes),
             n_clusters=fit.n_clusters,
         )
 
@@ -376,7 +379,7 @@ class DifferenceInDifferences(Estimator):
         cohort = panel._cohort if keep is None else panel._cohort.reindex(unit_levels)
         ever = ~pd.isna(cohort.to_numpy())
         is_treated_unit = ever[unit_codes]
-        _require_comparisons(panel, time_codes, time_levels, is_treated_unit, post)
+        _require_comparisons(panel, time_codes, time_levels, is_treated_unit, post, weights)
         if self.design == "2x2" and (
             len(time_levels) > 2 and len(time_codes) != len(unit_levels) * len(time_levels)
         ):
@@ -427,8 +430,12 @@ def _require_comparisons(
     time_levels: pd.Index,
     is_treated_unit: np.ndarray,
     post: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> None:
     """Raise a DesignError when a post-adoption period has treated but no comparison rows.
+
+    Only rows of positive weight count: a row of zero weight is absent from the
+    weighted regression.
 
     In such a period the period effect absorbs the treated units' outcomes, so their
     change cannot be told apart from the general change over time: the regression
@@ -436,17 +443,22 @@ def _require_comparisons(
     programme) or lean on the other periods alone.
     """
     n_levels = len(time_levels)
-    treated_post = np.bincount(time_codes[is_treated_unit & post], minlength=n_levels) > 0
-    comparison = np.bincount(time_codes[~is_treated_unit], minlength=n_levels) > 0
+    counted = np.ones(len(time_codes), dtype=bool) if weights is None else weights > 0
+    treated_post = np.bincount(time_codes[is_treated_unit & post & counted], minlength=n_levels) > 0
+    comparison = np.bincount(time_codes[~is_treated_unit & counted], minlength=n_levels) > 0
     missing = np.flatnonzero(treated_post & ~comparison)
     if len(missing):
         labels = [time_levels[i] for i in missing]
+        observed = np.bincount(time_codes[~is_treated_unit], minlength=n_levels) > 0
+        weightless = weights is not None and bool(observed[missing].any())
         raise DesignError(
-            f"no comparison (never-treated) unit of {panel.unit!r} is observed in period(s) "
-            f"{show(labels)} of {panel.time!r} after adoption, so the treated units' change "
-            "there cannot be told apart from the general change over time. Drop those "
-            "periods from the Panel, or pass periods=(before, after) with periods in which "
-            "comparison units are observed"
+            f"no comparison (never-treated) unit of {panel.unit!r} is observed"
+            + (f" with positive weight in {panel.weights!r}" if weightless else "")
+            + f" in period(s) {show(labels)} of {panel.time!r} after adoption, so the "
+            "treated units' change there cannot be told apart from the general change "
+            "over time. Drop those periods from the Panel, or pass periods=(before, after) "
+            "with periods in which comparison units are observed"
+            + (" with positive weight" if weightless else "")
         )
 
 

@@ -232,15 +232,17 @@ class EventStudy(Estimator):
         y = frame[panel.outcome].to_numpy(dtype=float)[rows]
         probe_method = self.inference if self.inference in ("hc1", "iid") else "cr1"
         # periods in which every observed unit is already treated: no comparison there
-        already = (treated_unit & (event >= 0))[rows].astype(float)
-        counts = np.bincount(tpos[rows], minlength=len(periods))
+        # (rows of zero weight are absent from the weighted regression: not counted)
+        counted = np.ones(len(rows)) if weights is None else (weights > 0).astype(float)
+        already = (treated_unit & (event >= 0))[rows].astype(float) * counted
+        counts = np.bincount(tpos[rows], counted, len(periods))
         treated_only = [
             periods[p]
             for p in np.flatnonzero(
                 (counts > 0) & (counts == np.bincount(tpos[rows], already, len(periods)))
             )
         ]
-        has_never = bool((~treated_unit[rows]).any())
+        has_never = bool((~treated_unit[rows] & (counted > 0)).any())
         try:  # every event-time term must be identified, checked after the others
             probe = within_regression(
                 y,
@@ -255,7 +257,12 @@ class EventStudy(Estimator):
             )
         except DesignError as err:
             raise DesignError(
-                _not_identified(treated_only, has_never=has_never, reference=self.reference)
+                _not_identified(
+                    treated_only,
+                    has_never=has_never,
+                    reference=self.reference,
+                    weighted=weights is not None and not bool((weights > 0).all()),
+                )
             ) from err
         if treated_only:
             warn(
@@ -335,15 +342,20 @@ class EventStudy(Estimator):
             settings=settings,
             diagnostics={"pretrend_test": pretrend},
             n_obs=fit.n_obs,
-            n_units=len(np.unique(unit_codes)),
+            n_units=len(np.unique(unit_codes if weights is None else unit_codes[weights > 0])),
             n_clusters=fit.n_clusters,
         )
 
 
-def _not_identified(treated_only: list, *, has_never: bool, reference: int) -> str:
+def _not_identified(
+    treated_only: list, *, has_never: bool, reference: int, weighted: bool = False
+) -> str:
     """Why the event-time terms are not identified, and what to do about it."""
+    note = " (rows of zero weight not counted)" if weighted else ""
     where = (
-        f" (period(s) {show(treated_only)} hold only units already treated)" if treated_only else ""
+        f" (period(s) {show(treated_only)} hold only units already treated{note})"
+        if treated_only
+        else ""
     )
     if not has_never:
         why = (
@@ -354,7 +366,7 @@ def _not_identified(treated_only: list, *, has_never: bool, reference: int) -> s
     else:
         why = "they are collinear with the unit and period effects or the covariates" + (
             f": period(s) {show(treated_only)} hold no never-treated or not-yet-treated "
-            "unit to compare with"
+            f"unit to compare with{note}"
             if treated_only
             else ""
         )

@@ -18,6 +18,7 @@ from impact.estimators._its_design import (
     build_design,
     check_counts,
     check_times,
+    drop_weightless,
     locate,
     require_observed,
 )
@@ -159,7 +160,8 @@ class InterruptedTimeSeries(Estimator):
     aggregate series as their per-period means over the treated units (minus the
     comparison units' means in a controlled design), in the pooled fit row by row.
     The aggregate is the unweighted mean (or sum) of the units' outcomes; Panel
-    weights are used by the pooled fit.
+    weights are used by the pooled fit. The aggregate leaves out rows of zero weight
+    (as the pooled fit does) and warns that other weights are not used.
 
     ``effects`` holds ``level_change`` and ``slope_change`` (log rate ratios for
     counts, with ``rate_ratio`` columns; a suffix ``[2]``, ``[3]`` for later
@@ -408,8 +410,17 @@ class InterruptedTimeSeries(Estimator):
             return fit_pooled(self, panel, breaks=breaks, use_comparison=use_comparison)
         how = self.aggregate or ("mean" if self.family == "gaussian" else "sum")
         y_wide = panel.wide()
+        weightless = None
+        if panel.weights:
+            y_wide, weightless = drop_weightless(panel, y_wide)
         times = check_times(y_wide.index, name=f"time column {panel.time!r}")
-        require_observed(y_wide, treated, controls if use_comparison else None, panel.unit)
+        require_observed(
+            y_wide,
+            treated,
+            controls if use_comparison else None,
+            panel.unit,
+            weights=panel.weights if weightless is not None else None,
+        )
         if y_wide.isna().to_numpy().any():
             warn(
                 "the Panel is unbalanced: each period's aggregate uses the units observed "
@@ -422,6 +433,8 @@ class InterruptedTimeSeries(Estimator):
             return (part.mean(axis=1) if how == "mean" else part.sum(axis=1)).to_numpy()
 
         expo_wide = panel.wide(self.exposure) if self.exposure else None
+        if expo_wide is not None and weightless is not None:
+            expo_wide = expo_wide.where(~weightless)
         covariates = aggregate_covariates(
             panel, treated, controls if use_comparison else None, exclude=self.exposure
         )

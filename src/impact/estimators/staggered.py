@@ -408,7 +408,7 @@ def _undefined_comparison(data: StaggeredData, n_control: int, control: str) -> 
     y = data.y_by_period
     if y is None:
         return None
-    controls = y[:, data.obs_group == data.never]
+    controls = y[:, (data.obs_group == data.never) & (data.obs_weight > 0)]
     if controls.size and not np.ptp(controls, axis=0).max() > ZERO_SE_RTOL * outcome_scale(y):
         return (
             f"the outcome does not vary within any of the {controls.shape[1]} never-treated "
@@ -418,16 +418,23 @@ def _undefined_comparison(data: StaggeredData, n_control: int, control: str) -> 
 
 
 def _cluster_counts(data: StaggeredData) -> tuple[int, int]:
-    """Clusters (units without a cluster column) holding treated units, and the others."""
-    treated = data.obs_group != data.never
+    """Clusters (units without a cluster column) holding treated units, and the others.
+
+    Only units of positive weight count: a unit of zero weight adds nothing to any
+    cell or to the influence functions, so its cluster informs no standard error.
+    """
+    counted = data.obs_weight > 0
+    treated = (data.obs_group != data.never)[counted]
     if data.clusters is None:
         n_treated = int(treated.sum())
         return n_treated, len(treated) - n_treated
     codes = data.clusters
     n = int(codes.max()) + 1 if len(codes) else 0
+    present = np.zeros(n, dtype=bool)
+    present[codes[counted]] = True
     has = np.zeros(n, dtype=bool)
-    has[codes[treated]] = True
-    return int(has.sum()), int((~has).sum())
+    has[codes[counted][treated]] = True
+    return int(has.sum()), int((present & ~has).sum())
 
 
 def _pretest(gt: GroupTimeEffects, se: np.ndarray, is_ref: np.ndarray) -> pd.DataFrame:

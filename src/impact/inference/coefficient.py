@@ -57,7 +57,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from impact.exceptions import DesignError, InferenceWarning, warn
+from impact.exceptions import DesignError, EstimationError, InferenceWarning, warn
 from impact.inference.cluster import cluster_robust
 from impact.inference.panel_covariance import (
     PANEL_METHODS,
@@ -309,7 +309,8 @@ def infer_coefficient(
     y, X, names, unit_codes, cluster_codes, weights, small_sample
         As for :func:`~impact.inference.regression.within_regression` (unit effects
         absorbed; clusters default to units and must contain whole units for the
-        CR2/CR3, wild and randomization methods).
+        CR2/CR3, wild and randomization methods). Rows of zero weight are left out
+        first: clusters, units and observations count only rows of positive weight.
     term : str, optional
         The coefficient of interest; the first column by default.
     method : {"auto", "cr1", "cr2", "cr3", "wild", "randomization", "hc1", "iid", \
@@ -372,6 +373,17 @@ def infer_coefficient(
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     y = np.asarray(y, dtype=float)
     unit_codes = np.asarray(unit_codes)
+    if weights is not None and not (np.asarray(weights) > 0).all():
+        # rows of zero weight carry no information: the clusters counted (and "auto"'s
+        # choice), the bootstrap and the regression see only rows of positive weight
+        positive = np.asarray(weights) > 0
+        if not positive.any():
+            raise EstimationError("every row has zero weight: there is nothing to fit")
+        y, X, weights = y[positive], X[positive], np.asarray(weights, dtype=float)[positive]
+        unit_codes = _codes(unit_codes[positive])[0]
+        cluster_codes = None if cluster_codes is None else np.asarray(cluster_codes)[positive]
+        exposure = None if exposure is None else np.asarray(exposure)[positive]
+        time_codes = None if time_codes is None else np.asarray(time_codes)[positive]
     clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
     cluster_index, n_groups = _codes(clusters)  # as np.unique's inverse, faster for codes
     n_treated, n_control = _treated_clusters(X[:, 0], cluster_index, n_groups)

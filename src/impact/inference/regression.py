@@ -307,7 +307,9 @@ def within_regression(
     cluster_codes : ndarray of int, optional
         Cluster of each row, for ``inference="cr1"``; units when omitted.
     weights : ndarray, optional
-        Sampling weights (weighted least squares).
+        Sampling weights (weighted least squares). Rows of zero weight are left out
+        before anything is decided: collinearity, ``n_obs``, the unit effects and the
+        clusters count only rows of positive weight.
     inference : {"cr1", "hc1", "iid"}
         Covariance estimator; see the module docstring for the corrections.
     small_sample : {"nested", "full"}
@@ -372,10 +374,29 @@ def _within(
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     names = list(names)
+    if weights is not None:
+        weights = np.asarray(weights, dtype=float)
+        positive = weights > 0
+        if not positive.any():
+            raise EstimationError("every row has zero weight: there is nothing to fit")
+        if not positive.all():
+            # rows of zero weight contribute nothing to weighted least squares; left in,
+            # they would make a design that the weighted fit cannot separate look full
+            # rank (a period observed only through them), and count as observations,
+            # units and clusters that carry no information
+            y, X, weights = y[positive], X[positive], weights[positive]
+            unit_codes = _codes(np.asarray(unit_codes)[positive])[0]
+            if clusters is not None:
+                labels = np.asarray(clusters[0])[positive]
+                clusters = (labels, *_codes(labels), _nested(unit_codes, labels))
     n_units = int(unit_codes.max()) + 1
     both = demean(np.column_stack([y, X]), unit_codes, weights)  # column by column
     yd, Xd = both[:, 0].copy(), np.ascontiguousarray(both[:, 1:])
-    kept = _independent_columns(Xd, names, keep_first, keep_first if effects is None else effects)
+    # collinearity is decided on the matrix the weighted solve uses (rows times sqrt(w))
+    decided = Xd if weights is None else Xd * np.sqrt(weights)[:, None]
+    kept = _independent_columns(
+        decided, names, keep_first, keep_first if effects is None else effects
+    )
     dropped = tuple(names[j] for j in range(len(names)) if j not in kept)
     if dropped:
         warn(
