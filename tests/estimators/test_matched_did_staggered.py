@@ -169,3 +169,32 @@ def test_unbalanced_staggered_panel_without_complete_never_treated_units_says_wh
     )
     with pytest.raises(DesignError, match=r"no never-treated unit .* control='not_yet_treated'"):
         MatchedDiD().fit(panel)
+
+
+@pytest.mark.parametrize("sds", [-1000, 1e5])
+def test_cells_zero_by_construction_stay_undefined_under_a_shift(sds):
+    """The pre-periods matched on give ATT(g, t) = 0 up to rounding; with the outcome
+    shifted far from zero that rounding grew with the level and, at -1,000 SDs, passed the
+    zero-SE rule as a standard error of 2e-11 (now the outcome enters the group-time
+    estimation measured from its mean)."""
+    import warnings
+
+    from tests.test_metamorphic import Recipe, make_frame
+
+    recipe = Recipe(
+        n_units=21, n_periods=4, cohorts=(2, 3), share_treated=0.5, noise=0.5, effect=0.0,
+        missing=0.0, seed=0,
+    )  # fmt: skip
+    frame = make_frame(recipe)
+
+    def fit(y):
+        panel = impact.Panel.from_frame(
+            frame.assign(y=y), unit="unit", time="time", outcome="y", treated="d"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return MatchedDiD().fit(panel).effects.set_index("term")
+
+    base, moved = fit(frame["y"]), fit(frame["y"] + sds * frame["y"].std())
+    assert base["std_error"].isna().equals(moved["std_error"].isna())
+    np.testing.assert_allclose(moved["std_error"].dropna(), base["std_error"].dropna(), rtol=1e-6)

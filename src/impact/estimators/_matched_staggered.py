@@ -99,6 +99,7 @@ def fit_staggered(
             "control='not_yet_treated' or add never-treated units"
         )
     base = frame.copy()
+    centre = float(frame[panel.outcome].mean())
     base[_UNIT] = frame[unit].map(unit_code).to_numpy()
     # the Panel's own clusters (e.g. schools of pupils), per unit
     unit_cluster = None
@@ -152,6 +153,11 @@ def fit_staggered(
                 links.extend(zip(subclass[t_index[ok]], data.units[col[ok]], strict=True))
         sets = pd.Series(subclass, index=data.units).reindex(chosen.index)
         est_rows = sub[sub[unit].isin(chosen.index)].copy()
+        # the outcome measured from the panel's mean: every effect is a difference of
+        # differences, so only the rounding changes, which then scales with the outcome's
+        # spread rather than its level (cells zero by construction, the pre-periods
+        # matched on, would otherwise carry rounding noise that grows with the level)
+        est_rows[panel.outcome] = est_rows[panel.outcome].to_numpy(dtype=float) - centre
         est_rows[_WEIGHT] = est_rows[unit].map(chosen).to_numpy(dtype=float)
         row_cohort = est_rows[unit].map(cohort_of)
         if not pd.api.types.is_datetime64_any_dtype(row_cohort):
