@@ -17,6 +17,7 @@ from impact.inference.coefficient import (
     MIN_CLUSTERS,
     PANEL_INFERENCE_METHODS,
     CoefficientInference,
+    Method,
     RegressionDesign,
     coefficient_scale,
     infer_coefficient,
@@ -185,18 +186,7 @@ class DifferenceInDifferences(Estimator):
 
     design: Literal["twfe", "2x2"] = "twfe"
     periods: tuple[object, object] | None = None
-    inference: Literal[
-        "auto",
-        "cr1",
-        "cr2",
-        "cr3",
-        "wild",
-        "randomization",
-        "hc1",
-        "iid",
-        "twoway",
-        "driscoll_kraay",
-    ] = "auto"
+    inference: Method = "auto"
     small_sample: Literal["nested", "full"] = "nested"
     alpha: float = ALPHA
     min_clusters: int = MIN_CLUSTERS
