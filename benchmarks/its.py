@@ -25,8 +25,8 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from impact.estimators._its_design import build_design
-from impact.estimators._its_fit import newey_west_lags
+from impact.estimators.its._design import build_design
+from impact.estimators.its._fit import newey_west_lags
 from impact.inference.time_series import ols_hac_many
 
 

@@ -6,7 +6,7 @@ Side by side, on the same simulated data (5 covariates, treated units shifted):
   propensity-score matching with replacement and a caliper, Abadie-Imbens standard
   error, balance table, Rosenbaum bounds), timed on a ready ``Panel`` (the Panel's
   validation is timed separately);
-- ``impact-step``: the same matching step alone through ``impact.matching``'s building
+- ``impact-step``: the same matching step alone through ``impact.estimators.matching``'s building
   blocks (logistic score, nearest neighbours, difference in means), like for like with
   the baseline;
 - ``sklearn``: a plain scikit-learn baseline, ``LogisticRegression(penalty=None)`` then
@@ -76,8 +76,8 @@ def run_impact(X, d, y, distance):
 
 def run_impact_step(X, d, y, distance):
     """The matching step alone, like for like with the baseline: score, match, ATT."""
-    from impact.matching import algorithms
-    from impact.matching.propensity import fit_propensity
+    from impact.estimators.matching import algorithms
+    from impact.estimators.matching.propensity import fit_propensity
 
     start = time.perf_counter()
     if distance == "propensity":

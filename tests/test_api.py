@@ -93,14 +93,14 @@ def test_warn_points_at_caller(did_frame):
 
 def test_modules_import_cleanly():
     for module in [
-        "impact.data",
+        "impact.panel.container",
         "impact.result",
         "impact.registry",
-        "impact.plotting",
+        "impact.plotting.results",
         "impact.estimators",
         "impact.inference",
         "impact.economics",
-        "impact.plotting_economics",
+        "impact.plotting.economics",
         "impact.simulations",
     ]:
         importlib.import_module(module)

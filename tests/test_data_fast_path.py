@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal, assert_index_equal, assert_series_equal
 
-import impact._panel_checks
-import impact.data
+import impact.panel._checks
+import impact.panel.container
 from impact import Panel
 
 
@@ -34,8 +34,8 @@ def random_frame(seed, n_units, n_periods, share_treated, float_time, shuffle):
 def general_path(frame):
     with pytest.MonkeyPatch.context() as m:
         # the fast path is taken where the Panel and its checks test for plain numbers
-        m.setattr(impact.data, "plain_numeric", lambda series: False)
-        m.setattr(impact._panel_checks, "plain_numeric", lambda series: False)
+        m.setattr(impact.panel.container, "plain_numeric", lambda series: False)
+        m.setattr(impact.panel._checks, "plain_numeric", lambda series: False)
         return Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
 
 
@@ -62,7 +62,7 @@ def test_fast_panel_equals_general_path(
         fast.cohorts, pd.Index(np.sort(slow.cohort.dropna().unique()), name="cohort")
     )
     assert fast.n_periods == slow.n_periods == frame["time"].nunique()
-    unit_codes, unit_levels, time_codes, time_levels = fast._codes()
+    unit_codes, unit_levels, time_codes, time_levels = fast.codes()
     expected_units, expected_unit_levels = pd.factorize(fast.frame["unit"], sort=True)
     expected_times, expected_time_levels = pd.factorize(fast.frame["time"], sort=True)
     np.testing.assert_array_equal(unit_codes, expected_units)
@@ -89,7 +89,7 @@ def test_frame_with_exactly_the_panel_columns_is_copied():
 )
 def test_sorted_codes_equal_pandas_factorize(values, presort):
     array = np.array(sorted(values) if presort else values)
-    found = impact._panel_checks.sorted_codes(array)
+    found = impact.panel._checks.sorted_codes(array)
     codes, levels = pd.factorize(array, sort=True)
     if found is None:  # no shortcut applies: only unsorted floats or wide integer ranges
         assert not presort
@@ -120,8 +120,8 @@ def test_fast_cohort_column_equals_general_path(
     kwargs = {"unit": "unit", "time": "time", "outcome": "y", "cohort": "g"}
     fast = Panel.from_frame(frame, **kwargs)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(impact.data, "plain_numeric", lambda series: False)
-        m.setattr(impact._panel_checks, "plain_numeric", lambda series: False)
+        m.setattr(impact.panel.container, "plain_numeric", lambda series: False)
+        m.setattr(impact.panel._checks, "plain_numeric", lambda series: False)
         slow = Panel.from_frame(frame, **kwargs)
     assert_frame_equal(fast.frame, slow.frame)
     assert_series_equal(fast.cohort, slow.cohort)

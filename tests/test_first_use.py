@@ -112,7 +112,7 @@ def test_one_formatter_for_text_and_html():
 
 
 def test_report_html_has_no_raw_floats(tmp_path, result):
-    from impact.report import write_report
+    from impact.reports.result import write_report
 
     page = write_report(result, tmp_path / "r.html").read_text()
     assert "&lt;0.001" in page

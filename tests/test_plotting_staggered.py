@@ -7,7 +7,7 @@ import pytest
 
 from impact import DesignError, EventStudy, Panel, StaggeredDiD
 from impact.diagnostics import bacon_decomposition
-from impact.plotting_staggered import plot_bacon, plot_event_study, plot_group_time
+from impact.plotting.staggered import plot_bacon, plot_event_study, plot_group_time
 from tests.estimators.staggered_data import make_staggered_frame
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 
 import impact
-from impact.report import Section, html_document, result_sections, write_report
+from impact.reports.result import Section, html_document, result_sections, write_report
 from impact.result import ImpactResult
 
 

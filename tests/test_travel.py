@@ -17,7 +17,7 @@ from pandas.testing import assert_frame_equal, assert_index_equal, assert_series
 
 import impact
 from impact.economics import BenefitStream, CostStream, appraise
-from impact.estimators.staggered_result import StaggeredResult
+from impact.estimators.staggered.result import StaggeredResult
 from impact.simulations import Scenario, monte_carlo
 from tests.conftest import make_did_frame
 

@@ -32,8 +32,8 @@ import pandas as pd
 from scipy import stats
 
 import impact
-from impact.estimators._its_design import build_design
-from impact.estimators._its_fit import newey_west_lags
+from impact.estimators.its._design import build_design
+from impact.estimators.its._fit import newey_west_lags
 from impact.inference.time_series import ols_hac_many
 
 LEVEL, SLOPE = -2.0, 0.1

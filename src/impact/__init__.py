@@ -19,10 +19,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
     from impact import diagnostics as diagnostics
     from impact import economics as economics
     from impact import estimators as estimators
-    from impact import plotting_matching as plotting_matching
-    from impact import plotting_staggered as plotting_staggered
     from impact import simulations as simulations
-    from impact.data import Panel
     from impact.economics import Appraisal, BenefitStream, CostStream, DiscountSchedule, appraise
     from impact.estimators import (
         DifferenceInDifferences,
@@ -35,6 +32,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         StaggeredResult,
     )
     from impact.many import estimate_many
+    from impact.panel.container import Panel
     from impact.result import Effect, ImpactResult, Summary, compare
     from impact.simulations import Scenario, simulate
 
@@ -111,7 +109,7 @@ _LAZY: dict[str, str] = {
     "InterruptedTimeSeries": "impact.estimators",
     "MatchedComparison": "impact.estimators",
     "MatchedDiD": "impact.estimators",
-    "Panel": "impact.data",
+    "Panel": "impact.panel.container",
     "Scenario": "impact.simulations",
     "StaggeredDiD": "impact.estimators",
     "StaggeredResult": "impact.estimators",
@@ -132,14 +130,9 @@ _SUBMODULES = frozenset(
         "economics",
         "estimators",
         "inference",
-        "matching",
+        "panel",
         "plotting",
-        "plotting_economics",
-        "plotting_its",
-        "plotting_matching",
-        "plotting_simulations",
-        "plotting_staggered",
-        "report",
+        "reports",
         "simulations",
         "terms",
     }

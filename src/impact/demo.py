@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
-from impact.data import Panel
 from impact.datasets import load_scottish_schools
+from impact.panel.container import Panel
 from impact.registry import get_estimator
 from impact.result import COLUMNS_SETTING, ImpactResult, effect_row
 
@@ -276,7 +276,7 @@ def run_demo(
 def _trends(run: DemoRun) -> Figure:
     import matplotlib.pyplot as plt
 
-    from impact.plotting import mark_start
+    from impact.plotting._style import mark_start
 
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     data = run.data
@@ -296,7 +296,7 @@ def _trends(run: DemoRun) -> Figure:
 def _paths(run: DemoRun) -> Figure:
     import matplotlib.pyplot as plt
 
-    from impact.plotting import plot_paths
+    from impact.plotting.results import plot_paths
 
     with_paths = {k: r for k, r in run.results.items() if r.paths is not None}
     n = max(len(with_paths), 1)
@@ -333,8 +333,8 @@ def _estimates(run: DemoRun) -> Figure:
 def _event_study(run: DemoRun) -> Figure:
     import matplotlib.pyplot as plt
 
-    from impact.estimators.staggered_result import StaggeredResult
-    from impact.plotting_staggered import plot_event_study
+    from impact.estimators.staggered.result import StaggeredResult
+    from impact.plotting.staggered import plot_event_study
 
     staggered = [r for r in run.results.values() if isinstance(r, StaggeredResult)]
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
@@ -350,7 +350,7 @@ def _event_study(run: DemoRun) -> Figure:
 def _balance(run: DemoRun) -> Figure:
     import matplotlib.pyplot as plt
 
-    from impact.plotting_matching import plot_balance
+    from impact.plotting.matching import plot_balance
 
     matched = [r for r in run.results.values() if "balance" in r.diagnostics]
     fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.data import Panel
 from impact.exceptions import DesignError, DesignWarning, warn
 from impact.inference.multiple import adjust_p_values, joint_wild_bootstrap, romano_wolf
 from impact.inference.wild import resolve_weights
+from impact.panel.container import Panel
 from impact.registry import get_estimator
 from impact.result import EFFECT_COLUMNS, ImpactResult
 

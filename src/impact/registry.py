@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -70,9 +71,15 @@ def register(name: str) -> Callable[[_T], _T]:
 _PLUGINS_LOADED = False
 
 
+BUILT_IN = "impact.estimators"
+"""The package whose import registers the built-in estimators."""
+
+
 def _load_plugins() -> None:
+    # the built-in estimators load as plug-ins do: by name, when the registry is first
+    # read (the registry sits below the estimators, which import ``register`` from it)
     global _PLUGINS_LOADED
-    import impact.estimators  # noqa: F401  (the built-in estimators register on import)
+    importlib.import_module(BUILT_IN)
 
     if _PLUGINS_LOADED:
         return

@@ -422,12 +422,12 @@ class ImpactResult:
         return Summary(title=f"Impact estimate: {self.estimator}", tables=tables)
 
     def plot(self, kind: str = "paths", *, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Plot the result; delegates to :mod:`impact.plotting`.
+        """Plot the result with the function :data:`impact.plot_kinds.PLOT_KINDS` names.
 
         Parameters
         ----------
         kind : str, default "paths"
-            One of :data:`impact.plotting.PLOT_KINDS` (``"paths"``, ``"effects"``...).
+            One of :data:`impact.plot_kinds.PLOT_KINDS` (``"paths"``, ``"effects"``...).
         ax : matplotlib Axes, optional
             Axes to draw on; a new figure when omitted.
         **kwargs
@@ -437,9 +437,9 @@ class ImpactResult:
         -------
         matplotlib.axes.Axes
         """
-        from impact import plotting
+        from impact.plot_kinds import plot_function
 
-        return plotting.plot(self, kind=kind, ax=ax, **kwargs)
+        return plot_function(kind)(self, ax=ax, **kwargs)
 
 
 def _restore_result(cls: type, values: dict[str, Any]) -> ImpactResult:

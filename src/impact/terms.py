@@ -23,7 +23,12 @@ and ``event_time`` columns where they apply.
 
 from __future__ import annotations
 
-__all__ = ["calendar_term", "event_term", "group_term", "group_time_term"]
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["calendar_term", "event_term", "group_term", "group_time_term", "plain_period"]
 
 
 def _label(value: object) -> str:
@@ -77,3 +82,16 @@ def calendar_term(time: object) -> str:
     't=2006'
     """
     return f"t={_label(time)}"
+
+
+def plain_period(value: Any) -> Any:
+    """A period as a plain Python value (a Timestamp for datetimes).
+
+    Examples
+    --------
+    >>> plain_period(np.int64(2004)), plain_period(np.datetime64("2004-01-01"))
+    (2004, Timestamp('2004-01-01 00:00:00'))
+    """
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    return value.item() if isinstance(value, np.generic) else value

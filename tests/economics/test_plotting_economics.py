@@ -7,7 +7,7 @@ from scipy import stats
 
 from impact import DesignError, ImpactResult
 from impact.economics import BenefitStream, CostStream, appraise
-from impact.plotting_economics import APPRAISAL_PLOT_KINDS
+from impact.plotting.economics import APPRAISAL_PLOT_KINDS
 
 
 @pytest.fixture

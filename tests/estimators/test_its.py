@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 import impact
 from impact import DataError, DesignError, InterruptedTimeSeries, Panel
-from impact.estimators._its_design import build_design
-from impact.estimators._its_fit import newey_west_lags
+from impact.estimators.its._design import build_design
+from impact.estimators.its._fit import newey_west_lags
 from impact.exceptions import InferenceWarning
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "its"
@@ -379,7 +379,7 @@ def test_diagnostics_tables_equal_statsmodels():
 
 
 def test_placebo_interruptions():
-    from impact.diagnostics_its import placebo_interruptions
+    from impact.estimators.its.diagnostics import placebo_interruptions
 
     y, t = series(n=60, cut=40, level=-4.0, slope=0.0, noise=0.3)
     table = placebo_interruptions(InterruptedTimeSeries(errors="ols"), y, t, interruption=2040)
@@ -445,7 +445,7 @@ def test_registered_and_estimate_entry_point():
 
 
 def test_plots_draw_and_are_registered():
-    from impact.plotting_its import plot_its, plot_residuals
+    from impact.plotting.its import plot_its, plot_residuals
 
     y, t = series()
     result = InterruptedTimeSeries.from_series(y, t, interruption=2024, errors="ols")
@@ -538,7 +538,7 @@ def test_ar_errors_skip_an_excluded_phase_in_as_missing_periods():
 
 
 def test_placebo_interruptions_on_a_panel():
-    from impact.diagnostics_its import placebo_interruptions
+    from impact.estimators.its.diagnostics import placebo_interruptions
 
     panel = school_panel(effect=2.0)
     table = placebo_interruptions(InterruptedTimeSeries(), panel)

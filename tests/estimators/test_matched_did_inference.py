@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from impact import DesignError, MatchedDiD, Panel
+from impact.estimators.matching.variance import weighted_regression
 from impact.exceptions import InferenceWarning
-from impact.matching.variance import weighted_regression
 from tests.estimators.test_matched_did import diverging_trends, to_panel
 
 

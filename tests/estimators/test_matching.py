@@ -11,7 +11,7 @@ import pytest
 
 import impact
 from impact import DataError, DesignError, DesignWarning, MatchedComparison, Panel
-from impact.matching.balance import BALANCE_COLUMNS
+from impact.estimators.matching.balance import BALANCE_COLUMNS
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "matching"
 LALONDE_COVARIATES = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]

@@ -267,8 +267,8 @@ def test_scottish_schools_in_local_authorities_are_two_way_clustered() -> None:
 def test_clustered_ipw_sandwich_with_singleton_clusters_is_the_plain_one_corrected() -> None:
     # summing estimating functions within clusters of one unit changes nothing but the
     # G / (G - 1) small-sample factor
-    from impact.matching.propensity import fit_propensity
-    from impact.matching.variance import ipw_att
+    from impact.estimators.matching.propensity import fit_propensity
+    from impact.estimators.matching.variance import ipw_att
 
     rng = np.random.default_rng(4)
     x = rng.normal(size=(200, 2))

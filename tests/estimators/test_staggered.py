@@ -11,7 +11,7 @@ import pytest
 
 import impact
 from impact import DesignError, DesignWarning, Panel, StaggeredDiD
-from impact.estimators._drdid import panel_att, panel_att_nocov, rcs_att, rcs_att_nocov
+from impact.estimators.staggered._drdid import panel_att, panel_att_nocov, rcs_att, rcs_att_nocov
 from tests.estimators.staggered_data import make_pupil_frame, make_staggered_frame
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "did"
@@ -412,7 +412,7 @@ def test_datetime_periods_label_cells_with_dates():
 
 @pytest.mark.parametrize("n_groups", [3, 100])
 def test_group_blocks_are_a_stable_sort_cut_by_group(n_groups):
-    from impact.estimators._staggered_data import _group_blocks
+    from impact.estimators.staggered._data import _group_blocks
 
     groups = np.random.default_rng(n_groups).integers(0, n_groups, 1_000)
     blocks = _group_blocks(groups)

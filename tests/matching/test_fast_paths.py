@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from impact.matching import algorithms
-from impact.matching.balance import balance_table
-from impact.matching.propensity import fit_propensity
-from impact.matching.variance import abadie_imbens
+from impact.estimators.matching import algorithms
+from impact.estimators.matching.balance import balance_table
+from impact.estimators.matching.propensity import fit_propensity
+from impact.estimators.matching.variance import abadie_imbens
 
 
 def test_propensity_newton_in_blocks_matches_statsmodels_logit():
@@ -99,7 +99,7 @@ def test_mahalanobis_whitening_of_constant_covariates_is_all_ties():
     # no covariate varies (found on a simulated four-school panel with a binary
     # outcome): every unit is as close as any other, as with the Euclidean scaling,
     # instead of a failed Cholesky factorisation
-    from impact.matching.algorithms import whiten
+    from impact.estimators.matching.algorithms import whiten
 
     X = np.full((6, 2), 3.0)
     for kind in ("mahalanobis", "euclidean"):

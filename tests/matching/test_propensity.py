@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import impact
+from impact.estimators.matching import algorithms
+from impact.estimators.matching.propensity import fit_propensity
 from impact.exceptions import DesignError, EstimationError
-from impact.matching import algorithms
-from impact.matching.propensity import fit_propensity
 
 sm = pytest.importorskip("statsmodels.api")
 

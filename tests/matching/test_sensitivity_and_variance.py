@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from impact.matching import algorithms
-from impact.matching.sensitivity import critical_gamma, e_value, rosenbaum_bounds
-from impact.matching.variance import abadie_imbens, ipw_att
+from impact.estimators.matching import algorithms
+from impact.estimators.matching.sensitivity import critical_gamma, e_value, rosenbaum_bounds
+from impact.estimators.matching.variance import abadie_imbens, ipw_att
 
 # Rosenbaum (2002), Observational Studies, chapter 4: blood lead of 33 exposed children
 # and their matched controls (Morton et al. 1982), as in R rbounds::psens's example.
@@ -111,7 +111,7 @@ def test_ipw_sandwich_matches_a_numerical_jacobian():
     x = rng.normal(size=n)
     d = rng.random(n) < 1 / (1 + np.exp(-(0.3 + x)))
     y = x + d + rng.normal(size=n)
-    from impact.matching.propensity import fit_propensity
+    from impact.estimators.matching.propensity import fit_propensity
 
     fit = fit_propensity(x[:, None], d, ["x"])
     Z = fit.design
@@ -179,7 +179,7 @@ def test_cem_coarsening_and_weights():
 
 
 def test_drop_collinear_with_more_columns_than_rows_keeps_a_full_rank_set():
-    from impact.matching.variance import _drop_collinear
+    from impact.estimators.matching.variance import _drop_collinear
 
     rng = np.random.default_rng(0)
     X = np.column_stack([np.ones(4), [1, 1, 0, 0], rng.normal(size=(4, 4))])
@@ -200,8 +200,8 @@ def test_drop_collinear_with_more_columns_than_rows_keeps_a_full_rank_set():
 def test_a_matched_sample_too_small_for_a_standard_error_is_refused(
     n, covariates, clusters, message
 ):
+    from impact.estimators.matching.variance import weighted_regression
     from impact.exceptions import DesignError
-    from impact.matching.variance import weighted_regression
 
     rng = np.random.default_rng(1)
     d = np.arange(n) % 2

@@ -214,7 +214,7 @@ def test_minimum_detectable_effect_is_near_the_analytic_value():
 
 
 def test_plots_draw():
-    from impact.plotting_simulations import plot_power
+    from impact.plotting.simulations import plot_power
 
     report = monte_carlo(
         {"a": FixedInterval(), "b": "did"}, SMALL, n_reps=5, seed=0, backend="serial"

@@ -350,10 +350,10 @@ def test_simulated_panel_equals_the_checked_panel_of_its_frame(scenario, seed):
         repeated_cross_section=panel.is_repeated_cross_section,
         **kwargs,
     )
-    assert_frame_equal(panel._frame, checked._frame, check_exact=True)
-    assert_series_equal(panel._cohort, checked._cohort, check_exact=True)
+    assert_frame_equal(panel.view(), checked._frame, check_exact=True)
+    assert_series_equal(panel.cohort_view(), checked._cohort, check_exact=True)
     assert panel._cache["n_periods"] == checked._cache["n_periods"]
-    for mine, theirs in zip(panel._codes(), checked._codes(), strict=True):
+    for mine, theirs in zip(panel.codes(), checked.codes(), strict=True):
         if isinstance(mine, pd.Index):
             pd.testing.assert_index_equal(mine, theirs, exact=True)
             assert mine.name == theirs.name
@@ -364,7 +364,7 @@ def test_simulated_panel_equals_the_checked_panel_of_its_frame(scenario, seed):
         if name not in ("_cache", "_frame_data", "_cohort"):
             assert getattr(panel, name) == getattr(checked, name), name
     for column in checked._frame.columns:  # the arrays the Panel keeps for estimators
-        mine, theirs = panel._values(column), checked._values(column)
+        mine, theirs = panel.values(column), checked.values(column)
         assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
         assert not mine.flags.writeable
 

@@ -193,7 +193,7 @@ def fit_from_options(
             raise click.UsageError(f"Missing {what}.")
     if (treated is None) == (cohort is None):
         raise click.UsageError("give exactly one of --treated and --cohort")
-    from impact.data import Panel
+    from impact.panel.container import Panel
 
     from ._io import read_table
 

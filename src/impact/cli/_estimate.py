@@ -61,13 +61,13 @@ def save_plot(result: ImpactResult, path: str | Path, kind: str | None) -> Path:
     """Draw ``kind`` (paths when the result has them, else effects) and save it."""
     import matplotlib.pyplot as plt
 
-    from impact import plotting
+    from impact.plot_kinds import PLOT_KINDS
 
     if kind is None:
         kind = "paths" if result.paths is not None else "effects"
-    if kind not in plotting.PLOT_KINDS:
+    if kind not in PLOT_KINDS:
         raise click.BadParameter(
-            f"unknown plot kind {kind!r}; choose one of {', '.join(sorted(plotting.PLOT_KINDS))}",
+            f"unknown plot kind {kind!r}; choose one of {', '.join(sorted(PLOT_KINDS))}",
             param_hint="'--plot-kind'",
         )
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")

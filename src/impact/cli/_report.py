@@ -70,7 +70,7 @@ def report(out: str, title: str | None, scenario_file: str | None, **options: An
         )
     if not study["designs"]:
         raise click.UsageError("a validation study needs --designs (e.g. --designs did,its)")
-    from impact.report_validation import write_validation_report
+    from impact.reports.validation import write_validation_report
 
     result = run_validation(scenario_file=scenario_file, design_params=options["params"], **study)
     with writing(out, "--out"):
@@ -80,7 +80,7 @@ def report(out: str, title: str | None, scenario_file: str | None, **options: An
 
 
 def _estimate_report(out: str, title: str | None, options: dict[str, Any]) -> None:
-    from impact.report import write_report
+    from impact.reports.result import write_report
 
     result = fit_from_options(**options)
     preamble = (

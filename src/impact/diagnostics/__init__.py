@@ -4,6 +4,6 @@
   fixed effects estimate under staggered adoption.
 """
 
-from impact.diagnostics.bacon import BaconDecomposition, bacon_decomposition
+from impact.estimators.did.bacon import BaconDecomposition, bacon_decomposition
 
 __all__ = ["BaconDecomposition", "bacon_decomposition"]

@@ -7,7 +7,7 @@ result with a scalar ``att``. The :class:`Appraisal` gives the net present value
 benefit-cost ratio, cost per unit of outcome (ICER), break-even effect and horizon,
 each with an interval that carries the effect's sampling uncertainty and the
 uncertainty of the costs and values; the probability that NPV > 0; an acceptability
-curve; one-way sensitivity; and plots (:mod:`impact.plotting_economics`).
+curve; one-way sensitivity; and plots (:mod:`impact.plotting.economics`).
 
 Examples
 --------

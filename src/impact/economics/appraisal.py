@@ -183,7 +183,7 @@ class Appraisal:
         )
 
     def plot(self, kind: str = "cash_flow", *, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Plot the appraisal; delegates to :mod:`impact.plotting_economics`.
+        """Plot the appraisal; delegates to :mod:`impact.plotting.economics`.
 
         Parameters
         ----------
@@ -198,7 +198,7 @@ class Appraisal:
         -------
         matplotlib.axes.Axes
         """
-        from impact import plotting_economics
+        from impact.plotting import economics as plotting_economics
 
         return plotting_economics.plot_appraisal(self, kind=kind, ax=ax, **kwargs)
 

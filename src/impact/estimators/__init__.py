@@ -4,13 +4,13 @@ Importing this package registers every built-in estimator.
 """
 
 from impact.estimators._base import Estimator
-from impact.estimators.did import DifferenceInDifferences
-from impact.estimators.event_study import EventStudy
-from impact.estimators.its import InterruptedTimeSeries
-from impact.estimators.matched_did import MatchedDiD
-from impact.estimators.matching import MatchedComparison
-from impact.estimators.staggered import StaggeredDiD
-from impact.estimators.staggered_result import StaggeredResult
+from impact.estimators.did.difference_in_differences import DifferenceInDifferences
+from impact.estimators.did.event_study import EventStudy
+from impact.estimators.its.interrupted_time_series import InterruptedTimeSeries
+from impact.estimators.matching.matched_comparison import MatchedComparison
+from impact.estimators.matching.matched_did import MatchedDiD
+from impact.estimators.staggered.result import StaggeredResult
+from impact.estimators.staggered.staggered_did import StaggeredDiD
 
 __all__ = [
     "DifferenceInDifferences",

@@ -13,7 +13,7 @@ import numpy as np
 from impact.exceptions import DesignError
 
 if TYPE_CHECKING:
-    from impact.data import Panel
+    from impact.panel.container import Panel
     from impact.result import ImpactResult
 
 __all__ = [
@@ -96,12 +96,12 @@ def _announcing_undefined_intervals_once(fit: Callable[..., Any]) -> Callable[..
 
 
 def require_panel(panel: Any, caller: str) -> None:
-    """Raise a DesignError unless ``panel`` is a :class:`~impact.data.Panel`.
+    """Raise a DesignError unless ``panel`` is a :class:`~impact.panel.container.Panel`.
 
     A DataFrame gets a message showing the ``Panel.from_frame`` call that names the
     role of each column; nothing is converted implicitly.
     """
-    from impact.data import Panel
+    from impact.panel.container import Panel
 
     if isinstance(panel, Panel):
         return

@@ -32,7 +32,7 @@ from impact.exceptions import DesignError, ImpactWarning
 from impact.inference.randomization import RandomizationTest
 
 if TYPE_CHECKING:
-    from impact.data import Panel
+    from impact.panel.container import Panel
 
 __all__ = ["adoption_randomization_test"]
 

@@ -98,7 +98,7 @@ def outcome_scale(y: np.ndarray | Sequence[float], *, level: float | None = None
     outcome that far from zero (see :data:`LEVEL_RTOL`). The range rather than a robust
     spread: an outcome constant except in one cell varies by that cell's difference.
     An outcome whose spread is far below its level loses significant digits; the Panel
-    warns when fewer than three are left (see ``impact._panel_input.check_precision``).
+    warns when fewer than three are left (see ``impact.panel._input.check_precision``).
 
     ``level``: the largest absolute value of the outcome ``y`` was computed from, when
     that is not ``y`` itself (changes ``post - pre`` lose the level but keep its

@@ -10,10 +10,10 @@
   :class:`ValidationReport` of bias, RMSE, coverage and rejection rates;
 - :func:`power_curve` and :func:`minimum_detectable_effect` size a study by simulation;
   :func:`plot_power` and :func:`plot_validation` draw them (from
-  :mod:`impact.plotting_simulations`).
+  :mod:`impact.plotting.simulations`).
 """
 
-from impact.plotting_simulations import plot_power, plot_validation
+from impact.plotting.simulations import plot_power, plot_validation
 from impact.simulations.monte_carlo import REPORT_COLUMNS, ValidationReport, monte_carlo
 from impact.simulations.power import (
     POWER_COLUMNS,

@@ -145,8 +145,8 @@ class ValidationReport:
         return Summary(title="Monte Carlo validation", tables=tables)
 
     def plot(self, kind: str = "coverage", *, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Plot the report; see :func:`impact.plotting_simulations.plot_validation`."""
-        from impact.plotting_simulations import plot_validation
+        """Plot the report; see :func:`impact.plotting.simulations.plot_validation`."""
+        from impact.plotting.simulations import plot_validation
 
         return plot_validation(self, kind=kind, ax=ax, **kwargs)
 

@@ -19,8 +19,8 @@ import pandas as pd
 from scipy.special import expit
 
 from impact._frozen import restore_slots, slot_values
-from impact.data import Panel
 from impact.exceptions import DesignError
+from impact.panel.container import Panel
 from impact.simulations._truth import KINDS, kind_truth, term_kinds, term_labels
 from impact.simulations.scenario import Scenario
 

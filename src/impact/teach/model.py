@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
-from impact.data import Panel
 from impact.demo import before_after
 from impact.exceptions import DesignError, ImpactError
+from impact.panel.container import Panel
 from impact.result import ImpactResult
 from impact.simulations import Scenario, SimulatedPanel, simulate
 
