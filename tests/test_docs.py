@@ -80,7 +80,11 @@ def test_every_snippet_section_exists():
     found = 0
     for page in pages:
         for filename, section in SNIPPET.findall(page.read_text(encoding="utf-8")):
-            script = (TUTORIALS / filename).read_text(encoding="utf-8")
+            # the snippet base paths of mkdocs.yml: the tutorials, then the how-to guides
+            folder = next(
+                d for d in (TUTORIALS, ROOT / "docs" / "how-to") if (d / filename).is_file()
+            )
+            script = (folder / filename).read_text(encoding="utf-8")
             if section:
                 assert f"# --8<-- [start:{section}]" in script, (page.name, section)
                 assert f"# --8<-- [end:{section}]" in script, (page.name, section)
@@ -176,3 +180,25 @@ def test_every_tutorial_figure_is_drawn_by_its_script():
     for image, script in PUBLISHED.items():
         assert (TUTORIALS / image).is_file(), image
         assert (TUTORIALS / script).is_file(), script
+
+
+def test_add_an_estimator_example_runs_and_matches_the_built_in_did(capsys):
+    """The plug-in example of the how-to reads the Panel through its public API only."""
+    from impact import registry
+
+    page = ROOT / "docs" / "how-to" / "add-an-estimator.md"
+    script = ROOT / "docs" / "how-to" / "add_an_estimator.py"
+    assert '--8<-- "add_an_estimator.py"' in page.read_text(encoding="utf-8")
+    assert not re.search(r"panel\._", script.read_text(encoding="utf-8"))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", impact.InferenceWarning)
+            ns = runpy.run_path(str(script), run_name="__main__")
+        _assert_shown_output_is_printed(page, capsys.readouterr().out)
+        panel = ns["world"].panel
+        ours = impact.estimate(panel, method="mean_change")
+        did = impact.estimate(panel, method="did", inference="hc1")
+        assert ours.att.estimate == pytest.approx(did.att.estimate, abs=1e-10)
+        assert ours.att.ci_lower < ns["world"].true_att < ours.att.ci_upper
+    finally:
+        registry._REGISTRY.pop("mean_change", None)

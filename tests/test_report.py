@@ -3,7 +3,8 @@ from __future__ import annotations
 import pandas as pd
 
 import impact
-from impact.reports.result import Section, html_document, result_sections, write_report
+from impact.reports.page import Section, html_document
+from impact.reports.result import result_sections, write_report
 from impact.result import ImpactResult
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._common import data_options, fit_from_options
-from ._output import FIGURE_FORMATS, check_output_file, writing
+from ._output import FIGURE_FORMATS, check_output_file, emit, format_options, writing
 
 if TYPE_CHECKING:
     from impact.result import ImpactResult
@@ -93,19 +93,8 @@ Examples:
 """
 )
 @data_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "csv", "json"]),
-    default="text",
-    show_default=True,
-    help="Output: the summary tables, the effects as CSV, or JSON.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the output to this file instead of the screen.",
+@format_options(
+    what="the summary tables, the effects as CSV, or JSON", out_flags=("-o", "--output")
 )
 @click.option(
     "--plot",
@@ -128,13 +117,7 @@ def estimate(
     if plot_file:
         check_output_file(plot_file, "--plot", suffixes=FIGURE_FORMATS)
     result = fit_from_options(**options)
-    text = format_result(result, fmt)
-    if output:
-        with writing(output, "--output"):
-            Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        click.echo(f"{fmt} output written to {output}", err=True)
-    else:
-        click.echo(text.rstrip("\n"))
+    emit(format_result(result, fmt), fmt=fmt, path=output, option="--output")
     if plot_file:
         save_plot(result, plot_file, plot_kind)
         click.echo(f"figure written to {plot_file}", err=True)

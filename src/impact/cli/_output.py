@@ -8,7 +8,7 @@ status 2, found before a long fit or study runs where it can be.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -20,6 +20,8 @@ __all__ = [
     "OutputError",
     "check_output_dir",
     "check_output_file",
+    "emit",
+    "format_options",
     "writing",
 ]
 
@@ -122,3 +124,41 @@ def writing(path: str | Path, option: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise OutputError(f"could not write {str(path)!r}: {exc.strerror or exc}", option) from None
+
+
+def format_options(
+    *, what: str, out_flags: tuple[str, str]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a command with ``--format`` (text, csv, json) and a file option.
+
+    ``what`` completes the help of ``--format`` ("the summary tables, the effects as
+    CSV, or JSON"); ``out_flags`` are the file option's short and long names, and the
+    command receives ``fmt`` and the long name's value.
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(
+            *out_flags,
+            type=click.Path(dir_okay=False, writable=True),
+            help="Write the output to this file instead of the screen.",
+        )(func)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["text", "csv", "json"]),
+            default="text",
+            show_default=True,
+            help=f"Output: {what}.",
+        )(func)
+
+    return decorate
+
+
+def emit(text: str, *, fmt: str, path: str | None, option: str) -> None:
+    """Write ``text`` to ``path`` (checked before the work began), or print it."""
+    if path:
+        with writing(path, option):
+            Path(path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        click.echo(f"{fmt} output written to {path}", err=True)
+    else:
+        click.echo(text.rstrip("\n"))

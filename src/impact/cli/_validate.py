@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ._common import build_estimator, parse_params
 from ._estimate import _plain
-from ._output import check_output_file, writing
+from ._output import check_output_file, emit, format_options
 from ._scenario import read_scenario
 from ._simulate import choose_seed
 
@@ -235,19 +234,8 @@ See 'impact simulate --help' for the scenario file.
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(exists=True, dir_okay=False))
 @validation_options
 @_PARAM
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "csv", "json"]),
-    default="text",
-    show_default=True,
-    help="Output: the report's tables, the validation table as CSV, or JSON.",
-)
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the output to this file instead of the screen.",
+@format_options(
+    what="the report's tables, the validation table as CSV, or JSON", out_flags=("-o", "--out")
 )
 def validate(fmt: str, out: str | None, **options: Any) -> None:
     """Check designs on simulated cohorts whose true effect is known.
@@ -263,10 +251,4 @@ def validate(fmt: str, out: str | None, **options: Any) -> None:
     if out:
         check_output_file(out, "--out")
     report = run_validation(**options)
-    text = format_report(report, fmt)
-    if out:
-        with writing(out, "--out"):
-            Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        click.echo(f"{fmt} output written to {out}", err=True)
-    else:
-        click.echo(text.rstrip("\n"))
+    emit(format_report(report, fmt), fmt=fmt, path=out, option="--out")

@@ -59,6 +59,8 @@ def plot(
 ) -> Axes:
     """Draw the plot named ``kind`` (a key of :data:`~impact.plot_kinds.PLOT_KINDS`).
 
+    Keyword arguments are passed to the plotting function.
+
     Parameters
     ----------
     result : ImpactResult
@@ -66,14 +68,11 @@ def plot(
     kind : str, default "paths"
         The plot kind: ``"paths"``, ``"effects"``, ``"event_study"``, ``"group_time"``,
         ``"its"``, ``"residuals"``, ``"balance"`` or ``"overlap"``.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to the plotting function.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the plot of kind ``kind``.
 
     Raises
     ------

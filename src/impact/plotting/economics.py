@@ -34,25 +34,22 @@ def plot_cash_flow(
 ) -> Axes:
     """Bars of costs (down) and benefits (up) per period, with the cumulative net value.
 
+    Keyword arguments are passed to ``ax.bar``.
+
     Parameters
     ----------
     appraisal : Appraisal
         The appraisal.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
     discounted : bool, default True
         Plot present values (True) or undiscounted amounts.
-    **kwargs
-        Passed to ``ax.bar``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the bars and the cumulative line.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from impact.economics import BenefitStream, CostStream, appraise
     >>> from impact.result import ImpactResult
@@ -93,18 +90,17 @@ def plot_cash_flow(
 def plot_tornado(appraisal: Appraisal, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """One-way sensitivity of the NPV: a bar per uncertain input, largest swing on top.
 
+    Keyword arguments are passed to ``ax.barh``.
+
     Parameters
     ----------
     appraisal : Appraisal
         The appraisal.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to ``ax.barh``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with one bar per uncertain input.
     """
     table = appraisal.tornado()
     ax = new_axes(ax)
@@ -128,20 +124,19 @@ def plot_npv_distribution(
 ) -> Axes:
     """Histogram of the NPV over the Monte Carlo draws, with zero and the interval marked.
 
+    Keyword arguments are passed to ``ax.hist``.
+
     Parameters
     ----------
     appraisal : Appraisal
         An appraisal made with ``n_draws > 0``.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
     bins : int, default 40
         Histogram bins.
-    **kwargs
-        Passed to ``ax.hist``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the histogram of NPV draws.
     """
     npv = appraisal.draws["npv"].to_numpy()
     if len(npv) == 0:
@@ -167,20 +162,19 @@ def plot_ceac(
 ) -> Axes:
     """Cost-effectiveness acceptability curve (see :meth:`Appraisal.ceac`).
 
+    Keyword arguments are passed to ``ax.plot``.
+
     Parameters
     ----------
     appraisal : Appraisal
         An appraisal made with ``n_draws > 0``.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
     wtp : array-like, optional
         Willingness-to-pay grid.
-    **kwargs
-        Passed to ``ax.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the acceptability curve.
     """
     curve = appraisal.ceac(wtp)
     ax = new_axes(ax)

@@ -39,17 +39,15 @@ def plot_its(
 ) -> Axes:
     """Plot the observed series, the fitted segments and the counterfactual with its band.
 
+    Keyword arguments are passed to the observed series' ``ax.plot``.
+
     Parameters
     ----------
     result : ImpactResult
         A result of the ``"its"`` estimator.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
     band : {"confidence", "prediction"}, default "confidence"
         Shade the confidence interval of the counterfactual mean or the prediction
         interval of a new observation.
-    **kwargs
-        Passed to the observed series' ``ax.plot``.
 
     Returns
     -------
@@ -57,8 +55,6 @@ def plot_its(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np
     >>> from impact.estimators import InterruptedTimeSeries
     >>> y = np.r_[np.arange(12.0), np.arange(12.0) + 5] + np.tile([0.3, -0.3], 12)
@@ -116,18 +112,17 @@ def plot_its(
 def plot_residuals(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot the residuals over time, with the Durbin-Watson statistic in the title.
 
+    Keyword arguments are passed to ``ax.plot``.
+
     Parameters
     ----------
     result : ImpactResult
         A result of the ``"its"`` estimator fitted to a series (not ``pooled``).
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to ``ax.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the residuals over time.
     """
     diagnostics = result.diagnostics
     if "residuals" not in diagnostics:

@@ -42,18 +42,16 @@ def plot_balance(
 ) -> Axes:
     """Love plot: standardised mean differences before and after matching.
 
+    Keyword arguments are passed to the "after" markers' ``ax.scatter``.
+
     Parameters
     ----------
     result : ImpactResult
         A matching result (with ``diagnostics["balance"]``).
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
     threshold : float, default 0.1
         Reference lines at this standardised difference (a common rule of thumb).
     absolute : bool, default True
         Plot absolute standardised differences.
-    **kwargs
-        Passed to the "after" markers' ``ax.scatter``.
 
     Returns
     -------
@@ -61,8 +59,6 @@ def plot_balance(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import numpy as np, pandas as pd
     >>> import impact
     >>> rng = np.random.default_rng(0)
@@ -100,6 +96,8 @@ def plot_overlap(
 ) -> Axes:
     """Distributions of the matching score by group, before and after matching.
 
+    Keyword arguments are passed to the filled histograms.
+
     Histograms of the score (the propensity score, or the user's distance column) for
     treated and control units, all units outlined and matched units (weighted) filled.
 
@@ -107,16 +105,13 @@ def plot_overlap(
     ----------
     result : ImpactResult
         A matching result with a scalar score (propensity or user-supplied).
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
     bins : int, default 30
         Histogram bins.
-    **kwargs
-        Passed to the filled histograms.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the score histograms.
     """
     matches = _table(result, "matches")
     score = matches["score"].to_numpy(dtype=float)

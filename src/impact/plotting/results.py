@@ -25,23 +25,20 @@ __all__ = ["plot_effects", "plot_paths"]
 def plot_paths(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot the observed path against the counterfactual, with the intervention marked.
 
+    Keyword arguments are passed to the observed line's ``ax.plot``.
+
     Parameters
     ----------
     result : ImpactResult
         A result whose ``paths`` table is not None.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to the observed line's ``ax.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the observed and counterfactual paths.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from impact.result import ImpactResult
     >>> effects = pd.DataFrame({"term": ["att"], "estimate": [1.0], "std_error": [0.1],
@@ -84,18 +81,17 @@ def plot_paths(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -
 def plot_effects(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot every term's estimate with its confidence interval.
 
+    Keyword arguments are passed to ``ax.errorbar``.
+
     Parameters
     ----------
     result : ImpactResult
         Any result.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to ``ax.errorbar``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with one interval per term.
     """
     effects = result.effects
     ax = new_axes(ax)

@@ -35,6 +35,8 @@ def plot_validation(
 ) -> Axes:
     """Plot a validation report.
 
+    Keyword arguments are passed to the main drawing call.
+
     Parameters
     ----------
     report : ValidationReport
@@ -46,19 +48,14 @@ def plot_validation(
         against the truth.
     term : str, default "att"
         The term shown.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to the main drawing call.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the chosen statistic per design.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import impact
     >>> from impact.simulations import Scenario, monte_carlo
     >>> report = monte_carlo(["did"], Scenario(n_units=20, n_periods=3, adoption_period=2),
@@ -115,6 +112,8 @@ def plot_power(
 ) -> Axes:
     """Plot simulated power against the effect size.
 
+    Keyword arguments are passed to ``ax.errorbar``.
+
     Parameters
     ----------
     curve : DataFrame from :func:`~impact.simulations.power_curve`, or a MinimumDetectableEffect
@@ -124,19 +123,14 @@ def plot_power(
         Draw the target power as a horizontal line.
     scale : {"effect", "truth"}, default "effect"
         Horizontal axis: the scenario's effect units, or the outcome scale.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to ``ax.errorbar``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with power against effect size.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> curve = pd.DataFrame({"effect": [0.0, 1.0, 2.0], "truth": [0.0, 1.0, 2.0],
     ...                       "power": [0.05, 0.5, 0.95], "power_mcse": [0.01, 0.03, 0.01]})

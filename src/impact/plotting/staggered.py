@@ -40,15 +40,13 @@ def _event_table(result: ImpactResult):
 def plot_event_study(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot effects by event time with pointwise intervals and, when present, uniform bands.
 
+    Keyword arguments are passed to the point estimates' ``ax.errorbar``.
+
     Parameters
     ----------
     result : ImpactResult
         An :class:`~impact.estimators.EventStudy` result, a dynamic aggregation, or a
         :class:`~impact.estimators.StaggeredResult` (aggregated here).
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to the point estimates' ``ax.errorbar``.
 
     Returns
     -------
@@ -56,8 +54,6 @@ def plot_event_study(result: ImpactResult, *, ax: Axes | None = None, **kwargs: 
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from impact.result import ImpactResult
     >>> effects = pd.DataFrame({"term": ["e=-1", "e=0", "att"],
@@ -103,19 +99,18 @@ def plot_event_study(result: ImpactResult, *, ax: Axes | None = None, **kwargs: 
 def plot_group_time(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot every ATT(g,t) against calendar time, one series per cohort.
 
+    Keyword arguments are passed to each cohort's ``ax.errorbar``.
+
     Parameters
     ----------
     result : ImpactResult
         A :class:`~impact.estimators.StaggeredResult` (``effects`` with ``group`` and
         ``time`` columns).
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to each cohort's ``ax.errorbar``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with one series of ATT(g,t) per cohort.
     """
     effects = result.effects
     if not {"group", "time"} <= set(effects.columns):
@@ -148,18 +143,17 @@ def plot_group_time(result: ImpactResult, *, ax: Axes | None = None, **kwargs: A
 def plot_bacon(decomposition: BaconDecomposition, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Scatter each 2x2 DiD estimate against its weight in the TWFE estimate.
 
+    Keyword arguments are passed to ``ax.scatter``.
+
     Parameters
     ----------
     decomposition : BaconDecomposition
         From :func:`impact.diagnostics.bacon_decomposition`.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to ``ax.scatter``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with one point per 2x2 comparison.
     """
     ax = new_axes(ax)
     for kind, rows in decomposition.comparisons.groupby("type", sort=False):

@@ -1,4 +1,4 @@
-"""HTML report of a Monte Carlo validation study, built on :mod:`impact.reports.result`.
+"""HTML report of a Monte Carlo validation study, built on :mod:`impact.reports.page`.
 
 :func:`validation_sections` turns a
 :class:`~impact.simulations.ValidationReport` into report sections (the validation
@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from impact._format import format_table
 from impact.exceptions import ImpactError
-from impact.reports.result import Section, figure_html, html_document
+from impact.reports.page import Section, figures_section, table_sections, write_page
 
 if TYPE_CHECKING:
     from impact.simulations import ValidationReport
@@ -61,26 +60,15 @@ def validation_sections(
     >>> [s.title.split(":")[0] for s in validation_sections(study, plots=("coverage",))]
     ['Validation', 'Settings', 'Figures']
     """
-    import matplotlib.pyplot as plt
-
-    summary = report.summary()
-    sections = []
-    for name, table in summary.tables.items():
-        body = format_table(table).to_html(index=False, border=0)
-        sections.append(Section(_TITLES.get(name, name.capitalize()), body))
-    figures = []
-    for kind in plots:
-        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-        try:
-            report.plot(kind, term=term, ax=ax)
-        except (ImpactError, ValueError):
-            plt.close(fig)
-            continue
-        figures.append(figure_html(fig, caption=f"{kind} of {term}"))
-        plt.close(fig)
-    if figures:
-        sections.append(Section("Figures", "\n".join(figures)))
-    return sections
+    sections = table_sections(report.summary().tables, _TITLES)
+    figures = figures_section(
+        (
+            (f"{kind} of {term}", lambda ax, kind=kind: report.plot(kind, term=term, ax=ax))
+            for kind in plots
+        ),
+        skip=(ImpactError, ValueError),
+    )
+    return sections if figures is None else [*sections, figures]
 
 
 def write_validation_report(
@@ -112,17 +100,15 @@ def write_validation_report(
     Path
         The file written.
     """
-    path = Path(path)
     settings = report.settings
     designs = ", ".join(settings["estimators"])
     preamble = preamble or (
         f"{settings['scenario'].describe()}; {settings['n_reps']} replications, "
         f"seed {settings['seed']}."
     )
-    page = html_document(
+    return write_page(
+        path,
         title or f"Validation study: {designs}",
         validation_sections(report, plots=plots),
         preamble=preamble,
     )
-    path.write_text(page, encoding="utf-8")
-    return path
