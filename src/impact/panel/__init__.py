@@ -10,6 +10,7 @@ Layer: the bottom of the package with :mod:`impact.exceptions` and the private h
 modules (``impact._*``); it imports nothing else of the package.
 """
 
+from impact.panel._read import PanelCodes
 from impact.panel.container import Panel
 
-__all__ = ["Panel"]
+__all__ = ["Panel", "PanelCodes"]
