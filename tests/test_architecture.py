@@ -38,6 +38,8 @@ def test_no_module_is_over_the_size_limit(path):
 def test_every_package_says_what_it_holds(package):
     doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
     assert doc and len(doc.split()) >= 8, f"{package.name}/__init__.py needs a docstring"
+    if package != SRC:  # the root imports lazily from every layer, for the public names
+        assert "Layer" in doc, f"{package.name}/__init__.py must say what it may import"
 
 
 PRIVATE_PANEL = re.compile(r"\b(?:panel|p)\._(?:cohort|frame|view|codes|values|cache|cached)\b")

@@ -5,6 +5,8 @@ adding one is one module and one entry there. Errors of the package
 (:class:`~impact.exceptions.ImpactError`: bad data, a design that does not fit, a
 malformed scenario file) and missing optional dependencies print the message and exit
 with status 3; usage errors exit with 2, as click does.
+
+Layer: the top; it may import any layer of the package.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ Public data sets that live in other packages, loaded through the ``datasets`` ex
 - :func:`load_nsw`: the National Supported Work experiment, Dehejia-Wahba sample.
 - :func:`load_lalonde`: NSW treated men with non-experimental comparison men (R MatchIt).
 - :func:`load_nile`: annual flow of the Nile at Aswan, 1871-1970.
+
+Layer: above the simulations (the synthetic data set is drawn by the simulator);
+below reports, the demo, the sandbox and the command line.
 """
 
 from collections.abc import Callable

@@ -9,6 +9,10 @@ each with an interval that carries the effect's sampling uncertainty and the
 uncertainty of the costs and values; the probability that NPV > 0; an acceptability
 curve; one-way sensitivity; and plots (:mod:`impact.plotting.economics`).
 
+Layer: above the estimators and plotting (an appraisal reads a result and draws with
+:mod:`impact.plotting`); independent of the simulations; below reports and the command
+line.
+
 Examples
 --------
 >>> import pandas as pd

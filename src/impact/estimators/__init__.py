@@ -1,6 +1,14 @@
 """Estimators: each a frozen dataclass of hyperparameters with ``fit(panel)``.
 
-Importing this package registers every built-in estimator.
+Importing this package registers every built-in estimator. One folder per design
+family (``did``, ``staggered``, ``matching``, ``its``) holds its estimator, data
+preparation, result and diagnostics; ``_base`` is the base class all share and
+``_adoption`` the single-adoption check.
+
+Layer: above the registry, results, inference and the Panel, which it may import;
+below plotting, simulations, economics and everything above them. The families do
+not import each other (the staggered matched DiD, in ``matching``, reuses the
+staggered family: the one exception, written into the contract).
 """
 
 from impact.estimators._base import Estimator

@@ -19,6 +19,9 @@
   NaN and a warning, never a p-value of 0.
 
 Estimators call these functions; none re-implements them.
+
+Layer: below the estimators and results; it may import :mod:`impact.panel`, the
+exceptions and the bottom helpers, never an estimator, a result, plotting or above.
 """
 
 from impact.inference.adoption import adoption_randomization_test

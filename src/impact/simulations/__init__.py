@@ -11,6 +11,10 @@
 - :func:`power_curve` and :func:`minimum_detectable_effect` size a study by simulation;
   :func:`plot_power` and :func:`plot_validation` draw them (from
   :mod:`impact.plotting.simulations`).
+
+Layer: above the estimators and plotting (it runs estimators by name through the
+registry and draws with :mod:`impact.plotting`); below datasets, reports, the demo and
+the command line. Independent of :mod:`impact.economics`.
 """
 
 from impact.plotting.simulations import plot_power, plot_validation

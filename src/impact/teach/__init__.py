@@ -6,6 +6,8 @@ logic lives here without any web framework: :mod:`impact.teach.model` (world set
 fails), :mod:`impact.teach.figure` (the trajectories and counterfactuals) and
 :mod:`impact.teach.study` (Monte Carlo with progress); :mod:`impact.teach.app` is the
 page, the only module importing the web framework.
+
+Layer: below the command line only; it may import the demo and every layer under it.
 """
 
 from impact.teach.model import DESIGNS, PRESETS, Analysis, Outcome, World, run
