@@ -7,7 +7,6 @@ and economic appraisals all read results; none of them knows how an estimator wo
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -19,6 +18,7 @@ import pandas as pd
 from impact._format import format_table, format_value
 from impact._frozen import FrozenMapping, restore_slots, slot_values
 from impact.exceptions import DesignError
+from impact.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -446,40 +446,6 @@ def _restore_result(cls: type, values: dict[str, Any]) -> ImpactResult:
     """Rebuild a pickled result (see :meth:`ImpactResult.__reduce__`)."""
     values = dict(values, _diagnostics=MappingProxyType(dict(values["_diagnostics"])))
     return restore_slots(cls, values)
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A summary of a result: named tables rendered as text or HTML on demand.
-
-    Attributes
-    ----------
-    title : str
-        Heading of the summary.
-    tables : mapping of str to DataFrame
-        The tables, in display order.
-    """
-
-    title: str
-    tables: Mapping[str, pd.DataFrame]
-
-    def __str__(self) -> str:
-        parts = [self.title, "=" * len(self.title)]
-        with pd.option_context("display.width", 120, "display.max_columns", 20):
-            for name, table in self.tables.items():
-                text = format_table(table).to_string(index=False)
-                parts += ["", name, "-" * len(name), text]
-        return "\n".join(parts)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        parts = [f"<h3>{html.escape(self.title)}</h3>"]
-        for name, table in self.tables.items():
-            parts.append(f"<h4>{html.escape(name)}</h4>")
-            parts.append(format_table(table).to_html(index=False))
-        return "\n".join(parts)
 
 
 COLUMNS_SETTING = "columns"

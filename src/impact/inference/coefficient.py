@@ -59,6 +59,12 @@ import pandas as pd
 
 from impact.exceptions import DesignError, EstimationError, InferenceWarning, warn
 from impact.inference.cluster import cluster_robust
+from impact.inference.comparison import (
+    coefficient_scale,
+    one_cluster_message,
+    treated_clusters,
+    undefined_comparison,
+)
 from impact.inference.panel_covariance import (
     PANEL_METHODS,
     few_periods_warning,
@@ -73,9 +79,6 @@ from impact.inference.regression import (
     demean,
 )
 from impact.inference.wald import (
-    ZERO_SE_RTOL,
-    outcome_scale,
-    regressor_size,
     undefined_se,
     wald_row,
 )
@@ -386,7 +389,7 @@ def infer_coefficient(
         time_codes = None if time_codes is None else np.asarray(time_codes)[positive]
     clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
     cluster_index, n_groups = _codes(clusters)  # as np.unique's inverse, faster for codes
-    n_treated, n_control = _treated_clusters(X[:, 0], cluster_index, n_groups)
+    n_treated, n_control = treated_clusters(X[:, 0], cluster_index, n_groups)
     sizes = np.bincount(cluster_index, minlength=n_groups)
     # clusters of equal sizes (a balanced panel): np.std gives exactly 0
     size_cv = 0.0 if sizes.min() == sizes.max() else float(np.std(sizes) / np.mean(sizes))
@@ -418,7 +421,7 @@ def infer_coefficient(
         warn(message, InferenceWarning)
     if used in ("cr2", "cr3") and n_treated == 1 and n_control > 1 and warn_few_clusters:
         # (a single control cluster leaves no interval at all: see undefined_comparison)
-        warn(_one_cluster_message(used, term, n_treated, n_control), InferenceWarning)
+        warn(one_cluster_message(used, term, n_treated, n_control), InferenceWarning)
     if used in ("cr2", "cr3", "wild", "randomization") and not nested:
         raise DesignError(
             f"inference={used!r} needs every unit inside one cluster (the unit effects are "
@@ -582,92 +585,3 @@ def infer_coefficient(
     raise ValueError(
         f"unknown inference method {method!r}; choose one of {PANEL_INFERENCE_METHODS}"
     )
-
-
-def _one_cluster_message(used: str, term: str, n_treated: int, n_control: int) -> str:
-    side = "treated"
-    return (
-        f"{used.upper()} standard error of {term!r} with a single {side} cluster "
-        f"({n_treated} treated, {n_control} control): that cluster's leverage is 1, so "
-        "its residuals are fitted exactly in the direction of the effect and the finite "
-        "standard error, p-value and interval miss its variation; use "
-        "inference='randomization' where offered (exact under the sharp null, p-value "
-        f"at least 1/{n_treated + n_control}) or add {side} clusters"
-    )
-
-
-def _treated_clusters(
-    column: np.ndarray, cluster_index: np.ndarray, n_groups: int
-) -> tuple[int, int]:
-    """Clusters (coded ``0..G-1``) in which ``column`` is non-zero somewhere, and the others."""
-    treated = np.zeros(n_groups, dtype=bool)
-    treated[cluster_index[column != 0]] = True
-    return int(treated.sum()), int((~treated).sum())
-
-
-def undefined_comparison(
-    y: np.ndarray,
-    column: np.ndarray,
-    unit_codes: np.ndarray,
-    cluster_index: np.ndarray,
-    n_groups: int,
-    *,
-    clustered: bool,
-) -> str | None:
-    """Why the comparison cannot support an interval for the coefficient on ``column``, if so.
-
-    Comparison units are those whose ``column`` is zero in every row. Their outcome not
-    varying within any of them (up to rounding, relative to the outcome's spread, which
-    ignores a shift of the outcome: see :func:`~impact.inference.wald.outcome_scale`), or
-    (for clustered methods) fewer than two clusters holding comparison units, leaves
-    the interval undefined (see :mod:`impact.inference.wald`).
-
-    Examples
-    --------
-    >>> unit = np.repeat(np.arange(4), 2)
-    >>> d = np.tile([0.0, 1.0], 4) * (unit < 2)
-    >>> y = np.array([0.0, 1.2, 0.3, 1.0, 5.0, 5.0, 2.0, 2.0])
-    >>> undefined_comparison(y, d, unit, unit, 4, clustered=True)[:40]
-    'the outcome does not vary within any of '
-    """
-    unit_index, n_units = _codes(np.asarray(unit_codes))
-    treated = np.zeros(n_units, dtype=bool)
-    treated[unit_index[np.asarray(column) != 0]] = True
-    control_rows = ~treated[unit_index]
-    if not control_rows.any():
-        return None
-    if clustered:
-        holds = np.zeros(n_groups, dtype=bool)
-        holds[cluster_index[control_rows]] = True
-        if holds.sum() < 2:
-            return (
-                f"only {int(holds.sum())} cluster holds comparison units, and a clustered "
-                "standard error needs at least two (the comparison's variation cannot be "
-                "estimated from one); add comparison units or clusters"
-            )
-    y = np.asarray(y, dtype=float)
-    within = demean(y[control_rows], unit_index[control_rows], None)
-    if not np.abs(within).max() > ZERO_SE_RTOL * outcome_scale(y):
-        n_control = int(np.unique(unit_index[control_rows]).size)
-        return (
-            f"the outcome does not vary within any of the {n_control} comparison units, so "
-            "the comparison contributes no variation to the standard error"
-        )
-    return None
-
-
-def coefficient_scale(y: np.ndarray, column: np.ndarray) -> float:
-    """The outcome's scale in the units of the coefficient on ``column``.
-
-    The outcome's spread (:func:`~impact.inference.wald.outcome_scale`, which ignores a
-    shift of the outcome) over the largest absolute value of the regressor: a standard
-    error below :data:`~impact.inference.wald.ZERO_SE_RTOL` times it is zero up to
-    rounding (see :mod:`impact.inference.wald`).
-
-    Examples
-    --------
-    >>> coefficient_scale(np.array([1.0, -8.0]), np.array([0.0, 2.0]))
-    4.5
-    """
-    size = regressor_size(column)
-    return outcome_scale(y) / size if size > 0 else 0.0

@@ -15,7 +15,7 @@ error, as many parameters as observations). Dividing by such an error gave p-val
 of 0 and intervals of zero width. Some designs cannot support a standard error at
 all, and their callers say so (``undefined=``): a single cluster holding comparison
 units, or comparison units whose outcome never varies
-(:func:`~impact.inference.coefficient.undefined_comparison`, and its counterpart in
+(:func:`~impact.inference.comparison.undefined_comparison`, and its counterpart in
 :class:`~impact.StaggeredDiD`); their standard error is then NaN too.
 
 The choice, the same for every estimator: **the estimate is kept, the interval and

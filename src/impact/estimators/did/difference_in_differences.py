@@ -19,9 +19,9 @@ from impact.inference.coefficient import (
     CoefficientInference,
     Method,
     RegressionDesign,
-    coefficient_scale,
     infer_coefficient,
 )
+from impact.inference.comparison import coefficient_scale
 from impact.panel._checks import show
 from impact.registry import register
 from impact.result import ImpactResult, effect_row

@@ -3,9 +3,9 @@
 Comparison series, phase-in, seasonality and counts are options of one estimator.
 
 - :mod:`~impact.estimators.its.interrupted_time_series`: :class:`InterruptedTimeSeries`;
-- ``_design`` (the segmented design matrix), ``_fit`` (the fit and its
-  autocorrelation-robust inference), ``_effects`` (effect paths), ``_pooled`` (the
-  pooled panel fit with comparison series);
+- ``_design`` (the segmented design matrix), ``_aggregate`` (the single-series engine),
+  ``_fit`` (the model fit and its autocorrelation-robust inference), ``_effects``
+  (effect paths), ``_pooled`` (the pooled panel fit with comparison series);
 - :mod:`~impact.estimators.its.diagnostics`: residual autocorrelation and specification
   diagnostics.
 
