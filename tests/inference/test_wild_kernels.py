@@ -143,3 +143,24 @@ def test_counter_counts_as_the_plain_rule():
         t = np.abs(num0 - r * num1) / np.sqrt(var)
         plain = int(np.count_nonzero(t >= abs(0.4 - r) / 0.7 * (1 - 1e-10) - 1e-12))
         assert counter.count(r) == plain
+
+
+def test_weights_of_an_integer_seed_are_drawn_once_and_read_only():
+    from impact.inference._wild_kernels import shared_weights
+
+    first = shared_weights("rademacher", RADEMACHER, 20, 300, 8)
+    again = shared_weights("rademacher", RADEMACHER, 20, 300, 8)
+    assert again[0] is first[0]
+    assert not first[0].flags.writeable
+    np.testing.assert_array_equal(first[0], draw_weights(RADEMACHER, 20, 300, 8)[0])
+    rng = np.random.default_rng(8)
+    fresh = shared_weights("rademacher", RADEMACHER, 20, 300, rng)
+    assert fresh[0] is not shared_weights("rademacher", RADEMACHER, 20, 300, rng)[0]
+
+
+def test_results_do_not_depend_on_the_shared_weights():
+    """A second call (weights from the cache) gives the first call's numbers."""
+    X, y, g = _design(3, 25)
+    one = wild_cluster_bootstrap(X, y, g, draws=999, seed=77)
+    two = wild_cluster_bootstrap(X, y, g, draws=999, seed=77)
+    assert (one.p_value, one.ci_lower, one.ci_upper) == (two.p_value, two.ci_lower, two.ci_upper)

@@ -15,7 +15,8 @@ Draw statistics
     one matrix product over the draws carries the work.
 
 Weights
-    Weight matrices drawn from an integer seed are kept (read-only, a few at a time),
+    Weight matrices drawn from an integer seed are kept (read-only, a few of at most
+    8 MB at a time),
     so that a Monte Carlo study whose estimator has a fixed seed, or an event study's
     coefficients, share the draws instead of drawing them again. The draws are those
     of ``Generator.choice`` (the same stream, drawn as ``integers`` and looked up).
@@ -31,6 +32,7 @@ Test inversion
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -42,6 +44,8 @@ FULL_STEPS = 4
 SCALAR_DRAWS = 3
 _CACHE: OrderedDict[tuple, tuple[np.ndarray, bool, bool]] = OrderedDict()
 _CACHE_SIZE = 6
+_CACHE_BYTES = 8_000_000  # larger matrices (over 100 clusters at 9,999 draws) are not kept
+_LOCK = threading.Lock()  # the cache is shared by the threads of a Dask worker
 
 
 def draw_weights(
@@ -76,16 +80,19 @@ def shared_weights(
     """
     cacheable = isinstance(seed, int | np.integer) and not isinstance(seed, bool)
     key = (kind, n_clusters, draws, int(seed)) if cacheable else None
-    if key is not None and key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    if key is not None:
+        with _LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
     v, enumerated = draw_weights(support, n_clusters, draws, seed)
     v.flags.writeable = False
     out = (v, enumerated, kind == "rademacher")
-    if key is not None:
-        _CACHE[key] = out
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    if key is not None and v.nbytes <= _CACHE_BYTES:
+        with _LOCK:
+            _CACHE[key] = out
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
     return out
 
 

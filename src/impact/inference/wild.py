@@ -14,6 +14,10 @@ two ``G x B`` matrix products, and both are linear in ``r``, so the p-value at a
 ``r`` costs ``O(B)``. Confidence intervals invert the test: the set of ``r`` whose
 p-value exceeds ``alpha``, with the same weights for every ``r``.
 
+The arithmetic is arranged for speed in :mod:`impact.inference._wild_kernels`: one
+matrix product over the draws, the weight matrix of an integer seed drawn once and
+shared by later calls, and the test inversion counted from five numbers per draw.
+
 When all ``2^G`` Rademacher sign vectors (or ``6^G`` Webb vectors) number no more
 than the draws requested, they are enumerated and the result is exact and free of
 simulation error.
