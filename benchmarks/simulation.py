@@ -26,9 +26,15 @@ Compared, in one run on the same machine:
 Timings are medians of ``--repeat`` runs; the machine may be shared, so read the
 ratios rather than the absolute numbers.
 
+With ``--designs``, instead: replications per second of every registered design with
+its default hyperparameters (``"auto"`` inference) on ``Scenario.scottish_schools()``
+and ``Scenario.small_pilot()`` (five treated of 25 schools: the wild bootstrap),
+``monte_carlo(..., backend="serial")``, with the load average of the machine.
+
 Usage::
 
     python benchmarks/simulation.py --reps 1000 --repeat 5
+    python benchmarks/simulation.py --designs --reps 100 --repeat 3
 """
 
 from __future__ import annotations
@@ -117,16 +123,57 @@ def ceiling_rate(reps: int) -> float:
     return sum(in_fresh_processes(["serial", "serial"], reps, start_at=time.time() + 6.0))
 
 
+def design_rates(reps: int, repeat: int) -> pd.DataFrame:
+    """Replications per second of every registered design on the two presets (serial)."""
+    import os
+
+    presets = {
+        "scottish_schools": Scenario.scottish_schools(),
+        "small_pilot": Scenario.small_pilot(),
+    }
+    table = {}
+    loads = []
+    for label, scenario in presets.items():
+        row = {}
+        for name in impact.available_estimators():
+            estimator = impact.get_estimator(name)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                monte_carlo(
+                    [estimator], scenario, n_reps=3, seed=0, backend="serial", progress=False
+                )
+
+                def run(n: int, estimator=estimator, scenario=scenario) -> None:
+                    monte_carlo(
+                        [estimator], scenario, n_reps=n, seed=1, backend="serial", progress=False
+                    )
+
+                row[name] = rate(run, reps, repeat)
+            loads.append(os.getloadavg()[0])
+        table[label] = row
+    out = pd.DataFrame(table).T
+    print(
+        f"replications per second, monte_carlo(backend='serial'), {reps} reps, median of "
+        f"{repeat}; load average {min(loads):.1f}-{max(loads):.1f} during the runs"
+    )
+    print(out.to_string(float_format=lambda x: f"{x:.1f}"))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", choices=["auto", "processes", "serial"])
     parser.add_argument("--at", type=float, default=0.0)
+    parser.add_argument("--designs", action="store_true", help="every design on two presets")
     args = parser.parse_args()
     reps, repeat = args.reps, args.repeat
     if args.child:
         child(args.child, reps, args.at)
+        return
+    if args.designs:
+        design_rates(reps, repeat)
         return
 
     scenario = Scenario.scottish_schools(n_units=N_UNITS)

@@ -3,11 +3,12 @@
 Usage (wildboottest is in the ``bench`` extra)::
 
     python benchmarks/wild_bootstrap.py --repeats 7
+    python benchmarks/wild_bootstrap.py --clusters 25 --repeats 21
 
 Times the p-value (and, for ours, also the test-inversion interval) for one
-coefficient of a regression with 50 clusters of 40 rows and 5 regressors; reports the
-median of the repeats (the first wildboottest call, which compiles with numba, is
-excluded) and the ratio.
+coefficient of a regression with 50 (``--clusters``) clusters of 40 rows and 5
+regressors; reports the median of the repeats (the first wildboottest call, which
+compiles with numba, is excluded) and the ratio.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--draws", type=int, default=9999)
+    parser.add_argument("--clusters", type=int, default=50)
     args = parser.parse_args()
-    X, y, g = data()
+    X, y, g = data(n_clusters=args.clusters)
     ours_p = median_time(
         lambda: wild_cluster_bootstrap(X, y, g, coef=1, draws=args.draws, seed=1, alpha=None),
         args.repeats,

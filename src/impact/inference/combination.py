@@ -141,19 +141,20 @@ def infer_combinations(
     if used in _ONE_FIT:
         base = infer_coefficient(y, X, names, term=names[0], method=used, **rest)
         fit = base.fit
-        params = fit.params
-        cov = fit.cov.loc[params.index, params.index].to_numpy()
+        # the fit's arrays (the labelled Series and frame are built only when read)
+        kept, values, cov = fit._names, fit._values, fit._cov_values
         alpha = kwargs.get("alpha", 0.05)
         # the outcome's scale in the units of each coefficient (see impact.inference.wald)
         columns = np.asarray(X, dtype=float).reshape(len(y), -1)
-        sizes = np.array([regressor_size(columns[:, list(names).index(n)]) for n in params.index])
+        position = {n: i for i, n in enumerate(names)}
+        sizes = np.array([regressor_size(columns[:, position[n]]) for n in kept])
         per_unit = np.divide(outcome_scale(y), sizes, out=np.zeros(len(sizes)), where=sizes > 0)
         # the panel covariances may be made positive semi-definite, which does not
         # commute with the re-parametrization: the headline too comes from this fit
         again = labels if used in PANEL_METHODS else labels[1:]
         for label in again:
-            w = np.array([float(combinations[label].get(n, 0.0)) for n in params.index])
-            estimate = float(w @ params.to_numpy())
+            w = np.array([float(combinations[label].get(n, 0.0)) for n in kept])
+            estimate = float(w @ values)
             se = float(np.sqrt(max(w @ cov @ w, 0.0)))
             se, lower, upper, p = wald_row(
                 estimate,

@@ -14,6 +14,10 @@ two ``G x B`` matrix products, and both are linear in ``r``, so the p-value at a
 ``r`` costs ``O(B)``. Confidence intervals invert the test: the set of ``r`` whose
 p-value exceeds ``alpha``, with the same weights for every ``r``.
 
+The arithmetic is arranged for speed in :mod:`impact.inference._wild_kernels`: one
+matrix product over the draws, the weight matrix of an integer seed drawn once and
+shared by later calls, and the test inversion counted from five numbers per draw.
+
 When all ``2^G`` Rademacher sign vectors (or ``6^G`` Webb vectors) number no more
 than the draws requested, they are enumerated and the result is exact and free of
 simulation error.
@@ -36,14 +40,20 @@ draws), which is exact.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from impact.exceptions import EstimationError, InferenceWarning, warn
-from impact.inference.cluster import _groups
+from impact.inference._wild_kernels import (
+    Counter,
+    draw_statistics,
+    draw_weights,
+    invert,
+    shared_weights,
+)
+from impact.inference.regression import _codes
 
 __all__ = ["WildBootstrap", "bootstrap_weights", "resolve_weights", "wild_cluster_bootstrap"]
 
@@ -146,12 +156,11 @@ def bootstrap_weights(
     if kind not in WEIGHT_KINDS:
         raise ValueError(f"unknown bootstrap weights {kind!r}; use 'auto', 'rademacher' or 'webb'")
     kind = resolve_weights(kind, n_clusters)
-    support = np.array([-1.0, 1.0]) if kind == "rademacher" else _WEBB
-    if len(support) ** n_clusters <= draws:
-        grid = np.array(list(itertools.product(support, repeat=n_clusters)))
-        return grid.T.copy(), True
-    rng = np.random.default_rng(seed)
-    return rng.choice(support, size=(n_clusters, draws)), False
+    return draw_weights(_support(kind), n_clusters, draws, seed)
+
+
+def _support(kind: str) -> np.ndarray:
+    return np.array([-1.0, 1.0]) if kind == "rademacher" else _WEBB
 
 
 def wild_cluster_bootstrap(
@@ -214,9 +223,8 @@ def wild_cluster_bootstrap(
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    _, codes = np.unique(np.asarray(cluster_codes), return_inverse=True)
+    codes, n_clusters = _codes(np.asarray(cluster_codes))
     n, k = X.shape
-    n_clusters = int(codes.max()) + 1
     if n_clusters < 2:
         raise EstimationError("the wild cluster bootstrap needs at least two clusters")
     if weights not in WEIGHT_KINDS:
@@ -245,28 +253,21 @@ def wild_cluster_bootstrap(
     # restricted residuals at null r: u0 - r z
     s0 = _cluster_sums(X * u0[:, None], codes, n_clusters)  # G x k
     s1 = _cluster_sums(X * z[:, None], codes, n_clusters)
-    a0, a1 = s0 @ c, s1 @ c
-    groups = _groups(codes)
     # row h of d is c' M X_h'X_h M; a bootstrap score is a_h v_h - d_h S' v
-    d = np.stack([(X[idx].T @ (X[idx] @ c)) for idx in groups]) @ bread
+    d = _cluster_sums(X * (X @ c)[:, None], codes, n_clusters) @ bread
 
     if weight_matrix is None:
-        v, enumerated = bootstrap_weights(n_clusters, kind=weights, draws=draws, seed=seed)
+        # drawn once per integer seed and shared (see impact.inference._wild_kernels)
+        v, enumerated, unit_weights = shared_weights(
+            weights, _support(weights), n_clusters, draws, seed
+        )
     else:
         v, enumerated = np.asarray(weight_matrix, dtype=float), False
         if v.shape[0] != n_clusters:
             raise ValueError(f"weight_matrix has {v.shape[0]} rows for {n_clusters} clusters")
+        unit_weights = bool(np.all(np.abs(v) == 1.0))
     n_draws = v.shape[1]
-    num0, num1 = a0 @ v, a1 @ v
-    q00, q01, q11 = np.empty(n_draws), np.empty(n_draws), np.empty(n_draws)
-    chunk = max(1, 4_000_000 // max(n_clusters, 1))
-    for start in range(0, n_draws, chunk):
-        vb = v[:, start : start + chunk]
-        m0 = a0[:, None] * vb - d @ (s0.T @ vb)
-        m1 = a1[:, None] * vb - d @ (s1.T @ vb)
-        q00[start : start + chunk] = np.einsum("gb,gb->b", m0, m0)
-        q01[start : start + chunk] = np.einsum("gb,gb->b", m0, m1)
-        q11[start : start + chunk] = np.einsum("gb,gb->b", m1, m1)
+    num0, num1, q00, q01, q11 = draw_statistics(c, d, s0, s1, v, unit_weights)
     b_j = float(beta[coef])
     # a draw giving every cluster the same weight (v = c * 1) returns the observed
     # statistic at every null value: its q01 and q11 vanish, but only up to rounding,
@@ -287,22 +288,27 @@ def wild_cluster_bootstrap(
 
     lower = upper = float("nan")
     if alpha is not None and se > 0:
-        lower, upper = _invert(p_value, b_j, se, alpha)
+        counter = Counter(num0, num1, q00, q01, q11, small, b_j, se)
+        lower, upper = invert(
+            counter, b_j, se, alpha, fallback=lambda: _invert(p_value, b_j, se, alpha)
+        )
         if not (np.isfinite(lower) and np.isfinite(upper)):
             far = min(p_value(b_j - 1e8 * se), p_value(b_j + 1e8 * se))
             _warn_unbounded(far, n_draws, n_clusters, weights, alpha)
+    at_null = t_draws(null)
+    t_obs = abs(b_j - null) / se if se > 0 else np.inf
     return WildBootstrap(
         estimate=b_j,
         std_error=se,
         t_stat=(b_j - null) / se if se > 0 else float("nan"),
-        p_value=p_value(null),
+        p_value=float(np.mean(np.abs(at_null) >= t_obs * (1 - 1e-10) - 1e-12)),
         ci_lower=lower,
         ci_upper=upper,
         null=float(null),
         draws=int(v.shape[1]),
         enumerated=enumerated,
         weights=weights,
-        t_draws=t_draws(null),
+        t_draws=at_null,
     )
 
 

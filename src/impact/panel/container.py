@@ -472,6 +472,21 @@ class Panel(PanelReader):
                 f"column {values!r} is not part of the Panel; available: "
                 f"{show(list(self._frame.columns))}"
             )
+        column = self._frame[values]
+        if not self._is_rcs and column.dtype.kind in "fiu" and not column.isna().any():
+            # one row per unit-period: the table is the column placed by the codes, as
+            # pivot_table gives it (the mean of one value is that value)
+            unit_codes, unit_levels, time_codes, time_levels = self._codes()
+            table = np.full((len(time_levels), len(unit_levels)), np.nan)
+            table[time_codes, unit_codes] = column.to_numpy(dtype=float)
+            # (not copied: the block is laid out as pivot_table lays it out, so row-wise
+            # reductions add in the same order)
+            return pd.DataFrame(
+                table,
+                index=time_levels.rename(self.time),
+                columns=unit_levels.rename(self.unit),
+                copy=False,
+            )
         return self._frame.pivot_table(
             index=self.time, columns=self.unit, values=values, aggfunc="mean", sort=True
         )

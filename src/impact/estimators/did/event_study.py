@@ -395,8 +395,9 @@ def _pretrend(fit, estimated: list[str], df: float) -> pd.DataFrame:
     leads = [n for n in estimated if int(n.split("=")[1]) < 0]
     out = {"statistic": np.nan, "df": len(leads), "df_denominator": df, "p_value": np.nan}
     if leads:
-        b = fit.params[leads].to_numpy()
-        v = fit.cov.loc[leads, leads].to_numpy()
+        at = [fit._names.index(n) for n in leads]  # the fit's arrays, not its labelled frames
+        b = fit._values[at]
+        v = fit._cov_values[np.ix_(at, at)]
         rank = int(np.linalg.matrix_rank(v)) if np.isfinite(v).all() else 0
         if rank == 0:
             warn("the leads' covariance is zero or undefined: no pre-trend test", InferenceWarning)
