@@ -476,7 +476,7 @@ class Panel(PanelReader):
         if not self._is_rcs and column.dtype.kind in "fiu" and not column.isna().any():
             # one row per unit-period: the table is the column placed by the codes, as
             # pivot_table gives it (the mean of one value is that value)
-            unit_codes, unit_levels, time_codes, time_levels = self._codes()
+            unit_codes, unit_levels, time_codes, time_levels = self.codes()
             table = np.full((len(time_levels), len(unit_levels)), np.nan)
             table[time_codes, unit_codes] = column.to_numpy(dtype=float)
             # (not copied: the block is laid out as pivot_table lays it out, so row-wise
