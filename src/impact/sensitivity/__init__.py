@@ -1,0 +1,36 @@
+"""Sensitivity of conclusions to violations of the identifying assumption.
+
+What lives here:
+
+- :mod:`~impact.sensitivity.honest`: Rambachan and Roth (2023) confidence sets for
+  event-study results under restricted violations of parallel trends (relative
+  magnitudes, smoothness, their combination, sign and monotonicity), the fixed-length
+  and conditional/hybrid (Andrews, Roth and Pakes) sets, and breakdown values, on
+  arrays of coefficients and their covariance;
+- :mod:`~impact.sensitivity.results`: the same read from a fitted
+  :class:`~impact.ImpactResult` carrying event-time estimates and their covariance
+  (``EventStudy``, ``StaggeredDiD(...).aggregate("dynamic")``, staggered matched DiD);
+- :mod:`~impact.sensitivity.pretrends`: the power of pre-trend tests against linear
+  violations and the bias that passing them leaves (Roth 2022).
+
+Layering: this package reads results. It may import :mod:`impact.inference`,
+:mod:`impact.result`, :mod:`impact.exceptions` and numpy/scipy/pandas only; never an
+estimator, the plotting or the report modules (plots of these tables live in the
+plotting layer).
+"""
+
+from impact.sensitivity.honest import (
+    breakdown_value,
+    identified_set,
+    original_interval,
+    robust_confidence_sets,
+    target_vector,
+)
+
+__all__ = [
+    "breakdown_value",
+    "identified_set",
+    "original_interval",
+    "robust_confidence_sets",
+    "target_vector",
+]
