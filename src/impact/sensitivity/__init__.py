@@ -26,9 +26,19 @@ from impact.sensitivity.honest import (
     robust_confidence_sets,
     target_vector,
 )
+from impact.sensitivity.results import (
+    EventStudyInputs,
+    breakdown,
+    event_study_inputs,
+    honest_sensitivity,
+)
 
 __all__ = [
+    "EventStudyInputs",
+    "breakdown",
     "breakdown_value",
+    "event_study_inputs",
+    "honest_sensitivity",
     "identified_set",
     "original_interval",
     "robust_confidence_sets",
