@@ -103,6 +103,20 @@ def optimal_flci(
     beta: np.ndarray, sigma: np.ndarray, *, n_pre: int, l_vec: np.ndarray, M: float, alpha: float
 ) -> FLCI:
     """The shortest fixed-length interval for ``l' tau_post`` over Delta^SD(M)."""
+    # the weights do not depend on the outcome's units: optimise on a unit scale
+    unit = float(np.sqrt(np.mean(np.diag(sigma))))
+    if not unit > 0:
+        raise EstimationError("the covariance of the event-study coefficients is zero")
+    v = _optimal_unit_flci(sigma / unit**2, n_pre=n_pre, l_vec=l_vec, M=M / unit, alpha=alpha)
+    h = float(np.sqrt(v @ sigma @ v))
+    chi = h * folded_normal_quantile(worst_case_bias(v[:n_pre], l_vec, M) / h, alpha)
+    return FLCI(weights=v, estimate=float(v @ beta), half_length=float(chi))
+
+
+def _optimal_unit_flci(
+    sigma: np.ndarray, *, n_pre: int, l_vec: np.ndarray, M: float, alpha: float
+) -> np.ndarray:
+    """The FLCI's weights ``v`` for a covariance of unit scale."""
     from scipy.optimize import minimize
 
     K = n_pre
@@ -146,7 +160,7 @@ def optimal_flci(
         w_var = np.full(K, target_sum / K)
     w_bias = np.zeros(K)
     w_bias[-1] = target_sum
-    best = None
+    best_w, best_length = None, np.inf
     for w0 in (w_var, w_bias):
         x0 = np.concatenate([w0, np.abs(lower_tri @ w0) + 1e-9])
         res = minimize(
@@ -155,17 +169,19 @@ def optimal_flci(
             jac=True,
             method="SLSQP",
             constraints=constraints,
-            options={"ftol": 1e-13, "maxiter": 1000},
+            options={"ftol": 1e-12, "maxiter": 1000},
         )
-        if best is None or (res.success and (not best.success or res.fun < best.fun)):
-            best = res
-    if best is None or not best.success:
-        raise EstimationError(
-            f"the FLCI optimisation did not converge at M={M}: {getattr(best, 'message', '')}"
-        )
-    w = best.x[:K]
-    v = np.concatenate([D @ w, l_vec])
-    h = np.sqrt(variance(w))
-    bias = worst_case_bias(D @ w, l_vec, M)
-    chi = h * folded_normal_quantile(bias / h, alpha)
-    return FLCI(weights=v, estimate=float(v @ beta), half_length=float(chi))
+        # SLSQP may stop short of its tolerance once no step improves (a convex
+        # problem: the point is then as good as rounding allows); every end point is
+        # made exactly feasible and scored by its own half-length
+        for w in (res.x[:K], w0):
+            w = w + (target_sum - w.sum()) / K
+            if not np.isfinite(w).all():
+                continue
+            x = np.concatenate([w, np.abs(lower_tri @ w)])
+            length = half_length(x)[0]
+            if length < best_length:
+                best_w, best_length = w, length
+    if best_w is None:
+        raise EstimationError(f"the FLCI optimisation failed at M={M}")
+    return np.concatenate([D @ best_w, l_vec])

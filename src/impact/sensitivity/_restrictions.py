@@ -188,8 +188,9 @@ def identified_bounds(
             highs.append(point - values[1])
             lows.append(point - values[0])
     if not lows:
-        raise EstimationError(
-            "no violation satisfies the restriction with these pre-period coefficients: "
-            "the identified set is empty"
+        raise DesignError(
+            "no violation satisfies the restriction with these pre-period coefficients "
+            f"({np.round(beta[:n_pre], 6).tolist()}): the identified set is empty; the "
+            "restriction contradicts the pre-trend"
         )
     return float(min(lows)), float(max(highs))

@@ -101,11 +101,18 @@ def event_study_inputs(result: ImpactResult) -> EventStudyInputs:
             f"estimates (diagnostics[{COVARIANCE_TABLE!r}]); pass betahat and sigma to "
             "impact.sensitivity.robust_confidence_sets instead"
         )
-    if result.settings.get("base_period") == "varying":
+    base = result.settings.get("base_period")
+    if base == "varying" or ("aggregation" in result.settings and base != "universal"):
+        matched = (
+            " (and a matched DiD's pre-periods are matched on, so their trend is small by "
+            "construction, not evidence about the post-period one)"
+            if "pre_periods" in result.settings
+            else ""
+        )
         raise DesignError(
-            "the result uses base_period='varying': each pre-period estimate compares "
-            "with the period before it, not with the reference period, so the pre-period "
-            "estimates do not trace the pre-trend; refit with base_period='universal'"
+            f"the result's pre-period estimates use base_period={base!r}: each compares "
+            "with the period before it, not with the reference period, so they do not "
+            "trace the pre-trend" + matched + "; fit StaggeredDiD(base_period='universal')"
         )
     table = result.diagnostics[COVARIANCE_TABLE]
     terms = list(table["term"])
@@ -123,7 +130,13 @@ def event_study_inputs(result: ImpactResult) -> EventStudyInputs:
     sigma = table.set_index("term").loc[terms, terms].to_numpy(dtype=float)
     beta = rows["estimate"].to_numpy(dtype=float)[order]
     # the reference period: estimated as zero with no variance (a universal base period)
-    keep = ~((times == -1) & (beta == 0) & (np.diag(sigma) == 0))
+    scale = max(float(np.abs(beta).max()), np.finfo(float).tiny)
+    var_scale = max(float(np.nanmax(np.diag(sigma))), np.finfo(float).tiny)
+    keep = ~(
+        (times == -1)
+        & (np.abs(beta) <= 1e-10 * scale)
+        & ~(np.nan_to_num(np.diag(sigma), nan=0.0) > 1e-20 * var_scale)
+    )
     times, beta, sigma = times[keep], beta[keep], sigma[np.ix_(keep, keep)]
     if -1 in times:
         raise DesignError(
