@@ -26,6 +26,12 @@ from impact.sensitivity.honest import (
     robust_confidence_sets,
     target_vector,
 )
+from impact.sensitivity.pretrends import (
+    PretrendPower,
+    pretest_power,
+    pretrend_power,
+    slope_for_power,
+)
 from impact.sensitivity.results import (
     EventStudyInputs,
     breakdown,
@@ -35,12 +41,16 @@ from impact.sensitivity.results import (
 
 __all__ = [
     "EventStudyInputs",
+    "PretrendPower",
     "breakdown",
     "breakdown_value",
     "event_study_inputs",
     "honest_sensitivity",
     "identified_set",
     "original_interval",
+    "pretest_power",
+    "pretrend_power",
     "robust_confidence_sets",
+    "slope_for_power",
     "target_vector",
 ]
