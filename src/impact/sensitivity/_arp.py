@@ -118,13 +118,16 @@ class MomentTest:
         self.vertices = _enumerate_vertices(self.sd, self.X)
 
     # ------------------------------------------------------------------ critical values
-    def least_favorable_cv(self, kappa: float, sims: int, rng: np.random.Generator) -> float:
-        """The ``1 - kappa`` quantile of ``eta`` when ``y ~ N(0, cov)``."""
-        draws = rng.standard_normal((sims, len(self.base))) @ _factor(self.cov).T
+    def least_favorable_cv(self, kappa: float, standard: np.ndarray) -> float:
+        """The ``1 - kappa`` quantile of ``eta`` when ``y ~ N(0, cov)``.
+
+        ``standard``: standard normal draws, one row per draw and a column per moment.
+        """
+        factor = _factor(self.cov)
         if self.vertices is not None:
-            eta = (draws @ self.vertices.T).max(axis=1)
+            eta = (standard @ (self.vertices @ factor).T).max(axis=1)
         else:
-            eta = np.array([_solve_eta(y, self.sd, self.X)[0] for y in draws])
+            eta = np.array([_solve_eta(y, self.sd, self.X)[0] for y in standard @ factor.T])
         return float(np.quantile(eta, 1 - kappa))
 
     # ------------------------------------------------------------------ the test

@@ -216,10 +216,14 @@ class _Problem:
 def _accept(tests, thetas, method, alpha, lf_draws, seed) -> np.ndarray:
     accept = np.zeros(len(thetas), dtype=bool)
     kappa = alpha / 10
+    standard: dict[int, np.ndarray] = {}  # the same draws for every piece (as HonestDiD)
     for test in tests:
         lf_cv = None
         if method == "C-LF":
-            lf_cv = test.least_favorable_cv(kappa, lf_draws, np.random.default_rng(seed))
+            m = len(test.base)
+            if m not in standard:
+                standard[m] = np.random.default_rng(seed).standard_normal((lf_draws, m))
+            lf_cv = test.least_favorable_cv(kappa, standard[m])
         accept |= test.accepts(thetas, alpha=alpha, lf_cv=lf_cv, kappa=kappa)
     return accept
 
