@@ -14,9 +14,12 @@ What lives here:
   violations and the bias that passing them leaves (Roth 2022).
 
 Layering: this package reads results. It may import :mod:`impact.inference`,
-:mod:`impact.result`, :mod:`impact.exceptions` and numpy/scipy/pandas only; never an
-estimator, the plotting or the report modules (plots of these tables live in the
-plotting layer).
+:mod:`impact.result`, :mod:`impact.exceptions`, the shared default ``alpha``
+(``impact._defaults``) and numpy/scipy/pandas only; never an estimator, the plotting
+or the report modules (the plot of these tables lives in the plotting layer,
+:mod:`impact.plotting_sensitivity`). Estimators that want their results read here
+store ``diagnostics["event_covariance"]`` (a ``term`` column and one column per
+event-time term).
 """
 
 from impact.sensitivity.honest import (
