@@ -208,3 +208,18 @@ def test_breakdown_is_zero_when_the_ordinary_interval_covers_zero(small):
     beta = beta.copy()
     beta[3] = 0.01  # the first post-period effect is not significant
     assert breakdown_value(beta, sigma, n_pre=3, n_post=2) == 0.0
+
+
+@pytest.mark.parametrize("restriction", ["relative_magnitudes", "smoothness"])
+def test_an_effect_far_from_zero_is_not_lost_off_the_grid(restriction):
+    # HonestDiD's grid spans +-20 standard errors around 0: an effect 40 standard
+    # errors away was rejected at every grid point and reported as an empty set
+    beta = np.array([0.001, -0.002, 2.0, 2.05])
+    sigma = np.diag([0.04, 0.04, 0.05, 0.05]) ** 2
+    row = robust_confidence_sets(
+        beta, sigma, n_pre=2, n_post=2, restriction=restriction, M=[0.0], method="Conditional"
+    )
+    assert 1.6 < row.lb.iloc[0] < 2.0 < row.ub.iloc[0] < 2.4
+    if restriction == "relative_magnitudes":  # Mbar = 0: the ordinary interval
+        original = original_interval(beta, sigma, n_pre=2, n_post=2)
+        assert row.lb.iloc[0] == pytest.approx(original.lb.iloc[0], abs=40 * 0.05 / 999)

@@ -18,8 +18,11 @@ before adoption omitted) and their covariance ``sigma``. The parameter is
 
 The grids follow HonestDiD (1000 points over ``+-20`` standard errors of
 ``l' beta_post`` around 0 for relative magnitudes, around the identified set at
-``beta = 0`` for smoothness); when the set reaches an end of the grid the grid is
-extended on that side, so that the set is never cut off by it. HonestDiD simulates the
+``beta = 0`` for smoothness). Two safeguards HonestDiD lacks: when no point of that
+grid is accepted (an effect many standard errors from 0 lies outside it; HonestDiD
+then reports an empty or wrong set) the grid is laid again around the identified set
+at the estimates; and when the set reaches an end of the grid the grid is extended on
+that side, so that the set is never cut off by it. HonestDiD simulates the
 least-favourable critical value with 1,000 draws; ``lf_draws`` (default 10,000) sets
 the number here.
 """
@@ -212,6 +215,16 @@ class _Problem:
             lo = hi = 0.0
         return np.linspace(lo - 20 * self.sd_theta, hi + 20 * self.sd_theta, points)
 
+    def grid_at_estimates(self, bound: float, points: int) -> np.ndarray:
+        """A grid around the identified set at the estimates (the point estimate if empty)."""
+        try:
+            lo, hi = identified_bounds(self.pieces(bound), self.beta, self.l_vec, self.n_pre)
+        except DesignError:  # the restriction contradicts the pre-period estimates
+            lo = hi = float(self.l_vec @ self.beta[self.n_pre :])
+        lo = lo if np.isfinite(lo) else float(self.l_vec @ self.beta[self.n_pre :])
+        hi = hi if np.isfinite(hi) else float(self.l_vec @ self.beta[self.n_pre :])
+        return np.linspace(lo - 20 * self.sd_theta, hi + 20 * self.sd_theta, points)
+
 
 def _accept(tests, thetas, method, alpha, lf_draws, seed) -> np.ndarray:
     accept = np.zeros(len(thetas), dtype=bool)
@@ -232,6 +245,12 @@ def _grid_set(problem, bound, method, alpha, points, lf_draws, seed) -> tuple[fl
     tests = problem.tests(bound)
     grid = problem.grid(bound, points)
     accept = _accept(tests, grid, method, alpha, lf_draws, seed)
+    if not accept.any():
+        # HonestDiD's grid lies around 0 (around the identified set at beta = 0 for
+        # smoothness): an effect far from 0 relative to its standard error falls
+        # outside it. Look again around the identified set at the estimates.
+        grid = problem.grid_at_estimates(bound, points)
+        accept = _accept(tests, grid, method, alpha, lf_draws, seed)
     for _ in range(_GRID_EXTENSIONS):  # never let the grid cut the set off
         grow_low, grow_high = bool(accept[0]), bool(accept[-1])
         if not (grow_low or grow_high):
