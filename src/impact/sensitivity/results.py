@@ -8,6 +8,12 @@ same period) and the dynamic aggregation of a staggered matched DiD. Any other r
 can be given the same two tables, or the arrays passed to
 :mod:`impact.sensitivity.honest` directly.
 
+The covariance is the one the result stores: for an event study, the covariance of its
+pre-trend test (CR1 when the intervals come from the wild bootstrap, which gives no
+covariance; the table's ``covariance`` column names it); for a staggered aggregation,
+the analytic (influence-function) covariance, also when its standard errors come from
+the multiplier bootstrap.
+
 The reference period must be event time -1 (the period just before adoption): the
 restrictions are written relative to it. Pre-period estimates must be present for
 event times ``-n_pre - 1`` to ``-2`` without gaps, post-period estimates for ``0`` to
