@@ -30,6 +30,9 @@ SELECTIONS: tuple[str, ...] = ("random", "covariate", "level", "trend")
 
 ProfileLike = Literal["constant", "ramp", "decay"] | Callable[[np.ndarray], np.ndarray]
 TrendLike = float | Callable[[np.ndarray], np.ndarray]
+ViolationLike = Literal["linear", "quadratic"] | Callable[[np.ndarray], np.ndarray]
+VIOLATION_SHAPES: tuple[str, ...] = ("linear", "quadratic")
+"""Named shapes of a violation of parallel trends (a callable of event time also works)."""
 
 
 # fields that hold one real number (a share, a standard deviation, an effect size)
@@ -54,6 +57,7 @@ _REAL_FIELDS = (
     "spillover_share",
     "attrition",
     "attrition_on_outcome",
+    "violation",
 )
 
 
@@ -177,6 +181,22 @@ class Scenario:
     spillover_share : float, default 0.0
         Share of the effect they receive from the first adoption period on.
 
+    Violation of parallel trends
+    ----------------------------
+    violation : float, default 0.0
+        Size of a gap that opens between the untreated outcomes of the units that adopt
+        and the others (outcome units, or the link scale): it is added to the index of
+        every ever-treated unit, is not part of the effect, and so biases a comparison
+        that assumes parallel trends (``trend_gap`` counts the units' own linear trends
+        only, not this gap).
+    violation_shape : {"linear", "quadratic"} or callable, default "linear"
+        The gap at event time ``e`` is ``violation * u`` (linear) or
+        ``violation * u ** 2`` (quadratic) with ``u = max(e - violation_start + 1, 0)``;
+        a callable maps integer event times to multiples of ``violation``.
+    violation_start : int, default 0
+        First event time with a gap: negative before adoption (a pre-trend shows in
+        the leads), 0 in the first treated period (invisible before it).
+
     Missingness
     -----------
     attrition : float, default 0.0
@@ -235,12 +255,23 @@ class Scenario:
     spillover_units: int | tuple[int, ...] = 0
     spillover_share: float = 0.0
     # missingness
+    violation: float = 0.0
+    violation_shape: ViolationLike = "linear"
+    violation_start: int = 0
+
     attrition: float = 0.0
     attrition_on_outcome: float = 0.0
     panel_covariates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("n_units", "n_periods", "first_period", "adoption_period", "anticipation"):
+        for name in (
+            "n_units",
+            "n_periods",
+            "first_period",
+            "adoption_period",
+            "anticipation",
+            "violation_start",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer):
                 _fail(f"{name}={value!r} must be an integer")
@@ -286,6 +317,11 @@ class Scenario:
             _fail(f"selection={self.selection!r} is not valid; choose one of {SELECTIONS}")
         if not (callable(self.profile) or self.profile in PROFILES):
             _fail(f"profile={self.profile!r} must be one of {PROFILES} or a callable")
+        if not (callable(self.violation_shape) or self.violation_shape in VIOLATION_SHAPES):
+            _fail(
+                f"violation_shape={self.violation_shape!r} must be one of {VIOLATION_SHAPES} "
+                "or a callable of event time"
+            )
         if not (callable(self.trend) or isinstance(self.trend, int | float)):
             _fail(f"trend={self.trend!r} must be a number (per period) or a callable of time")
         for name in (

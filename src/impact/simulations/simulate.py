@@ -241,6 +241,22 @@ def _profile_share(scenario: Scenario, event: np.ndarray) -> np.ndarray:
     return 0.5 ** (e / scenario.half_life)  # decay
 
 
+def _violation_gap(scenario: Scenario, event: np.ndarray, ever: np.ndarray) -> np.ndarray:
+    """The violation of parallel trends added to the ever-treated units' index."""
+    shape = scenario.violation_shape
+    if callable(shape):
+        multiple = np.asarray(shape(event), dtype=float)
+        if multiple.shape != event.shape:
+            raise DesignError(
+                f"violation_shape callable returned shape {multiple.shape} for event times "
+                f"of shape {event.shape}; it must return one value per event time"
+            )
+    else:
+        since = np.maximum(event - scenario.violation_start + 1, 0).astype(float)
+        multiple = since if shape == "linear" else since**2
+    return np.where(ever[:, None], scenario.violation * multiple, 0.0)
+
+
 def _ar1(innovations: np.ndarray, rho: float, scale: float) -> np.ndarray:
     """AR(1) along periods (axis 1): ``y_0 = scale e_0``, ``y_t = rho y_(t-1) + scale e_t``.
 
@@ -392,6 +408,8 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     # effects on the link scale
     ever_u = gi >= 0
     event = tidx[None, :] - gi[:, None]
+    if s.violation:  # a gap between the adopters' untreated outcomes and the others'
+        index = index + _violation_gap(s, event, ever_u)
     treated_ut = ever_u[:, None] & (event >= 0)
     scale = s.effect + s.heterogeneity * climate
     share = np.zeros((n_u, n_t))

@@ -340,7 +340,10 @@ class EventStudy(Estimator):
             estimator=self.name,
             effects=pd.DataFrame(records),
             settings=settings,
-            diagnostics={"pretrend_test": pretrend},
+            diagnostics={
+                "pretrend_test": pretrend,
+                "event_covariance": _covariance_table(cov_fit, estimated, cov_label),
+            },
             n_obs=fit.n_obs,
             n_units=len(np.unique(unit_codes if weights is None else unit_codes[weights > 0])),
             n_clusters=fit.n_clusters,
@@ -388,6 +391,14 @@ def _row(inference) -> dict:
         "ci_upper": inference.ci_upper,
         "p_value": inference.p_value,
     }
+
+
+def _covariance_table(fit, estimated: list[str], label: str) -> pd.DataFrame:
+    """Covariance of the event-time coefficients (the pre-trend test's), one row per term."""
+    table = pd.DataFrame(fit.cov.loc[estimated, estimated].to_numpy(), columns=estimated)
+    table.insert(0, "term", estimated)
+    table["covariance"] = label
+    return table
 
 
 def _pretrend(fit, estimated: list[str], df: float) -> pd.DataFrame:

@@ -334,7 +334,9 @@ class StaggeredResult(ImpactResult):
         ImpactResult
             ``effects`` has one row per level (``event_time``, ``group`` or ``time``)
             and the overall row ``att``; with the bootstrap, ``cband_lower`` and
-            ``cband_upper`` hold the uniform band over the levels.
+            ``cband_upper`` hold the uniform band over the levels. For ``"dynamic"``,
+            ``diagnostics["event_covariance"]`` holds the analytic covariance of the
+            event-time estimates (read by :mod:`impact.sensitivity`).
 
         Raises
         ------
@@ -443,15 +445,33 @@ class StaggeredResult(ImpactResult):
         }
         if levels and crit is not None:
             settings["uniform_crit_value"] = crit
+        diagnostics = dict(self.diagnostics)
+        if kind == "dynamic" and levels:
+            diagnostics["event_covariance"] = _event_covariance(gt, levels, coef_levels)
         return ImpactResult(
             estimator=self.estimator,
             effects=effects,
             settings=settings,
-            diagnostics=dict(self.diagnostics),
+            diagnostics=diagnostics,
             n_obs=self.n_obs,
             n_units=self.n_units,
             n_clusters=self.n_clusters,
         )
+
+
+def _event_covariance(
+    gt: GroupTimeEffects, levels: list[int], coef_levels: list[np.ndarray]
+) -> pd.DataFrame:
+    """Analytic covariance of the event-time estimates (influence functions), by term."""
+    coef = np.column_stack(coef_levels)
+    cov = coef.T @ gt.gram @ coef
+    if gt.undefined is not None:
+        cov = np.full(cov.shape, np.nan)
+    names = [event_term(e) for e in levels]
+    table = pd.DataFrame(cov, columns=names)
+    table.insert(0, "term", names)
+    table["covariance"] = "influence function"
+    return table
 
 
 def simple_overall(gt: GroupTimeEffects) -> dict[str, Any]:
