@@ -40,6 +40,7 @@ EXPECTED_ALL = [
     "estimate_many",
     "get_estimator",
     "register",
+    "robustness",
     "simulate",
 ]
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
     from impact.many import estimate_many
     from impact.panel.container import Panel
     from impact.result import Effect, ImpactResult, Summary, compare
+    from impact.sensitivity.robustness import robustness
     from impact.simulations import Scenario, simulate
 
 from impact.exceptions import (
@@ -117,6 +118,7 @@ _LAZY: dict[str, str] = {
     "appraise": "impact.economics",
     "compare": "impact.result",
     "estimate_many": "impact.many",
+    "robustness": "impact.sensitivity.robustness",
     "simulate": "impact.simulations",
 }
 """Public names imported on first use, so ``import impact`` (and ``impact --help``) stays
@@ -133,6 +135,7 @@ _SUBMODULES = frozenset(
         "panel",
         "plotting",
         "reports",
+        "sensitivity",
         "simulations",
         "terms",
     }
@@ -191,5 +194,6 @@ __all__ = [
     "estimate_many",
     "get_estimator",
     "register",
+    "robustness",
     "simulate",
 ]

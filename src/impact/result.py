@@ -399,8 +399,21 @@ class ImpactResult:
         return self._effects.copy()
 
     # -------------------------------------------------------------- presentation
-    def summary(self) -> Summary:
-        """Return a :class:`Summary` (text and HTML renderings); never prints."""
+    def summary(self, *, robustness: bool = False) -> Summary:
+        """Return a :class:`Summary` (text and HTML renderings); never prints.
+
+        Parameters
+        ----------
+        robustness : bool, default False
+            Add a ``robustness`` table: how far the design's assumption may fail before
+            the conclusion changes, the pre-test's power and the few-cluster status, in
+            words (:func:`impact.robustness`; the breakdown values of an event study
+            take a few seconds, hence off by default).
+
+        Returns
+        -------
+        Summary
+        """
         settings = pd.DataFrame(
             {
                 "setting": list(self._settings),
@@ -419,6 +432,10 @@ class ImpactResult:
             tables["settings"] = settings
         for name, table in self._diagnostics.items():
             tables[f"diagnostics: {name}"] = table.copy()
+        if robustness:
+            from impact.sensitivity.robustness import robustness as robustness_of
+
+            tables["robustness"] = robustness_of(self).table
         return Summary(title=f"Impact estimate: {self.estimator}", tables=tables)
 
     def plot(self, kind: str = "paths", *, ax: Axes | None = None, **kwargs: Any) -> Axes:

@@ -21,7 +21,10 @@ __all__ = ["result_sections", "write_report"]
 
 
 def result_sections(
-    result: ImpactResult, *, plots: Sequence[str] = ("paths", "effects")
+    result: ImpactResult,
+    *,
+    plots: Sequence[str] = ("paths", "effects"),
+    robustness: bool = True,
 ) -> list[Section]:
     """Sections describing one result: its summary tables and its figures.
 
@@ -32,12 +35,14 @@ def result_sections(
     plots : sequence of str, default ("paths", "effects")
         Plot kinds to draw (from :data:`impact.plot_kinds.PLOT_KINDS`); a kind the result
         cannot draw (no paths, say) is skipped.
+    robustness : bool, default True
+        Include the robustness section (:func:`impact.robustness`).
 
     Returns
     -------
     list of Section
     """
-    sections = table_sections(result.summary().tables)
+    sections = table_sections(result.summary(robustness=robustness).tables)
     figures = figures_section(
         (
             (f"{result.estimator}: {kind}", lambda ax, kind=kind: result.plot(kind, ax=ax))
@@ -55,6 +60,7 @@ def write_report(
     title: str | None = None,
     preamble: str = "",
     plots: Sequence[str] = ("paths", "effects"),
+    robustness: bool = True,
 ) -> Path:
     """Write a self-contained HTML report of ``result`` to ``path``.
 
@@ -70,6 +76,9 @@ def write_report(
         Text under the heading (the data and the call, say).
     plots : sequence of str, default ("paths", "effects")
         Plot kinds to embed.
+    robustness : bool, default True
+        Include the robustness section: how far the assumption may fail before the
+        conclusion changes, in words (:func:`impact.robustness`).
 
     Returns
     -------
@@ -79,6 +88,6 @@ def write_report(
     return write_page(
         path,
         title or f"Impact estimate: {result.estimator}",
-        result_sections(result, plots=plots),
+        result_sections(result, plots=plots, robustness=robustness),
         preamble=preamble,
     )

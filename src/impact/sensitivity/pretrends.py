@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,9 @@ from scipy import special
 
 from impact._defaults import ALPHA
 from impact.exceptions import DesignError
-from impact.result import ImpactResult
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["PretrendPower", "pretest_power", "pretrend_power", "slope_for_power"]
 
@@ -248,9 +251,9 @@ class PretrendPower:
 
 def _power_inputs(source) -> tuple[np.ndarray, np.ndarray, int, int]:
     """``(betahat, sigma, n_pre, n_post)`` from a result, inputs or a tuple of arrays."""
-    from impact.sensitivity.results import EventStudyInputs, event_study_inputs
+    from impact.sensitivity.results import EventStudyInputs, event_study_inputs, is_result
 
-    if isinstance(source, ImpactResult):
+    if is_result(source):
         source = event_study_inputs(source)
     if isinstance(source, EventStudyInputs):
         return source.betahat, source.sigma, source.n_pre, source.n_post

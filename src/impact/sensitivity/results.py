@@ -24,18 +24,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
 from impact.exceptions import DesignError
-from impact.result import ImpactResult
 from impact.sensitivity.honest import (
     breakdown_value,
     original_interval,
     robust_confidence_sets,
 )
+
+if TYPE_CHECKING:
+    from impact.result import ImpactResult
 
 __all__ = ["EventStudyInputs", "breakdown", "event_study_inputs", "honest_sensitivity"]
 
@@ -70,6 +73,15 @@ class EventStudyInputs:
                 "n_post": self.n_post}  # fmt: skip
 
 
+def is_result(obj: object) -> bool:
+    """Whether ``obj`` is a fitted result (read by its effects, diagnostics and settings).
+
+    This package sits below :mod:`impact.result` in the layers, so it recognises a
+    result by what it carries rather than by its class.
+    """
+    return all(hasattr(obj, name) for name in ("effects", "diagnostics", "settings", "estimator"))
+
+
 def event_study_inputs(result: ImpactResult) -> EventStudyInputs:
     """The event-time estimates and covariance of ``result``, checked for the methods.
 
@@ -93,7 +105,7 @@ def event_study_inputs(result: ImpactResult) -> EventStudyInputs:
     >>> inputs.n_pre, inputs.n_post, inputs.event_times
     (2, 3, (-3, -2, 0, 1, 2))
     """
-    if not isinstance(result, ImpactResult):
+    if not is_result(result):
         raise DesignError(f"expected an ImpactResult, got {type(result).__name__}")
     effects = result.effects
     if "event_time" not in effects.columns:

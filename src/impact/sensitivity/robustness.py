@@ -112,7 +112,9 @@ def robustness(
     >>> report.table["aspect"].tolist()[:2]
     ['breakdown Mbar (relative magnitudes)', 'breakdown M (smoothness)']
     """
-    if not hasattr(result, "effects") or not hasattr(result, "diagnostics"):
+    from impact.sensitivity.results import is_result
+
+    if not is_result(result):
         raise DesignError(f"expected a fitted result, got {type(result).__name__}")
     settings: Mapping[str, Any] = result.settings
     level = float(settings.get("alpha", ALPHA) if alpha is None else alpha)
