@@ -24,6 +24,7 @@ PUBLISHED = {
     "economic-appraisal.png": "economic_appraisal.py",
     "twfe-mislead-bacon.png": "twfe_mislead.py",
     "twfe-mislead-event-study.png": "twfe_mislead.py",
+    "trust-the-trend-sensitivity.png": "trust_the_trend.py",
 }
 """Every figure the tutorial pages show, and the script that draws it."""
 

@@ -75,6 +75,22 @@ def test_twfe_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
         publish(tmp_path / "tutorial-output" / name, f"twfe-mislead-{name}")
 
 
+def test_trust_the_trend_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", impact.ImpactWarning)
+        ns = runpy.run_path(str(TUTORIALS / "trust_the_trend.py"), run_name="__main__")
+    _assert_shown_output_is_printed(TUTORIALS / "trust-the-trend.md", capsys.readouterr().out)
+    truth, first = ns["truth"]["e=0"], ns["first"]
+    assert not first.ci_lower <= truth <= first.ci_upper  # the violation counted as effect
+    sets = ns["sets"].set_index(["method", "M"])
+    covered = sets.loc[("FLCI", 0.6)]
+    assert covered["lb"] <= truth <= covered["ub"]  # the restriction that holds covers it
+    assert ns["m_breakdown"] > 0.6 and ns["mbar_breakdown"] > 1
+    assert 0 < ns["wage_breakdown"] < 1
+    publish(tmp_path / "tutorial-output" / "sensitivity.png", "trust-the-trend-sensitivity.png")
+
+
 def test_every_snippet_section_exists():
     pages = list((ROOT / "docs").rglob("*.md"))
     found = 0
