@@ -337,3 +337,38 @@ def test_without_a_learner_cross_fit_is_ignored(mpdta_panel: impact.Panel) -> No
         warnings.simplefilter("error", InferenceWarning)
         result = impact.StaggeredDiD(cross_fit=None).fit(mpdta_panel)
     assert result.settings["propensity_model"] is None
+
+
+# ------------------------------------------------------------------ simulations
+def test_monte_carlo_with_learners_is_identical_across_backends() -> None:
+    from pandas.testing import assert_frame_equal
+
+    from impact.simulations import Scenario, monte_carlo
+
+    scenario = Scenario.staggered_rollout(
+        n_units=80,
+        n_periods=4,
+        cohorts=((3, 0.4),),
+        selection="covariate",
+        covariate_trend=0.5,
+        panel_covariates=("x",),
+    )
+    estimators = {
+        "boosted": impact.StaggeredDiD(
+            propensity_model=HistGradientBoostingClassifier(max_iter=10),
+            outcome_model=HistGradientBoostingRegressor(max_iter=10),
+            cross_fit=2,
+        ),
+        "forest": impact.MatchedDiD(
+            distance="propensity",
+            propensity_model=RandomForestClassifier(n_estimators=5, min_samples_leaf=5),
+            cross_fit=2,
+        ),
+    }
+    serial = monte_carlo(estimators, scenario, n_reps=4, seed=3, backend="serial")
+    workers = monte_carlo(
+        estimators, scenario, n_reps=4, seed=3, backend="processes", n_workers=2, chunk_size=1
+    )
+    assert serial.failures.empty, serial.failures
+    assert_frame_equal(serial.to_frame(), workers.to_frame())
+    assert_frame_equal(serial.replications, workers.replications)
