@@ -113,8 +113,9 @@ def estimate_effects(
     elif est.method == "weighting":
         ps = matched.propensity
         ww = w if sw is None else w * sw
-        if matched.discarded.any() or sw is not None:
-            # trimmed or survey-weighted: the score equations no longer hold, use HC1
+        if matched.discarded.any() or sw is not None or ps.design is None:  # type: ignore[union-attr]
+            # trimmed, survey-weighted or a learned score (no logit's score equations to
+            # stack): HC1 or clustered with the weights held fixed
             plain = weighted_regression(y, treated, None, ww, clusters=unit_cluster)
         else:
             plain = ipw_att(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from impact._defaults import ALPHA
 from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.estimators._learners import check_cross_fit, check_learner
 from impact.estimators.matching import algorithms
+from impact.estimators.matching._clusters import unit_clusters
 from impact.estimators.matching._data import UnitData, unit_data
+from impact.estimators.matching._learned import learned_propensity
 from impact.estimators.matching._result import build_result, in_background, whitened_tree
 from impact.estimators.matching.propensity import fit_propensity
 from impact.estimators.matching.sensitivity import DEFAULT_GAMMAS
@@ -106,6 +109,20 @@ class MatchedComparison(Estimator):
         pre-programme outcomes, or on each of the last ``k`` pre-programme outcomes.
     gammas : sequence of float
         Values of Rosenbaum's Gamma for the sensitivity table (default 1 to 3 by 0.1).
+    propensity_model : scikit-learn classifier or None, default None
+        The propensity score (``distance="propensity"``, ``method="weighting"``,
+        ``common_support``) from any object with ``fit`` and ``predict_proba``, e.g.
+        ``HistGradientBoostingClassifier()``, cloned for every fit and fold (a
+        ``random_state`` left at None is set from ``seed``). None: the built-in
+        logit. Needs the ``ml`` extra (scikit-learn). Weighting's standard errors then
+        treat the learned weights as known.
+    cross_fit : int or None, default 5
+        With ``propensity_model``: cross-fitting folds (units, or whole clusters of the
+        Panel, dealt to folds by ``seed``, stratified by treatment); each unit's score
+        comes from the model trained on the other folds. None: fit and predict on
+        every unit. Ignored without a model.
+    seed : int, numpy.random.Generator or None, default 0
+        The cross-fitting folds and the learner's unset ``random_state``.
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
 
@@ -180,9 +197,14 @@ class MatchedComparison(Estimator):
     pre_period_outcomes: Literal["mean", "none"] | int = "mean"
     gammas: Sequence[float] = DEFAULT_GAMMAS
     alpha: float = ALPHA
+    propensity_model: Any = None
+    cross_fit: int | None = 5
+    seed: int | np.random.Generator | None = 0
 
     def __post_init__(self) -> None:
         check_choice("method", self.method, METHODS)
+        check_learner("propensity_model", self.propensity_model, "classifier")
+        check_cross_fit(self.cross_fit)
         if not isinstance(self.distance, str) or not self.distance:
             raise DesignError(
                 f"distance={self.distance!r} must be one of {DISTANCES} or a covariate name"
@@ -238,12 +260,24 @@ class MatchedComparison(Estimator):
             Covariates that cannot be encoded.
         """
         data = unit_data(panel, pre_outcomes=self.pre_period_outcomes, design="matching")
-        matched = match_units(self, data, prefetch=True)
+        clusters = None
+        if self.propensity_model is not None:
+            clusters = unit_clusters(panel, data.units)
+        matched = match_units(self, data, prefetch=True, clusters=clusters)
         return build_result(self, panel, matched, data.outcome, design="matching", name=self.name)
 
 
-def match_units(est: MatchedComparison, data: UnitData, *, prefetch: bool = False) -> Matched:
+def match_units(
+    est: MatchedComparison,
+    data: UnitData,
+    *,
+    prefetch: bool = False,
+    clusters: np.ndarray | None = None,
+) -> Matched:
     """Run the matching step configured by ``est`` on unit-level ``data``.
+
+    ``clusters`` (the Panel's cluster of each unit) keeps whole clusters in one
+    cross-fitting fold of a ``propensity_model``.
 
     With ``prefetch`` (for :func:`build_result`, which uses it), the k-d tree of the
     Abadie-Imbens variance is built on another thread while the matching runs.
@@ -281,7 +315,16 @@ def match_units(est: MatchedComparison, data: UnitData, *, prefetch: bool = Fals
     propensity = None
     score = None
     if needs_score:
-        propensity = fit_propensity(data.model_array, treated, list(data.model.columns))
+        if est.propensity_model is None:
+            propensity = fit_propensity(data.model_array, treated, list(data.model.columns))
+        else:
+            propensity = learned_propensity(
+                est.propensity_model,
+                data,
+                cross_fit=est.cross_fit,
+                seed=est.seed,
+                clusters=clusters,
+            )
         score = propensity.linear_predictor if est.scale == "logit" else propensity.probability
     if est.method == "nearest" and est.distance not in DISTANCES:
         if est.distance not in data.model.columns:

@@ -107,8 +107,20 @@ class MatchedDiD(Estimator):
         ``2/2^G``, so intervals come out unbounded), Rademacher from 12 on, every
         sign vector enumerated when ``2^G`` is at most ``draws``.
         ``settings["inference_weights"]`` records the weights used.
+    propensity_model : scikit-learn classifier or None, default None
+        The propensity score (``distance="propensity"``, ``method="weighting"``,
+        ``common_support``) from any object with ``fit`` and ``predict_proba``, e.g.
+        ``HistGradientBoostingClassifier()``, cloned for every fit and fold (a
+        ``random_state`` left at None is set from ``seed``). None: the built-in
+        logit. Needs the ``ml`` extra (scikit-learn). Weighting's standard errors then
+        treat the learned weights as known.
+    cross_fit : int or None, default 5
+        With ``propensity_model``: cross-fitting folds (units, or whole clusters of the
+        Panel, dealt to folds by ``seed``, stratified by treatment); each unit's score
+        comes from the model trained on the other folds. None: fit and predict on
+        every unit. Ignored without a model.
     seed : int, numpy.random.Generator or None, default 0
-        Randomness of the wild bootstrap.
+        Randomness of the wild bootstrap and of the cross-fitting folds.
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
 
@@ -213,6 +225,8 @@ class MatchedDiD(Estimator):
     bootstrap_weights: Literal["auto", "rademacher", "webb"] = "auto"
     seed: int | np.random.Generator | None = 0
     alpha: float = ALPHA
+    propensity_model: Any = None
+    cross_fit: int | None = 5
 
     def __post_init__(self) -> None:
         if not (
@@ -241,6 +255,9 @@ class MatchedDiD(Estimator):
             pre_period_outcomes=self.pre_periods,
             gammas=self.gammas,
             alpha=self.alpha,
+            propensity_model=self.propensity_model,
+            cross_fit=self.cross_fit,
+            seed=self.seed,
         )
 
     def fit(self, panel: Panel) -> ImpactResult:
@@ -297,7 +314,10 @@ class MatchedDiD(Estimator):
         if n_pre < self.pre_periods:
             matching = MatchedComparison(**{**matching.get_params(), "pre_period_outcomes": n_pre})
         data = unit_data(panel, pre_outcomes=matching.pre_period_outcomes, design=design)
-        matched = match_units(matching, data, prefetch=True)
+        clusters = None
+        if self.propensity_model is not None:
+            clusters = unit_clusters(panel, data.units)
+        matched = match_units(matching, data, prefetch=True, clusters=clusters)
         change = data.outcome - data.pre_outcome  # type: ignore[operator]
         regression = uses_matched_sets(self) or (
             self.method == "weighting" and self.inference != "auto"

@@ -7,9 +7,11 @@ aggregations.
 - :mod:`~impact.estimators.staggered.result`: :class:`StaggeredResult` and its
   aggregations (``"simple"``, ``"dynamic"``, ``"group"``, ``"calendar"``);
 - ``_data``: the cells and comparison groups; ``_drdid``: the 2x2 doubly robust
-  estimators and their influence functions.
+  estimators and their influence functions; ``_learned``: the cells with
+  scikit-learn nuisance models, cross-fitted (DML DiD).
 
-Layer: a design family. It may import :mod:`impact.estimators._base`, the registry,
+Layer: a design family. It may import :mod:`impact.estimators._base` and
+:mod:`impact.estimators._learners`, the registry,
 :mod:`impact.result`, :mod:`impact.inference`, :mod:`impact.panel` and the bottom
 helpers; never a sibling family, plotting, reports, simulations or the command line.
 """

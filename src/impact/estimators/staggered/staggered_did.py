@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from impact._defaults import ALPHA
 from impact._distributions import chi2_sf
 from impact._threads import single_blas_thread
 from impact.estimators._base import Estimator, check_alpha, check_choice
+from impact.estimators._learners import check_cross_fit, check_learner, learner_name
 from impact.estimators.staggered._data import Cell, StaggeredData, prepare
 from impact.estimators.staggered._drdid import (
     PanelComparison,
@@ -20,6 +21,7 @@ from impact.estimators.staggered._drdid import (
     rcs_att,
     rcs_att_nocov,
 )
+from impact.estimators.staggered._learned import Nuisances, learned_panel_cell
 from impact.estimators.staggered.result import (
     GroupTimeEffects,
     StaggeredResult,
@@ -106,14 +108,32 @@ class StaggeredDiD(Estimator):
     n_boot : int, default 999
         Bootstrap draws.
     seed : int, numpy.random.Generator or None, default 0
-        Source of the bootstrap multipliers (the fixed default makes results
-        reproducible; ``None`` draws fresh entropy).
+        Source of the bootstrap multipliers and of the cross-fitting folds (the
+        fixed default makes results reproducible; ``None`` draws fresh entropy).
     alpha : float, default 0.05
         Intervals have coverage ``1 - alpha``.
     allow_unbalanced_panel : bool, default False
         Keep units not observed in every period and use the unbalanced-panel
         estimator (R ``did``'s option of the same name); by default they are dropped
         to balance the panel. See *Data* below.
+    propensity_model : scikit-learn classifier or None, default None
+        The propensity score of each cell (``"dr"``, ``"ipw"``): any object with
+        ``fit`` and ``predict_proba``, e.g. ``HistGradientBoostingClassifier()``,
+        cloned for every fit and fold (a ``random_state`` left at None is set from
+        ``seed``). None: the built-in logit. Needs the ``ml`` extra (scikit-learn)
+        and balanced panel data with covariates.
+    outcome_model : scikit-learn regressor or None, default None
+        The comparison units' outcome change given the covariates (``"dr"``,
+        ``"reg"``): any object with ``fit`` and ``predict``. None: least squares.
+    cross_fit : int or None, default 5
+        With a model above: the number of cross-fitting folds (units, or whole
+        clusters of the Panel, dealt to folds by ``seed``, stratified by cohort);
+        each unit's nuisance predictions come from models trained on the other
+        folds, and the doubly robust influence function is that of the DML DiD of
+        Chang (2020), without the parametric models' estimation-effect terms.
+        None: fit and predict on every unit and keep the parametric terms (right for
+        ``LogisticRegression(penalty=None)`` and ``LinearRegression()``, which then
+        reproduce the default; a flexible learner warns). Ignored without a model.
 
     Notes
     -----
@@ -185,8 +205,14 @@ class StaggeredDiD(Estimator):
     seed: int | np.random.Generator | None = 0
     alpha: float = ALPHA
     allow_unbalanced_panel: bool = False
+    propensity_model: Any = None
+    outcome_model: Any = None
+    cross_fit: int | None = 5
 
     def __post_init__(self) -> None:
+        check_learner("propensity_model", self.propensity_model, "classifier")
+        check_learner("outcome_model", self.outcome_model, "regressor")
+        check_cross_fit(self.cross_fit)
         check_choice("control", self.control, ("never_treated", "not_yet_treated"))
         check_choice("method", self.method, ("dr", "ipw", "reg"))
         check_choice("base_period", self.base_period, ("varying", "universal"))
@@ -280,7 +306,17 @@ class StaggeredDiD(Estimator):
             use_covariates=True,
             allow_unbalanced_panel=bool(self.allow_unbalanced_panel),
         )
-        att, influence, cells = _estimate_cells(data, self.method)
+        nuisances = None
+        if self.propensity_model is not None or self.outcome_model is not None:
+            nuisances = Nuisances(
+                data,
+                self.method,
+                self.propensity_model,
+                self.outcome_model,
+                self.cross_fit,
+                self.seed,
+            )
+        att, influence, cells = _estimate_cells(data, self.method, nuisances)
         used, boot_weights, reason, record = self._choose_inference(data)
         bootstrap = used == "bootstrap"
         few = min(record["n_treated_clusters"], record["n_control_clusters"])
@@ -363,6 +399,8 @@ class StaggeredDiD(Estimator):
         }
         settings = {
             **self.get_params(),
+            "propensity_model": learner_name(self.propensity_model),
+            "outcome_model": learner_name(self.outcome_model),
             "data": data.kind,
             "cluster": panel.cluster or panel.unit,
             "covariates": tuple(data.covariate_names),
@@ -454,7 +492,9 @@ def _pretest(gt: GroupTimeEffects, se: np.ndarray, is_ref: np.ndarray) -> pd.Dat
     return pd.DataFrame([out])
 
 
-def _estimate_cells(data: StaggeredData, method: str) -> tuple[np.ndarray, np.ndarray, list[Cell]]:
+def _estimate_cells(
+    data: StaggeredData, method: str, nuisances: Nuisances | None = None
+) -> tuple[np.ndarray, np.ndarray, list[Cell]]:
     """ATT and influence function of every cell (one influence column per cell)."""
     cells = [c for c in data.cells]
     n = data.n_obs_units
@@ -467,7 +507,11 @@ def _estimate_cells(data: StaggeredData, method: str) -> tuple[np.ndarray, np.nd
         if cell.reference:
             continue
         try:
-            if data.kind == "panel":
+            if nuisances is not None:
+                att[k] = learned_panel_cell(
+                    data, cell, method, influence[:, k], nuisances, _OVERLAP_LIMIT
+                )
+            elif data.kind == "panel":
                 att[k] = _panel_cell(data, cell, method, influence[:, k], ps_cache, or_cache)
             else:
                 att[k] = _rcs_cell(data, cell, method, influence[:, k])
