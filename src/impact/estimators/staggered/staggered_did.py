@@ -13,15 +13,9 @@ from impact._distributions import chi2_sf
 from impact._threads import single_blas_thread
 from impact.estimators._base import Estimator, check_alpha, check_choice
 from impact.estimators._learners import check_cross_fit, check_learner, learner_name
-from impact.estimators.staggered._data import Cell, StaggeredData, prepare
-from impact.estimators.staggered._drdid import (
-    PanelComparison,
-    PropensityFit,
-    fit_logit,
-    rcs_att,
-    rcs_att_nocov,
-)
-from impact.estimators.staggered._learned import Nuisances, learned_panel_cell
+from impact.estimators.staggered._cells import estimate_cells
+from impact.estimators.staggered._data import StaggeredData, prepare
+from impact.estimators.staggered._learned import Nuisances
 from impact.estimators.staggered.result import (
     GroupTimeEffects,
     StaggeredResult,
@@ -29,7 +23,7 @@ from impact.estimators.staggered.result import (
     simple_overall,
     simple_overall_draws,
 )
-from impact.exceptions import DesignError, DesignWarning, EstimationError, InferenceWarning, warn
+from impact.exceptions import DesignError, InferenceWarning, warn
 from impact.inference.coefficient import MIN_CLUSTERS
 from impact.inference.multiplier import MULTIPLIER_WEIGHTS
 from impact.inference.wald import ZERO_SE_RTOL, outcome_scale, wald
@@ -40,9 +34,6 @@ if TYPE_CHECKING:
     from impact.panel.container import Panel
 
 __all__ = ["StaggeredDiD"]
-
-_OVERLAP_LIMIT = 0.999
-_TINY = np.sqrt(np.finfo(float).eps) * 10
 
 
 @register("staggered_did")
@@ -316,7 +307,7 @@ class StaggeredDiD(Estimator):
                 self.cross_fit,
                 self.seed,
             )
-        att, influence, cells = _estimate_cells(data, self.method, nuisances)
+        att, influence, cells = estimate_cells(data, self.method, nuisances)
         used, boot_weights, reason, record = self._choose_inference(data)
         bootstrap = used == "bootstrap"
         few = min(record["n_treated_clusters"], record["n_control_clusters"])
@@ -490,176 +481,3 @@ def _pretest(gt: GroupTimeEffects, se: np.ndarray, is_ref: np.ndarray) -> pd.Dat
     w = float(a @ np.linalg.solve(sub, a))
     out.update(statistic=w, p_value=float(chi2_sf(w, len(pre))))
     return pd.DataFrame([out])
-
-
-def _estimate_cells(
-    data: StaggeredData, method: str, nuisances: Nuisances | None = None
-) -> tuple[np.ndarray, np.ndarray, list[Cell]]:
-    """ATT and influence function of every cell (one influence column per cell)."""
-    cells = [c for c in data.cells]
-    n = data.n_obs_units
-    influence = np.zeros((n, len(cells)), order="F")
-    att = np.zeros(len(cells))
-    kept = np.ones(len(cells), dtype=bool)
-    ps_cache: dict = {}
-    or_cache: dict = {}
-    for k, cell in enumerate(cells):
-        if cell.reference:
-            continue
-        try:
-            if nuisances is not None:
-                att[k] = learned_panel_cell(
-                    data, cell, method, influence[:, k], nuisances, _OVERLAP_LIMIT
-                )
-            elif data.kind == "panel":
-                att[k] = _panel_cell(data, cell, method, influence[:, k], ps_cache, or_cache)
-            else:
-                att[k] = _rcs_cell(data, cell, method, influence[:, k])
-        except _SkipCell as skip:
-            warn(str(skip), DesignWarning)
-            data.skipped.append(f"ATT({data.label(cell.group)},{data.label(cell.time)})")
-            kept[k] = False
-        except EstimationError as err:
-            warn(
-                f"skipped ATT({data.label(cell.group)},{data.label(cell.time)}): {err}",
-                DesignWarning,
-            )
-            data.skipped.append(f"ATT({data.label(cell.group)},{data.label(cell.time)})")
-            kept[k] = False
-    if not kept.any():
-        raise DesignError("no group-time cell could be estimated; see the warnings")
-    if kept.all():
-        return att, influence, cells
-    cells = [c for c, keep in zip(cells, kept, strict=True) if keep]
-    return att[kept], np.asfortranarray(influence[:, kept]), cells
-
-
-class _SkipCell(Exception):
-    """A cell that cannot be estimated (reported as a warning)."""
-
-
-def _panel_cell(
-    data: StaggeredData,
-    cell: Cell,
-    method: str,
-    out: np.ndarray,
-    ps_cache: dict,
-    or_cache: dict,
-) -> float:
-    """One cell from balanced panel data; writes the influence column into ``out``."""
-    y = data.y_by_period
-    n = data.n_obs_units
-    tr = cell.treated
-    ctrl = cell.controls
-    if data.X is None:
-        # closed form, computed in place in the influence column (no temporaries):
-        # n w (dy - mean) / sum(w) on the treated, minus the same on the comparison
-        w, now, then = data.unit_weight, y[cell.time], y[cell.base]
-        means = []
-        for blocks, sign in (((tr,), 1.0), (ctrl, -1.0)):
-            total = 0.0
-            weighted = 0.0
-            for a, b in blocks:
-                np.subtract(now[a:b], then[a:b], out=out[a:b])
-                total += float(w[a:b].sum())
-                weighted += float(np.einsum("i,i->", w[a:b], out[a:b]))  # no BLAS
-            if total <= 0:
-                group = "cohort" if sign > 0 else "comparison group"
-                raise _SkipCell(
-                    f"skipped ATT({data.label(cell.group)},{data.label(cell.time)}): its "
-                    f"{group} has zero total weight"
-                )
-            mean = weighted / total
-            scale = sign * n / total
-            for a, b in blocks:
-                out[a:b] -= mean
-                out[a:b] *= w[a:b]
-                out[a:b] *= scale
-            means.append(mean)
-        return means[0] - means[1]
-    key = (tr, ctrl)
-    comparison = ps_cache.get(key)
-    if comparison is None:
-        idx = np.concatenate([np.arange(tr[0], tr[1]), *(np.arange(a, b) for a, b in ctrl)])
-        d = np.zeros(len(idx), dtype=bool)
-        d[: tr[1] - tr[0]] = True
-        X, w = data.X[idx], data.unit_weight[idx]
-        ps = None
-        if method in ("dr", "ipw"):
-            ps = fit_logit(X, d.astype(float), w)
-            if ps.max_fitted >= _OVERLAP_LIMIT:
-                ps_cache[key] = ps
-                comparison = ps
-            else:
-                comparison = (idx, PanelComparison(d, X, w, method, ps=ps))
-        else:
-            comparison = (idx, PanelComparison(d, X, w, method))
-        ps_cache[key] = comparison
-    if isinstance(comparison, PropensityFit):
-        raise _SkipCell(
-            f"skipped ATT({data.label(cell.group)},{data.label(cell.time)}): the "
-            "propensity score predicts membership of the cohort almost perfectly "
-            f"(max {comparison.max_fitted:.4f}); the overlap condition fails. Use fewer or "
-            "coarser covariates"
-        )
-    idx, model = comparison
-    m = len(idx)
-    blocks = (tr, *ctrl)
-    dy = np.concatenate([y[cell.time, a:b] - y[cell.base, a:b] for a, b in blocks])
-    out_delta = None
-    if method in ("dr", "reg"):
-        coef = or_cache.get(ctrl)
-        if coef is None:
-            cidx = idx[m - sum(b - a for a, b in ctrl) :]
-            Xc, wc = data.X[cidx], data.unit_weight[cidx]
-            xtw = Xc.T * wc
-            try:
-                coef = np.linalg.solve(xtw @ Xc, xtw @ y[:, cidx].T)
-            except np.linalg.LinAlgError:
-                raise EstimationError(
-                    "the outcome regression on the comparison units is singular; drop "
-                    "or combine covariates"
-                ) from None
-            or_cache[ctrl] = coef
-        out_delta = model.X @ (coef[:, cell.time] - coef[:, cell.base])
-    estimate, phi = model.att(dy, out_delta)
-    phi *= n / m
-    start = 0
-    for a, b in blocks:
-        out[a:b] = phi[start : start + b - a]
-        start += b - a
-    return estimate
-
-
-def _rcs_cell(data: StaggeredData, cell: Cell, method: str, out: np.ndarray) -> float:
-    """One cell from repeated cross-sections or an unbalanced panel."""
-    idx_t, d_t = data.rows_for(cell.time, cell)
-    idx_b, d_b = data.rows_for(cell.base, cell)
-    label = f"ATT({data.label(cell.group)},{data.label(cell.time)})"
-    if not d_t.any() or not d_b.any():
-        raise _SkipCell(f"skipped {label}: no treated observations in one of its two periods")
-    if d_t.all() or d_b.all():
-        raise _SkipCell(f"skipped {label}: no comparison observations in one of its periods")
-    idx = np.concatenate([idx_t, idx_b])
-    d = np.concatenate([d_t, d_b])
-    post = np.zeros(len(idx), dtype=bool)
-    post[: len(idx_t)] = True
-    y = data.y[idx]
-    w = data.row_weight[idx]
-    if data.X is None:
-        estimate, phi = rcs_att_nocov(y, d, post, w)
-    else:
-        X = data.X[idx]
-        if method in ("dr", "ipw"):
-            ps = fit_logit(X, d.astype(float), w)
-            if ps.max_fitted >= _OVERLAP_LIMIT:
-                raise _SkipCell(
-                    f"skipped {label}: the propensity score predicts membership of the "
-                    f"cohort almost perfectly (max {ps.max_fitted:.4f}); use fewer or "
-                    "coarser covariates"
-                )
-        estimate, phi = rcs_att(y, d, post, X, w, method)
-    m = len(idx)
-    n = data.n_obs_units
-    out[:] = np.bincount(data.obs_of_row[idx], weights=(n / m) * phi, minlength=n)
-    return float(estimate)
