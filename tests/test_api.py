@@ -37,6 +37,7 @@ EXPECTED_ALL = [
     "available_estimators",
     "compare",
     "estimate",
+    "estimate_by",
     "estimate_many",
     "get_estimator",
     "register",

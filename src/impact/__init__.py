@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         StaggeredResult,
     )
     from impact.many import estimate_many
+    from impact.subgroups import estimate_by
     from impact.panel.container import Panel
     from impact.result import Effect, ImpactResult, Summary, compare
     from impact.simulations import Scenario, simulate
@@ -116,6 +117,7 @@ _LAZY: dict[str, str] = {
     "Summary": "impact.result",
     "appraise": "impact.economics",
     "compare": "impact.result",
+    "estimate_by": "impact.subgroups",
     "estimate_many": "impact.many",
     "simulate": "impact.simulations",
 }
@@ -188,6 +190,7 @@ __all__ = [
     "available_estimators",
     "compare",
     "estimate",
+    "estimate_by",
     "estimate_many",
     "get_estimator",
     "register",
