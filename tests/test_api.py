@@ -28,6 +28,7 @@ EXPECTED_ALL = [
     "MatchedDiD",
     "Panel",
     "Scenario",
+    "SpilloverDiD",
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",

@@ -28,14 +28,15 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         InterruptedTimeSeries,
         MatchedComparison,
         MatchedDiD,
+        SpilloverDiD,
         StaggeredDiD,
         StaggeredResult,
     )
     from impact.many import estimate_many
-    from impact.subgroups import estimate_by
     from impact.panel.container import Panel
     from impact.result import Effect, ImpactResult, Summary, compare
     from impact.simulations import Scenario, simulate
+    from impact.subgroups import estimate_by
 
 from impact.exceptions import (
     DataError,
@@ -112,6 +113,7 @@ _LAZY: dict[str, str] = {
     "MatchedDiD": "impact.estimators",
     "Panel": "impact.panel.container",
     "Scenario": "impact.simulations",
+    "SpilloverDiD": "impact.estimators",
     "StaggeredDiD": "impact.estimators",
     "StaggeredResult": "impact.estimators",
     "Summary": "impact.result",
@@ -181,6 +183,7 @@ __all__ = [
     "MatchedDiD",
     "Panel",
     "Scenario",
+    "SpilloverDiD",
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
