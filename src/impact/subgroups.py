@@ -168,11 +168,13 @@ def estimate_by(
     labels = [_label(name, level) for level in levels]
     estimator = _estimator(method, seed, params)
     frame = panel.view()
-    subpanels, results = [], []
-    for level, label in zip(levels, labels, strict=True):
-        sub = _subpanel(panel, frame.loc[values == level], name, label)
-        subpanels.append(sub)
-        results.append(_fit(estimator, sub, name, label))
+    subpanels = [
+        _subpanel(panel, frame.loc[values == level], name, label)
+        for level, label in zip(levels, labels, strict=True)
+    ]
+    results = [
+        _fit(estimator, sub, name, label) for sub, label in zip(subpanels, labels, strict=True)
+    ]
 
     tables = [_terms_table(r, terms, label) for r, label in zip(results, labels, strict=True)]
     cluster_of = _cluster_labels(panel)
@@ -293,6 +295,8 @@ def _by_values(panel: Panel, by: Any) -> tuple[str, np.ndarray]:
 
 def _label(name: str, level: Any) -> str:
     """``"simd_1"`` for level 1 (or 1.0) of ``simd``; a string level is its own label."""
+    if isinstance(level, np.generic):
+        level = level.item()
     if isinstance(level, str):
         return level
     if isinstance(level, float | np.floating) and float(level).is_integer():
