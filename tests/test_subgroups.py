@@ -244,7 +244,7 @@ def test_errors_name_what_is_wrong():
         impact.estimate_by(panel, "did", by=[1, 2, 3])
     # a subgroup with no treated school names the level
     level = np.where(df.school >= 30, "outer", np.where(df.school % 2 == 0, "a", "b"))
-    with pytest.raises(DesignError, match="'outer'.*no treated"):
+    with pytest.raises(DesignError, match=r"'outer'.*no treated"):
         impact.estimate_by(panel, "did", by=level)
     # a subgroup of treated schools only: its fit fails, and the message names it
     only = np.where(df.school < 10, "first", "rest")
