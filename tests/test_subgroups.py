@@ -262,3 +262,30 @@ def test_errors_name_what_is_wrong():
         impact.estimate_by(pupil_panel(pupils()), "did", by="deprived", covariance="independent")
     with pytest.raises(DataError, match="missing"):
         impact.estimate_by(panel, "did", by=np.where(df.school == 1, np.nan, df.urban))
+
+
+def test_plots_of_subgroups_and_the_gap():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, panel = school_panel(cohorts=True, noise=0.5, seed=4)
+    result = quiet(
+        impact.estimate_by,
+        panel,
+        "staggered_did",
+        by="urban",
+        gap=("urban_1", "urban_0"),
+        terms="event_time",
+    )
+    ax = result.plot(kind="gap")
+    line = ax.get_lines()[0]
+    gap = result.effects[result.effects.subgroup == "gap"].sort_values("event_time")
+    np.testing.assert_allclose(line.get_ydata(), gap["estimate"])
+    ax = result.plot(kind="subgroups")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["urban_0 e=0", "urban_1 e=0", "gap e=0"]
+    plain = quiet(impact.get_estimator("did", inference="cr1").fit, school_panel(noise=1.0)[1])
+    with pytest.raises(DesignError, match="no subgroups"):
+        quiet(plain.plot, kind="subgroups")
+    overall = quiet(impact.estimate_by, school_panel(noise=1.0)[1], "did", by="urban")
+    with pytest.raises(DesignError, match="no gap by event time"):
+        overall.plot(kind="gap")
