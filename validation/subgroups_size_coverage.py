@@ -72,6 +72,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--method", default="did")
+    parser.add_argument(
+        "--only", choices=("equal", "different"), help="run one of the two studies"
+    )
     args = parser.parse_args()
     print(f"validation/subgroups_size_coverage.py --reps {args.reps} --seed {args.seed}")
     print("Scenario: 50 schools (25 piloting from year 3 of 4), 20 pupils per school-year,")
@@ -80,6 +83,8 @@ def main() -> None:
           "coverage rest | coverage most deprived | coverage gap | covariance | seconds |")
     print("|---|---|---|---|---|---|---|---|")
     for k, (effect, sub) in enumerate(((1.0, 1.0), (0.5, 3.0))):
+        if args.only and args.only != ("equal", "different")[k]:
+            continue
         start = time.time()
         r = study(scenario(effect, sub), args.reps, args.seed + k, args.method)
         se = np.sqrt(r["reject"] * (1 - r["reject"]) / args.reps)
