@@ -289,3 +289,37 @@ def test_plots_of_subgroups_and_the_gap():
     overall = quiet(impact.estimate_by, school_panel(noise=1.0)[1], "did", by="urban")
     with pytest.raises(DesignError, match="no gap by event time"):
         overall.plot(kind="gap")
+
+
+def test_combined_subgroups_carry_the_joint_covariance_into_an_appraisal():
+    from impact.economics import BenefitStream, CostStream, appraise
+    from impact.subgroups import combine_subgroups
+
+    df = pupils(seed=9)
+    result = impact.estimate_by(pupil_panel(df), "did", by="deprived", gap=(1, 0), inference="cr1")
+    rows = result.effects.set_index("term")
+    # valued per subgroup: 20 deprived pupils reached, each point worth 3 units; 80 others, 1
+    total = combine_subgroups(result, {"deprived_1": 20 * 3.0, "deprived_0": 80 * 1.0})
+    expected = 60 * rows.loc["deprived_1", "estimate"] + 80 * rows.loc["deprived_0", "estimate"]
+    assert total.att.estimate == pytest.approx(expected, rel=1e-12)
+    cov = result.diagnostics["covariance"].set_index("subgroup")
+    w = np.array([80.0, 60.0])
+    assert total.att.std_error == pytest.approx(
+        np.sqrt(
+            w @ cov.loc[["deprived_0", "deprived_1"], ["deprived_0", "deprived_1"]].to_numpy() @ w
+        )
+    )
+    # the gap is the combination (1, -1)
+    gap = combine_subgroups(result, {"deprived_1": 1, "deprived_0": -1}).att
+    assert gap.std_error == pytest.approx(rows.loc["gap", "std_error"], rel=1e-12)
+    appraisal = appraise(
+        total,
+        costs=[CostStream("staff", amount=100.0)],
+        benefits=[BenefitStream("attainment", value=1.0)],
+        horizon=1,
+        discount=0.0,
+        seed=1,
+    )
+    assert appraisal.value("npv") == pytest.approx(expected - 100.0, rel=1e-9)
+    with pytest.raises(DesignError, match="unknown subgroup"):
+        combine_subgroups(result, {"simd_9": 1.0})

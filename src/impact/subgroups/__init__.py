@@ -24,12 +24,15 @@ in order of preference:
 Each subgroup's standard error is its design's own (the covariance above supplies the
 correlations only), so the subgroup rows are exactly what fitting each subgroup alone
 reports.
+
+Layer: beside :mod:`impact.many` (above the estimators, whose results it combines,
+and the plotting layer; below simulations' users, reports and the command line).
+``_covariance`` holds the three ways of estimating the correlations.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,16 +40,21 @@ import numpy as np
 import pandas as pd
 
 from impact._defaults import ALPHA
-from impact.exceptions import DataError, DesignError, ImpactWarning, InferenceWarning, warn
-from impact.inference.adoption import _cheap
-from impact.inference.coefficient import transform_design
+from impact.exceptions import DataError, DesignError, InferenceWarning, warn
 from impact.inference.multiple import adjust_p_values, romano_wolf
 from impact.panel.container import Panel
 from impact.registry import get_estimator
 from impact.result import EFFECT_COLUMNS, ImpactResult, effect_row
-from impact.terms import event_term
+from impact.subgroups._covariance import (
+    cluster_labels,
+    correlations,
+    event_time,
+    order,
+    rebuild,
+    terms_table,
+)
 
-__all__ = ["COVARIANCES", "estimate_by"]
+__all__ = ["COVARIANCES", "combine_subgroups", "estimate_by"]
 
 COVARIANCES = ("auto", "scores", "independent", "bootstrap")
 ADJUSTMENTS = ("holm", "bh", "romano-wolf")
@@ -63,7 +71,7 @@ def estimate_by(
     covariance: str = "auto",
     draws: int = 199,
     seed: int | None = 0,
-    alpha: float = ALPHA,
+    alpha: float | None = None,
     **params: Any,
 ) -> ImpactResult:
     """Fit a design within each subgroup; test equality; estimate the gap between two.
@@ -103,8 +111,9 @@ def estimate_by(
     seed : int or None, default 0
         Randomness of the cluster bootstrap and the Romano-Wolf draws; also given to
         the estimator when it takes a seed.
-    alpha : float
-        Intervals of the gap have coverage ``1 - alpha``.
+    alpha : float, optional
+        Intervals of the gap have coverage ``1 - alpha``; the estimator's ``alpha``
+        (0.05 by default) when not given.
     **params
         Hyperparameters of the estimator.
 
@@ -115,7 +124,8 @@ def estimate_by(
         columns ``subgroup``, ``n_obs``, ``n_units``, ``n_clusters`` and the adjusted
         p-values), by event time when asked, then the ``gap`` rows.
         ``diagnostics["equality_test"]``: the joint Wald test that the subgroups'
-        overall effects are equal (``F = W / q`` on ``q`` and ``C - 1`` degrees of
+        overall effects (with ``terms="event_time"``: their effects in the first
+        post-programme event time) are equal (``F = W / q`` on ``q`` and ``C - 1`` degrees of
         freedom, ``C`` clusters); ``diagnostics["covariance"]``: their covariance;
         ``diagnostics["by_subgroup"]``: every subgroup's full effects table.
 
@@ -167,6 +177,8 @@ def estimate_by(
         _check_fixed_within_units(panel, name, values)
     labels = [_label(name, level) for level in levels]
     estimator = _estimator(method, seed, params)
+    if alpha is None:
+        alpha = float(getattr(estimator, "alpha", ALPHA))
     frame = panel.view()
     subpanels = [
         _subpanel(panel, frame.loc[values == level], name, label)
@@ -176,14 +188,14 @@ def estimate_by(
         _fit(estimator, sub, name, label) for sub, label in zip(subpanels, labels, strict=True)
     ]
 
-    tables = [_terms_table(r, terms, label) for r, label in zip(results, labels, strict=True)]
-    cluster_of = _cluster_labels(panel)
-    used, corr = _correlations(
+    tables = [terms_table(r, terms, label) for r, label in zip(results, labels, strict=True)]
+    cluster_of = cluster_labels(panel)
+    used, corr = correlations(
         covariance, estimator, subpanels, results, tables, cluster_of, values, levels, draws, seed
     )
     n_clusters = len(pd.unique(cluster_of))
     df = max(n_clusters - 1, 1)
-    rows, key_terms = [], sorted({t for tab in tables for t in tab.index}, key=_order)
+    rows, key_terms = [], sorted({t for tab in tables for t in tab.index}, key=order)
     overall_key = tables[0].index[0] if terms == "overall" else None
     for label, table, sub, result in zip(labels, tables, subpanels, results, strict=True):
         for key, row in table.iterrows():
@@ -217,6 +229,7 @@ def estimate_by(
         "covariance": used,
         "adjust": tuple(adjust),
         **estimator.get_params(),
+        "gap_alpha": alpha,
     }
     if used == "bootstrap":
         settings.update(bootstrap_draws=draws, bootstrap_seed=seed)
@@ -242,7 +255,7 @@ def estimate_by(
         effects = pd.concat([effects, pd.DataFrame(gap_rows)], ignore_index=True)
         settings["gap"] = (labels[a], labels[b])
     if terms == "event_time":
-        effects["event_time"] = [_event_time(k) for k in effects["key"]]
+        effects["event_time"] = [event_time(k) for k in effects["key"]]
     effects = effects.drop(columns="key")
     effects = effects[[*EFFECT_COLUMNS, *(c for c in effects.columns if c not in EFFECT_COLUMNS)]]
     by_subgroup = pd.concat(
@@ -265,6 +278,82 @@ def estimate_by(
         n_units=panel.n_units,
         n_clusters=n_clusters,
         overall_term=overall,
+    )
+
+
+def combine_subgroups(
+    result: ImpactResult, weights: dict[str, float], *, term: str = "combined"
+) -> ImpactResult:
+    """A weighted sum of subgroup effects, ``sum_g w_g effect_g``, with its interval.
+
+    Its standard error comes from the subgroups' joint covariance
+    (``diagnostics["covariance"]`` of :func:`estimate_by`), so correlated subgroups
+    (pupils sharing schools) are neither double counted nor treated as independent.
+    The result has the single row ``term``: give it to
+    :func:`impact.economics.appraise` to value subgroups differently, with weights
+    ``reach_g * value_g / value`` and a benefit stream of ``value`` per unit.
+
+    Parameters
+    ----------
+    result : ImpactResult
+        A result of :func:`estimate_by` with overall terms.
+    weights : mapping of subgroup term to float
+        The weight of each subgroup (subgroups left out weigh 0).
+    term : str, default "combined"
+        The name of the combined effect.
+
+    Returns
+    -------
+    ImpactResult
+
+    Raises
+    ------
+    DesignError
+        When ``result`` is not an overall :func:`estimate_by` result or a weight names
+        an unknown subgroup.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import impact
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"school": np.repeat(np.arange(40), 4),
+    ...                    "year": np.tile([2001, 2002, 2003, 2004], 40)})
+    >>> df["urban"] = (df.school % 2).astype(float)
+    >>> df["pilot"] = ((df.school < 20) & (df.year >= 2003)).astype(int)
+    >>> df["score"] = rng.normal(size=160) + (1 + 2 * df.urban) * df.pilot
+    >>> panel = impact.Panel.from_frame(df, unit="school", time="year", outcome="score",
+    ...                                 treated="pilot", extra_outcomes=["urban"])
+    >>> by_type = impact.estimate_by(panel, by="urban")
+    >>> total = combine_subgroups(by_type, {"urban_0": 10, "urban_1": 10})
+    >>> bool(np.isclose(total.att.estimate, 10 * by_type.effects.estimate.sum()))
+    True
+    """
+    settings = result.settings
+    if "subgroups" not in settings or settings.get("terms") != "overall":
+        raise DesignError(
+            "combine_subgroups needs a result of impact.estimate_by(..., terms='overall')"
+        )
+    labels = list(settings["subgroups"])
+    unknown = [k for k in weights if k not in labels]
+    if unknown:
+        raise DesignError(f"weights name unknown subgroup(s) {unknown}; subgroups: {labels}")
+    w = np.array([float(weights.get(label, 0.0)) for label in labels])
+    rows = result.effects.set_index("term").loc[labels]
+    cov = result.diagnostics["covariance"].set_index("subgroup").loc[labels, labels]
+    estimate = float(w @ rows["estimate"].to_numpy(dtype=float))
+    variance = float(w @ cov.to_numpy(dtype=float) @ w)
+    df = max((result.n_clusters or 2) - 1, 1)
+    alpha = float(settings.get("gap_alpha", ALPHA))
+    row = effect_row(term, estimate, float(np.sqrt(max(variance, 0.0))), df=df, alpha=alpha)
+    return ImpactResult(
+        estimator=result.estimator,
+        effects=pd.DataFrame([row]),
+        settings={**settings, "combined_weights": dict(zip(labels, w.tolist(), strict=True))},
+        n_obs=result.n_obs,
+        n_units=result.n_units,
+        n_clusters=result.n_clusters,
+        overall_term=term,
     )
 
 
@@ -331,42 +420,9 @@ def _subpanel(panel: Panel, frame: pd.DataFrame, name: str, label: str) -> Panel
             "estimated; merge it with another level or leave it out"
         )
     try:
-        return _rebuild(panel, frame, covariates=[c for c in panel.covariates if c != name])
+        return rebuild(panel, frame, covariates=[c for c in panel.covariates if c != name])
     except DataError as error:
         raise DataError(f"subgroup {label!r} ({name}): {error}") from error
-
-
-def _rebuild(
-    panel: Panel,
-    frame: pd.DataFrame,
-    *,
-    covariates: Sequence[str],
-    units: np.ndarray | None = None,
-) -> Panel:
-    """A Panel of some of ``panel``'s rows with its roles, units keeping their cohorts.
-
-    The cohort is the parent Panel's (a school adopting in 2003 stays a 2003 school in a
-    subgroup of its pupils that has none observed in 2003).
-    """
-    roles: dict[str, Any] = {"treated": panel.treated}
-    if panel.absorbing:
-        column = f"{panel.treated}__cohort"
-        cohort = panel.cohort
-        own = pd.Series(frame[panel.unit].to_numpy() if units is None else units)
-        frame = frame.assign(**{column: own.map(cohort).to_numpy()})
-        roles = {"cohort": column}
-    return Panel.from_frame(
-        frame,
-        unit=panel.unit,
-        time=panel.time,
-        outcome=panel.outcome,
-        covariates=covariates,
-        cluster=panel.cluster,
-        weights=panel.weights,
-        absorbing=panel.absorbing,
-        repeated_cross_section=panel.is_repeated_cross_section,
-        **roles,
-    )
 
 
 def _fit(estimator: Any, panel: Panel, name: str, label: str) -> ImpactResult:
@@ -376,36 +432,8 @@ def _fit(estimator: Any, panel: Panel, name: str, label: str) -> ImpactResult:
         raise DesignError(f"subgroup {label!r} ({name}): {error}") from error
 
 
-def _terms_table(result: ImpactResult, terms: str, label: str) -> pd.DataFrame:
-    """The effects to carry, indexed by a key shared across subgroups."""
-    if terms == "overall":
-        row = result.effects.loc[result.effects["term"] == result.overall_term]
-        return row.set_index(pd.Index(["overall"]))
-    effects = result.effects
-    if hasattr(result, "aggregate"):
-        effects = result.aggregate("dynamic").effects
-    if "event_time" not in effects.columns:
-        raise DesignError(
-            f"terms='event_time' needs a design with effects by event time (staggered, "
-            f"event study); subgroup {label!r} has none"
-        )
-    rows = effects.loc[effects["event_time"].notna()]
-    keys = [event_term(int(e)) for e in rows["event_time"]]
-    return rows.set_index(pd.Index(keys))
-
-
-def _event_time(key: str) -> float:
-    digits = "".join(ch for ch in key if ch.isdigit() or ch == "-")
-    return float(digits) if key != "overall" and digits not in ("", "-") else np.nan
-
-
-def _order(key: str) -> tuple[float, str]:
-    value = _event_time(key)
-    return (value if np.isfinite(value) else -np.inf, key)
-
-
 def _first_post(keys: list[str]) -> str:
-    post = [k for k in keys if _event_time(k) >= 0]
+    post = [k for k in keys if event_time(k) >= 0]
     return post[0] if post else keys[-1]
 
 
@@ -416,10 +444,6 @@ def _position(value: Any, levels: list[Any], labels: list[str]) -> int:
         if level == value:
             return i
     raise DesignError(f"gap subgroup {value!r} is not one of {labels}")
-
-
-def _cluster_labels(panel: Panel) -> np.ndarray:
-    return panel.values(panel.cluster if panel.cluster is not None else panel.unit)
 
 
 def _equality_test(est: np.ndarray, cov: np.ndarray, df: int) -> pd.DataFrame:
@@ -441,112 +465,3 @@ def _equality_test(est: np.ndarray, cov: np.ndarray, df: int) -> pd.DataFrame:
     return pd.DataFrame(
         [{"statistic": wald / (g - 1), "wald": wald, "df1": g - 1, "df2": df, "p_value": p}]
     )
-
-
-# ------------------------------------------------------------------- the correlations
-def _correlations(
-    covariance, estimator, subpanels, results, tables, cluster_of, values, levels, draws, seed
-) -> tuple[str, dict[str, np.ndarray]]:
-    keys = sorted({t for tab in tables for t in tab.index}, key=_order)
-    g = len(subpanels)
-    sets = [set(pd.unique(cluster_of[values == level])) for level in levels]
-    disjoint = all(not (sets[i] & sets[j]) for i in range(g) for j in range(i + 1, g))
-    choice = covariance
-    if choice == "auto":
-        if disjoint:
-            choice = "independent"
-        elif keys == ["overall"] and _scores(estimator, subpanels, results) is not None:
-            choice = "scores"
-        else:
-            choice = "bootstrap"
-    if choice == "independent":
-        if not disjoint:
-            raise DesignError(
-                "covariance='independent' needs subgroups that share no cluster; these "
-                "share clusters: use 'auto', 'scores' or 'bootstrap'"
-            )
-        return choice, {k: np.eye(g) for k in keys}
-    if choice == "scores":
-        scores = _scores(estimator, subpanels, results) if keys == ["overall"] else None
-        if scores is None:
-            raise DesignError(
-                f"covariance='scores' needs a design exposing its regression "
-                f"(regression_design) and the overall term; {type(estimator).__name__} "
-                "does not: use 'bootstrap'"
-            )
-        gram = scores.T @ scores
-        d = np.sqrt(np.diag(gram))
-        return choice, {"overall": gram / np.outer(d, d)}
-    return choice, _bootstrap_correlations(estimator, subpanels, tables, keys, draws, seed)
-
-
-def _scores(estimator, subpanels, results) -> np.ndarray | None:
-    """Cluster sums of each subgroup's coefficient scores, stacked: (clusters, G)."""
-    if not hasattr(estimator, "regression_design"):
-        return None
-    columns = []
-    for sub, result in zip(subpanels, results, strict=True):
-        design = estimator.regression_design(sub)
-        if len(design.y) != sub.n_obs:
-            return None
-        y, x, _ = transform_design(design)
-        j = list(design.names).index(design.term)
-        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
-        if not np.isclose(beta[j], result.att.estimate, rtol=1e-6, atol=1e-9):
-            return None
-        row = np.linalg.pinv(x.T @ x)[j]
-        columns.append(pd.Series((x @ row) * (y - x @ beta)).groupby(_cluster_labels(sub)).sum())
-    return pd.concat(columns, axis=1).fillna(0.0).to_numpy()
-
-
-def _bootstrap_correlations(estimator, subpanels, tables, keys, draws, seed):
-    """Correlations of the subgroup estimates over cluster-bootstrap resamples."""
-    cheap = _cheap(estimator)
-    all_clusters = pd.unique(np.concatenate([_cluster_labels(s) for s in subpanels]))
-    frames = [s.view().assign(_cluster=_cluster_labels(s)) for s in subpanels]
-    rng = np.random.default_rng(seed)
-    replicates = np.full((draws, len(subpanels), len(keys)), np.nan)
-    failed = 0
-    for b in range(draws):
-        chosen = pd.Series(rng.choice(all_clusters, size=len(all_clusters), replace=True))
-        copies = chosen.groupby(chosen).cumcount().to_numpy()
-        picks = pd.DataFrame({"_cluster": chosen.to_numpy(), "_copy": copies})
-        try:
-            for i, (sub, frame) in enumerate(zip(subpanels, frames, strict=True)):
-                table = _terms_table(
-                    _refit(cheap, sub, frame, picks),
-                    "overall" if keys == ["overall"] else "event_time",
-                    "",
-                )
-                replicates[b, i] = [table["estimate"].get(k, np.nan) for k in keys]
-        except (DesignError, DataError, np.linalg.LinAlgError):
-            failed += 1
-    if failed > draws // 10:
-        warn(
-            f"{failed} of {draws} cluster-bootstrap resamples could not be fitted (a "
-            "subgroup without treated or comparison clusters); the correlations rest on "
-            "the rest",
-            InferenceWarning,
-        )
-    out = {}
-    for k_index, key in enumerate(keys):
-        reps = replicates[:, :, k_index]
-        reps = reps[np.all(np.isfinite(reps), axis=1)]
-        corr = np.corrcoef(reps, rowvar=False) if len(reps) > 2 else np.eye(len(subpanels))
-        out[key] = np.where(np.isfinite(corr), corr, 0.0)
-        np.fill_diagonal(out[key], 1.0)
-    return out
-
-
-def _refit(estimator, sub: Panel, frame: pd.DataFrame, picks: pd.DataFrame) -> ImpactResult:
-    data = picks.merge(frame, on="_cluster", how="inner")
-    if data.empty:
-        raise DesignError("an empty resample")
-    units = data[sub.unit].to_numpy()
-    data[sub.unit] = data[sub.unit].astype(str) + "#" + data["_copy"].astype(str)
-    if sub.cluster is not None:
-        data[sub.cluster] = data[sub.cluster].astype(str) + "#" + data["_copy"].astype(str)
-    resample = _rebuild(sub, data, covariates=sub.covariates, units=units)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ImpactWarning)
-        return estimator.fit(resample)
