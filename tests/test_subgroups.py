@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import impact
 from impact.exceptions import DataError, DesignError, ImpactWarning
@@ -323,3 +325,59 @@ def test_combined_subgroups_carry_the_joint_covariance_into_an_appraisal():
     assert appraisal.value("npv") == pytest.approx(expected - 100.0, rel=1e-9)
     with pytest.raises(DesignError, match="unknown subgroup"):
         combine_subgroups(result, {"simd_9": 1.0})
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    names=st.lists(
+        st.text(alphabet="abcdefgh", min_size=1, max_size=4), min_size=3, max_size=3, unique=True
+    ),
+    order=st.randoms(use_true_random=False),
+)
+def test_property_subgroup_rows_do_not_depend_on_labels_or_row_order(names, order):
+    df, panel = _three_group_frame()
+    base = impact.estimate_by(panel, "did", by="kind", inference="cr1")
+    mapping = dict(zip(["kind_0", "kind_1", "kind_2"], names, strict=True))
+    labels = np.array([mapping[f"kind_{int(v)}"] for v in panel.values("kind")])
+    relabelled = impact.estimate_by(panel, "did", by=labels, inference="cr1")
+    mine = relabelled.effects.set_index("term")
+    for term, row in base.effects.set_index("term").iterrows():
+        assert mine.loc[mapping[term], "estimate"] == pytest.approx(row.estimate, rel=1e-10)
+        assert mine.loc[mapping[term], "std_error"] == pytest.approx(row.std_error, rel=1e-10)
+    assert relabelled.diagnostics["equality_test"].wald.iloc[0] == pytest.approx(
+        base.diagnostics["equality_test"].wald.iloc[0], rel=1e-8
+    )
+    rows = list(range(len(df)))
+    order.shuffle(rows)
+    shuffled = impact.Panel.from_frame(
+        df.iloc[rows],
+        unit="school",
+        time="year",
+        outcome="score",
+        treated="pilot",
+        extra_outcomes=["kind"],
+        repeated_cross_section=True,
+    )
+    again = impact.estimate_by(shuffled, "did", by="kind", inference="cr1")
+    pd.testing.assert_frame_equal(base.effects, again.effects)
+
+
+_CACHE: dict[str, tuple] = {}
+
+
+def _three_group_frame():
+    if "three" not in _CACHE:
+        df = pupils(seed=11, schools=24, per_cell=9)
+        rng = np.random.default_rng(12)
+        df["kind"] = rng.integers(0, 3, len(df)).astype(float)
+        panel = impact.Panel.from_frame(
+            df,
+            unit="school",
+            time="year",
+            outcome="score",
+            treated="pilot",
+            extra_outcomes=["kind"],
+            repeated_cross_section=True,
+        )
+        _CACHE["three"] = (df, panel)
+    return _CACHE["three"]

@@ -120,3 +120,14 @@ def test_errors_name_the_column():
         impact.SpilloverDiD(exposure="near").fit(panel)
     with pytest.raises(DesignError):
         impact.SpilloverDiD(inference="twoway")
+    staggered = df.assign(d=((df.u < 5) & (df.t >= 2) | (df.u >= 5) & (df.u < 10) & (df.t >= 3)))
+    panel = impact.Panel.from_frame(
+        staggered.assign(d=staggered.d.astype(int)),
+        unit="u",
+        time="t",
+        outcome="y",
+        treated="d",
+        extra_outcomes=["near"],
+    )
+    with pytest.raises(DesignError, match="one adoption date"):
+        impact.SpilloverDiD(exposure="near").fit(panel)

@@ -178,6 +178,13 @@ class SpilloverDiD(Estimator):
         return self._prepare(panel)[0]
 
     def _prepare(self, panel: Panel) -> tuple[RegressionDesign, dict]:
+        if panel.is_staggered:
+            raise DesignError(
+                f"treatment starts in {len(panel.cohorts)} different periods: the spillover "
+                "DiD handles one adoption date (staggered rings, Butts 2021 section 5, are "
+                "not implemented); fit it to one adoption cohort and its comparison units, "
+                "or use 'staggered_did' without spillovers"
+            )
         adoption = require_single_adoption(panel, "spillover DiD")
         unit_codes, unit_levels, time_codes, time_levels = panel.codes()
         times = panel.values(panel.time)
