@@ -242,6 +242,8 @@ def test_errors_name_what_is_wrong():
     df, panel = school_panel(noise=1.0)
     with pytest.raises(DataError, match="'simd' is not a column"):
         impact.estimate_by(panel, "did", by="simd")
+    with pytest.raises(DataError, match="matched to the Panel's rows by position"):
+        impact.estimate_by(panel, "did", by=df["urban"].sample(frac=1.0, random_state=0))
     with pytest.raises(DataError, match="3 values"):
         impact.estimate_by(panel, "did", by=[1, 2, 3])
     # a subgroup with no treated school names the level

@@ -85,10 +85,12 @@ def estimate_by(
     by : str or array-like
         The subgroups: the name of a column of the Panel (any role; carry a label
         column with ``Panel.from_frame(..., extra_outcomes=[...])`` or as a covariate,
-        which is then dropped from the subgroup fits), or values aligned with the
-        Panel's rows (``panel.view()``). Unit-level (school type) or, for pupils in
-        repeated cross-sections of schools, row-level (the pupil's deprivation); with
-        panel data each unit must stay in one subgroup.
+        which is then dropped from the subgroup fits), or values in the order of the
+        Panel's rows (``panel.view()``, sorted by unit and period: not necessarily the
+        order of the frame it was built from, so naming a carried column is safer).
+        Unit-level (school type) or, for pupils in repeated cross-sections of schools,
+        row-level (the pupil's deprivation); with panel data each unit must stay in one
+        subgroup.
     gap : tuple of two subgroups, optional
         ``(a, b)``: the effect on the difference between subgroup ``a``'s and ``b``'s
         outcomes, ``effect_a - effect_b``, with its interval from the joint
@@ -371,6 +373,14 @@ def _by_values(panel: Panel, by: Any) -> tuple[str, np.ndarray]:
         name = by
     else:
         name = str(getattr(by, "name", None) or "by")
+        if isinstance(by, pd.Series) and not by.index.equals(pd.RangeIndex(panel.n_obs)):
+            raise DataError(
+                f"by is a Series indexed {list(by.index[:3])}...: values are matched to the "
+                "Panel's rows by position (the order of panel.view(), which may differ from "
+                "the frame the Panel was built from); carry the column in the Panel "
+                "(covariates=[...] for labels, extra_outcomes=[...] for numbers) and pass "
+                "its name, or pass values in the Panel's row order"
+            )
         values = np.asarray(by)
         if values.ndim != 1 or len(values) != panel.n_obs:
             raise DataError(
