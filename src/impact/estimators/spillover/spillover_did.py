@@ -12,8 +12,11 @@ fixed effects regression::
 so that the period effects ``l_t`` are identified by the units that are neither treated
 nor exposed: ``tau`` is the direct effect on the treated, ``delta_k`` the spillover
 effect on untreated units of ring ``k``, each against the unexposed counterfactual.
-With one adoption date this equals diff-diff's ``SpilloverDiD`` (two-stage Gardner form,
-which coincides with the one-stage regression without staggering).
+With one adoption date the estimates equal diff-diff's ``SpilloverDiD`` (its two-stage
+Gardner form coincides with the one-stage regression without staggering); the standard
+errors here are the one-stage cluster-robust ones, diff-diff's carry Gardner's
+first-stage correction (about 1% apart on the reference data of the tests). Staggered
+adoption (Butts 2021, section 5) is not implemented.
 """
 
 from __future__ import annotations
