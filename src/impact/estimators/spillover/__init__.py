@@ -2,8 +2,11 @@
 
 ``spillover_did.py`` holds :class:`SpilloverDiD`: the direct effect on treated units and
 the spillover effect on exposed comparison units, both measured against the units that
-are neither treated nor exposed. Imports only downwards (inference, panel, result,
-registry); no other design family.
+are neither treated nor exposed.
+
+Layer: one design family under :mod:`impact.estimators`; it may import the registry,
+results, inference and the Panel (and the estimators' shared ``_base`` and
+``_adoption``), never another family.
 """
 
 from impact.estimators.spillover.spillover_did import SpilloverDiD
