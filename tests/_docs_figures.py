@@ -22,6 +22,8 @@ PUBLISHED = {
     "comparison-cohort-love-plot.png": "comparison_cohort.py",
     "design-good-enough-power.png": "design_good_enough.py",
     "economic-appraisal.png": "economic_appraisal.py",
+    "did-the-gap-close-forest.png": "did_the_gap_close.py",
+    "did-the-gap-close-gap.png": "did_the_gap_close.py",
     "twfe-mislead-bacon.png": "twfe_mislead.py",
     "twfe-mislead-event-study.png": "twfe_mislead.py",
     "trust-the-trend-sensitivity.png": "trust_the_trend.py",

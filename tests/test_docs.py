@@ -91,6 +91,25 @@ def test_trust_the_trend_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch
     publish(tmp_path / "tutorial-output" / "sensitivity.png", "trust-the-trend-sensitivity.png")
 
 
+def test_gap_tutorial_runs_and_tells_the_truth(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", impact.ImpactWarning)
+        ns = runpy.run_path(str(TUTORIALS / "did_the_gap_close.py"), run_name="__main__")
+    _assert_shown_output_is_printed(TUTORIALS / "did-the-gap-close.md", capsys.readouterr().out)
+    gap = ns["by_simd"].effects.set_index("term").loc["gap"]
+    assert gap.ci_lower <= 2.5 <= gap.ci_upper
+    pre = ns["gap_by_year"][ns["gap_by_year"].event_time < 0]
+    assert ((pre.ci_lower <= 0) & (0 <= pre.ci_upper)).all()
+    rows = ns["rings"].effects.set_index("term")
+    assert rows.loc["att", "ci_lower"] <= 2.0 <= rows.loc["att", "ci_upper"]
+    assert rows.loc["spillover", "ci_lower"] <= 1.0 <= rows.loc["spillover", "ci_upper"]
+    # the real-data part: each county is in one group, so the estimates are independent
+    assert ns["by_size"].settings["covariance"] == "independent"
+    for name in ("forest.png", "gap.png"):
+        publish(tmp_path / "tutorial-output" / name, f"did-the-gap-close-{name}")
+
+
 def test_every_snippet_section_exists():
     pages = list((ROOT / "docs").rglob("*.md"))
     found = 0

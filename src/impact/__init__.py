@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         InterruptedTimeSeries,
         MatchedComparison,
         MatchedDiD,
+        SpilloverDiD,
         StaggeredDiD,
         StaggeredResult,
     )
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
     from impact.result import Effect, ImpactResult, Summary, compare
     from impact.sensitivity.robustness import robustness
     from impact.simulations import Scenario, simulate
+    from impact.subgroups import estimate_by
 
 from impact.exceptions import (
     DataError,
@@ -112,11 +114,13 @@ _LAZY: dict[str, str] = {
     "MatchedDiD": "impact.estimators",
     "Panel": "impact.panel.container",
     "Scenario": "impact.simulations",
+    "SpilloverDiD": "impact.estimators",
     "StaggeredDiD": "impact.estimators",
     "StaggeredResult": "impact.estimators",
     "Summary": "impact.result",
     "appraise": "impact.economics",
     "compare": "impact.result",
+    "estimate_by": "impact.subgroups",
     "estimate_many": "impact.many",
     "robustness": "impact.sensitivity.robustness",
     "simulate": "impact.simulations",
@@ -182,6 +186,7 @@ __all__ = [
     "MatchedDiD",
     "Panel",
     "Scenario",
+    "SpilloverDiD",
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
@@ -191,6 +196,7 @@ __all__ = [
     "available_estimators",
     "compare",
     "estimate",
+    "estimate_by",
     "estimate_many",
     "get_estimator",
     "register",

@@ -37,6 +37,8 @@ PLOT_KINDS: FrozenMapping = FrozenMapping(
         "residuals": "impact.plotting.its:plot_residuals",
         "balance": "impact.plotting.matching:plot_balance",
         "overlap": "impact.plotting.matching:plot_overlap",
+        "subgroups": "impact.plotting.subgroups:plot_subgroups",
+        "gap": "impact.plotting.subgroups:plot_gap",
     }
 )
 """Plot kind -> ``"module:function"`` of :mod:`impact.plotting` drawing it from a result."""

@@ -17,6 +17,7 @@ from impact.estimators.did.event_study import EventStudy
 from impact.estimators.its.interrupted_time_series import InterruptedTimeSeries
 from impact.estimators.matching.matched_comparison import MatchedComparison
 from impact.estimators.matching.matched_did import MatchedDiD
+from impact.estimators.spillover.spillover_did import SpilloverDiD
 from impact.estimators.staggered.result import StaggeredResult
 from impact.estimators.staggered.staggered_did import StaggeredDiD
 
@@ -27,6 +28,7 @@ __all__ = [
     "InterruptedTimeSeries",
     "MatchedComparison",
     "MatchedDiD",
+    "SpilloverDiD",
     "StaggeredDiD",
     "StaggeredResult",
 ]

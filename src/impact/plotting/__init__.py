@@ -8,7 +8,8 @@ drew on; none calls ``show()``.
 - :mod:`~impact.plotting.results`: paths and effects of any result;
 - one module per family: :mod:`~impact.plotting.staggered` (event studies, group-time
   effects, the Bacon decomposition), :mod:`~impact.plotting.its`,
-  :mod:`~impact.plotting.matching`, :mod:`~impact.plotting.simulations` (validation
+  :mod:`~impact.plotting.matching`, :mod:`~impact.plotting.subgroups` (forest plot of
+  subgroup effects, the gap over event time), :mod:`~impact.plotting.simulations` (validation
   studies, power curves), :mod:`~impact.plotting.economics` (appraisals).
 
 :func:`plot` draws a result's plot kind, looked up in the explicit table
@@ -30,6 +31,7 @@ from impact.plotting.matching import plot_balance, plot_overlap
 from impact.plotting.results import plot_effects, plot_paths
 from impact.plotting.simulations import plot_power, plot_validation
 from impact.plotting.staggered import plot_bacon, plot_event_study, plot_group_time
+from impact.plotting.subgroups import plot_gap, plot_subgroups
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -44,12 +46,14 @@ __all__ = [
     "plot_balance",
     "plot_effects",
     "plot_event_study",
+    "plot_gap",
     "plot_group_time",
     "plot_its",
     "plot_overlap",
     "plot_paths",
     "plot_power",
     "plot_residuals",
+    "plot_subgroups",
     "plot_validation",
 ]
 
@@ -67,7 +71,8 @@ def plot(
         The result to draw.
     kind : str, default "paths"
         The plot kind: ``"paths"``, ``"effects"``, ``"event_study"``, ``"group_time"``,
-        ``"its"``, ``"residuals"``, ``"balance"`` or ``"overlap"``.
+        ``"its"``, ``"residuals"``, ``"balance"``, ``"overlap"``, ``"subgroups"`` or
+        ``"gap"``.
 
     Returns
     -------

@@ -55,6 +55,8 @@ _REAL_FIELDS = (
     "heterogeneity",
     "anticipation_share",
     "spillover_share",
+    "subgroup_share",
+    "subgroup_effect",
     "attrition",
     "attrition_on_outcome",
     "violation",
@@ -180,6 +182,13 @@ class Scenario:
         the never-treated) or the labels of the units (kept out of treatment).
     spillover_share : float, default 0.0
         Share of the effect they receive from the first adoption period on.
+    subgroup_share : float, default 0.0
+        Share (0-1) of rows in a subgroup (the most deprived fifth: 0.2) whose effect
+        is ``subgroup_effect`` instead of ``effect``. Drawn per pupil within schools
+        when rows are pupils, per unit otherwise, from a stream of its own (the other
+        draws of a seed do not change); the data's column ``subgroup`` marks it.
+    subgroup_effect : float, default 0.0
+        The subgroup's effect (outcome units, like ``effect``).
 
     Violation of parallel trends
     ----------------------------
@@ -254,6 +263,8 @@ class Scenario:
     anticipation_share: float = 0.5
     spillover_units: int | tuple[int, ...] = 0
     spillover_share: float = 0.0
+    subgroup_share: float = 0.0
+    subgroup_effect: float = 0.0
     # missingness
     violation: float = 0.0
     violation_shape: ViolationLike = "linear"
@@ -301,6 +312,8 @@ class Scenario:
                 _fail(f"{f.name}={value!r} must be finite")
         if self.n_units < 2:
             _fail(f"n_units={self.n_units} must be at least 2")
+        if not 0 <= self.subgroup_share < 1:
+            _fail(f"subgroup_share={self.subgroup_share!r} must be in [0, 1)")
         if self.n_periods < 1:
             _fail(f"n_periods={self.n_periods} must be at least 1")
         if self.pupils_per_unit is not None and (

@@ -454,6 +454,18 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
         panel_shape = (n_pupils, n_t)
         pupil_id = pidx + 1
     eff = effect_ut[ui, ti] if pupils is not None else effect_ut.ravel()
+    subgroup = None
+    if s.subgroup_share > 0:
+        # a stream of its own (spawned, so the draws above and below stay as they were)
+        (sub_rng,) = rng.spawn(1)
+        if pupils is None:
+            subgroup = (sub_rng.random(n_u) < s.subgroup_share)[ui]
+        elif s.follow_pupils:
+            subgroup = (sub_rng.random(n_u * pupils) < s.subgroup_share)[pidx]
+        else:
+            subgroup = sub_rng.random(len(ui)) < s.subgroup_share
+        sub_scale = s.subgroup_effect + s.heterogeneity * climate
+        eff = np.where(subgroup, sub_scale[ui] * share[ui, ti], eff)
 
     exposure = None
     if s.outcome == "continuous":
@@ -488,6 +500,8 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     if s.attrition > 0:
         keep = _attrition_keep(s, rng, y, ti, panel_shape)
         ui, ti, y, y0, tau, treated = (a[keep] for a in (ui, ti, y, y0, tau, treated))
+        if subgroup is not None:
+            subgroup = subgroup[keep]
         if pupil_id is not None:
             pupil_id = pupil_id[keep]
         if exposure is not None:
@@ -517,6 +531,8 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
             out["exposure"] = exposure
         if spill.any():
             out["spillover"] = spill[ui].astype(np.int8)
+        if subgroup is not None:
+            out["subgroup"] = subgroup.astype(np.int8)
         return out
 
     # the Panel's columns only (a Monte Carlo study never needs the full data frame,
