@@ -31,6 +31,7 @@ EXPECTED_ALL = [
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
+    "SyntheticDiD",
     "UnknownEstimatorError",
     "__version__",
     "appraise",

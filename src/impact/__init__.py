@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         MatchedDiD,
         StaggeredDiD,
         StaggeredResult,
+        SyntheticDiD,
     )
     from impact.many import estimate_many
     from impact.result import Effect, ImpactResult, Summary, compare
@@ -115,6 +116,7 @@ _LAZY: dict[str, str] = {
     "Scenario": "impact.simulations",
     "StaggeredDiD": "impact.estimators",
     "StaggeredResult": "impact.estimators",
+    "SyntheticDiD": "impact.estimators",
     "Summary": "impact.result",
     "appraise": "impact.economics",
     "compare": "impact.result",
@@ -139,6 +141,7 @@ _SUBMODULES = frozenset(
         "plotting_matching",
         "plotting_simulations",
         "plotting_staggered",
+        "plotting_synthetic_did",
         "report",
         "simulations",
         "terms",
@@ -189,6 +192,7 @@ __all__ = [
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
+    "SyntheticDiD",
     "UnknownEstimatorError",
     "__version__",
     "appraise",
