@@ -25,7 +25,7 @@ OUTCOMES: tuple[str, ...] = ("continuous", "binary", "count")
 PROFILES: tuple[str, ...] = ("constant", "ramp", "decay")
 """Named effect profiles over event time (a callable of event time is also accepted)."""
 
-SELECTIONS: tuple[str, ...] = ("random", "covariate", "level", "trend")
+SELECTIONS: tuple[str, ...] = ("random", "covariate", "level", "trend", "factor")
 """How units are selected into treatment."""
 
 ProfileLike = Literal["constant", "ramp", "decay"] | Callable[[np.ndarray], np.ndarray]
@@ -42,6 +42,7 @@ _REAL_FIELDS = (
     "covariate_trend",
     "noise_sd",
     "rho",
+    "factor_sd",
     "pupil_sd",
     "pupil_noise_sd",
     "exposure",
@@ -130,6 +131,15 @@ class Scenario:
         over periods with autocorrelation ``rho``.
     rho : float, default 0.0
         AR(1) coefficient of the unit-period shock (strictly between -1 and 1).
+    n_factors : int, default 0
+        Interactive fixed effects: ``n_factors`` latent trends (random walks whose
+        steps have standard deviation ``factor_sd``) on which each unit loads with its
+        own standard normal loadings, so units follow different latent paths and
+        parallel trends fail unless the treated load like the comparisons (the setting
+        of synthetic control and synthetic DiD).
+    factor_sd : float, default 0.5
+        Standard deviation of the factors' steps per period (outcome units per unit of
+        loading).
     pupil_sd : float, default 0.0
         With pupils: standard deviation of each pupil's permanent deviation (outcome
         units).
@@ -147,7 +157,8 @@ class Scenario:
     selection : {"random", "covariate", "level", "trend"}, default "random"
         What drives selection into treatment: nothing, the covariate ``x``, the unit
         effect (``level``: e.g. struggling schools chosen), or the unit's own trend
-        (``trend``: improving schools chosen, which breaks parallel trends).
+        (``trend``: improving schools chosen, which breaks parallel trends), or the
+        unit's loading on the first latent factor (``factor``, with ``n_factors``).
     selection_strength : float, default 1.0
         Logistic selection strength: units are ranked by ``strength * z + e`` (``z``
         the standardised driver, ``e`` standard logistic noise) and the top ranks are
@@ -218,6 +229,8 @@ class Scenario:
     covariate_trend: float = 0.0
     noise_sd: float = 1.0
     rho: float = 0.0
+    n_factors: int = 0
+    factor_sd: float = 0.5
     pupil_sd: float = 0.0
     pupil_noise_sd: float = 1.0
     exposure: float = 1.0
@@ -240,7 +253,14 @@ class Scenario:
     panel_covariates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("n_units", "n_periods", "first_period", "adoption_period", "anticipation"):
+        for name in (
+            "n_units",
+            "n_periods",
+            "first_period",
+            "adoption_period",
+            "anticipation",
+            "n_factors",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer):
                 _fail(f"{name}={value!r} must be an integer")
@@ -308,6 +328,12 @@ class Scenario:
             _fail(f"anticipation={self.anticipation!r} must be >= 0 periods")
         if not 0 <= self.attrition < 1:
             _fail(f"attrition={self.attrition!r} must lie in [0, 1)")
+        if self.n_factors < 0:
+            _fail(f"n_factors={self.n_factors!r} must be >= 0")
+        if self.factor_sd < 0:
+            _fail(f"factor_sd={self.factor_sd!r} is a standard deviation: it must be >= 0")
+        if self.selection == "factor" and self.n_factors == 0:
+            _fail("selection='factor' needs latent factors: set n_factors >= 1")
         if self.selection == "trend" and self.unit_trend_sd == 0:
             _fail("selection='trend' needs unit-specific trends: set unit_trend_sd > 0")
         bad_cov = [c for c in self.panel_covariates if c not in ("x", "climate")]
@@ -543,6 +569,52 @@ class Scenario:
             noise_sd=1.0,
             selection="trend",
             selection_strength=2.0,
+            effect=0.0,
+        )
+        return cls(**{**base, **changes})
+
+    @classmethod
+    def one_council(cls, **changes: Any) -> Scenario:
+        """One council of 32 adopts; councils follow different latent trends.
+
+        Scotland's 32 councils over 20 years, one adopting in year 15. Outcomes follow
+        an interactive fixed-effects model: two latent trends (random walks) on which
+        councils load differently, and the adopting council is chosen for its loading
+        on the first (``selection="factor"``), so its path is not parallel to the
+        average council's. Difference-in-differences, which compares it with the
+        average, is biased; a weighted comparison that reproduces its pre-programme
+        path (synthetic control, synthetic DiD) is not, since others load alike.
+        The true effect is zero.
+
+        Parameters
+        ----------
+        **changes
+            Fields to override.
+
+        Returns
+        -------
+        Scenario
+
+        Examples
+        --------
+        >>> Scenario.one_council().n_treated
+        1
+        """
+        base = dict(
+            n_units=32,
+            n_periods=20,
+            first_period=2001,
+            adoption_period=15,
+            treated_share=1 / 32,
+            outcome="continuous",
+            baseline=50.0,
+            trend=0.5,
+            unit_sd=5.0,
+            noise_sd=0.5,
+            n_factors=2,
+            factor_sd=1.0,
+            selection="factor",
+            selection_strength=1.5,
             effect=0.0,
         )
         return cls(**{**base, **changes})

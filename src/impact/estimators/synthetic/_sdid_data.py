@@ -43,8 +43,16 @@ class SdidData:
         return [(int(a), np.flatnonzero(self.adoption == a)) for a in starts]
 
 
+def plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds (for messages: ``3``, not ``np.int64(3)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _show_cells(units: pd.Index, periods: pd.Index, rows: np.ndarray, cols: np.ndarray) -> str:
-    pairs = [f"({units[r]!r}, {periods[c]!r})" for r, c in zip(rows[:6], cols[:6], strict=True)]
+    pairs = [
+        f"({plain(units[r])!r}, {plain(periods[c])!r})"
+        for r, c in zip(rows[:6], cols[:6], strict=True)
+    ]
     more = f" and {len(rows) - 6} more" if len(rows) > 6 else ""
     return ", ".join(pairs) + more
 
@@ -102,8 +110,8 @@ def prepare(panel: Panel, *, use_covariates: bool = True) -> SdidData:
         if start < MIN_PRE_PERIODS:
             cohort_units = units[adoption == start]
             raise DesignError(
-                f"units {list(cohort_units[:5])!r} of {panel.unit!r} adopt in period "
-                f"{periods[start]!r}, leaving {int(start)} period(s) before adoption; "
+                f"units {[plain(u) for u in cohort_units[:5]]!r} of {panel.unit!r} adopt in period "
+                f"{plain(periods[start])!r}, leaving {int(start)} period(s) before adoption; "
                 f"synthetic DiD needs at least {MIN_PRE_PERIODS} pre-periods to estimate its "
                 "unit and time weights (the noise level is the spread of period-to-period "
                 "changes). Drop those units or add earlier periods"
@@ -136,7 +144,8 @@ def _adoption(
         where = np.flatnonzero(switched)[:5]
         levels = panel._codes()
         cells = ", ".join(
-            f"({levels[1][unit_codes[k]]!r}, {levels[3][time_codes[k]]!r})" for k in where
+            f"({plain(levels[1][unit_codes[k]])!r}, {plain(levels[3][time_codes[k]])!r})"
+            for k in where
         )
         raise DesignError(
             f"treated column {panel.treated!r} switches off after adoption, e.g. in the "

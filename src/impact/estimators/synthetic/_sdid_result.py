@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from impact.estimators.synthetic._sdid_data import SdidData
+from impact.estimators.synthetic._sdid_data import SdidData, plain
 from impact.estimators.synthetic._sdid_variance import CohortFit, Replicates, spread
 from impact.exceptions import DesignWarning, warn
 from impact.inference import outcome_scale, wald
@@ -126,7 +126,7 @@ def assemble(
         )
         if relative > FIT_WARNING:
             warn(
-                f"the synthetic comparison of the units adopting in {periods[f.start]!r} "
+                f"the synthetic comparison of the units adopting in {plain(periods[f.start])!r} "
                 f"misses their pre-period path by an RMSPE of {rmspe:.4g}, {relative:.2f} "
                 "times the outcome's standard deviation: the treated units lie outside "
                 "what a weighted average of the comparison units can reproduce (outside "
