@@ -136,7 +136,7 @@ def fit_block(
         if cvalid is not None:
             design = np.where(cvalid[:, :, None], design, 0.0)
         target = np.einsum("ur,ut->rt", w_trt, paths)
-        outer = np.einsum("rnt,rns->rts", design, design)
+        outer = np.matmul(design.transpose(0, 2, 1), design)
         lipschitz = float(np.linalg.eigvalsh(outer)[:, -1].max())
         omega = accelerated_weights(
             design=design,

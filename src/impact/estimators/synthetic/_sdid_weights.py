@@ -293,8 +293,8 @@ def accelerated_weights(
     momentum = np.ones(len(x))
     eta_col = np.asarray(eta, dtype=float)[:, None]
     for _ in range(max_iter):
-        residual = np.einsum("rnt,rn->rt", design, z) - target
-        grad = np.einsum("rnt,rt->rn", design, residual) + eta_col * z
+        residual = np.matmul(z[:, None, :], design)[:, 0, :] - target
+        grad = np.matmul(design, residual[:, :, None])[:, :, 0] + eta_col * z
         x_new = project_simplex(z - step * grad, valid)
         change = np.abs(x_new - x).max()
         next_momentum = (1 + np.sqrt(1 + 4 * momentum**2)) / 2

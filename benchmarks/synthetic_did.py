@@ -1,0 +1,131 @@
+"""Benchmark: synthetic DiD, at scale and side by side with the Python ``synthdid`` package.
+
+1. Scale: ``impact.SyntheticDiD`` with placebo standard errors (200 placebos) on a
+   factor-model panel of 1,000 comparison units and one treated unit over 40 periods
+   (30 before adoption), from the Panel.
+2. California's Proposition 99 (the ``synthdid`` data, 39 states x 31 years), side by
+   side with the Python ``synthdid`` package (``Synthdid(...).fit()`` and
+   ``.vcov(method="placebo")``, which draws 50 placebos whatever it is asked):
+   the point estimate alone, and the estimate with 50 placebo replications.
+
+Times are medians over ``--repeats`` runs, the tools taking turns run by run. The
+estimates are printed so that agreement can be checked.
+
+Usage::
+
+    python benchmarks/synthetic_did.py --repeats 5
+
+The Python ``synthdid`` package (0.10.1) pins exact, years-old versions of numpy,
+pandas, scipy, statsmodels and matplotlib among its requirements: install it with
+``pip install --no-deps synthdid`` (it runs with current versions), never with its
+dependencies, which would downgrade the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import impact
+
+PROP99 = Path(__file__).parents[1] / "tests" / "reference" / "synthetic" / "california_prop99.csv"
+
+
+def factor_panel(n_controls: int = 1000, n_periods: int = 40, adoption: int = 30, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = n_controls + 1
+    loadings = rng.normal(size=(n, 3))
+    factors = np.cumsum(rng.normal(size=(3, n_periods)), axis=1)
+    y = rng.normal(0, 3, n)[:, None] + loadings @ factors + 0.5 * rng.normal(size=(n, n_periods))
+    d = (np.arange(n)[:, None] == n_controls) & (np.arange(n_periods)[None, :] >= adoption)
+    frame = pd.DataFrame(
+        {
+            "unit": np.repeat(np.arange(n), n_periods),
+            "time": np.tile(np.arange(n_periods), n),
+            "y": (y + 2.0 * d).ravel(),
+            "d": d.ravel().astype(int),
+        }
+    )
+    return frame
+
+
+def timed(func) -> tuple[float, object]:
+    start = time.perf_counter()
+    value = func()
+    return time.perf_counter() - start, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-peer", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+
+    frame = factor_panel()
+
+    def scale_run():
+        panel = impact.Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
+        return impact.SyntheticDiD(replications=200, seed=0).fit(panel).att
+
+    times = []
+    for _ in range(args.repeats):
+        seconds, att = timed(scale_run)
+        times.append(seconds)
+    print(
+        f"scale: 1,000 comparison units x 40 periods, 200 placebos: median "
+        f"{statistics.median(times):.2f} s over {args.repeats} runs "
+        f"(runs: {', '.join(f'{t:.2f}' for t in times)}); {att}"
+    )
+
+    prop99 = pd.read_csv(PROP99, sep=";")
+
+    def impact_point():
+        panel = impact.Panel.from_frame(
+            prop99, unit="State", time="Year", outcome="PacksPerCapita", treated="treated"
+        )
+        return impact.SyntheticDiD(replications=2, seed=0).fit(panel).att
+
+    def impact_placebo():
+        panel = impact.Panel.from_frame(
+            prop99, unit="State", time="Year", outcome="PacksPerCapita", treated="treated"
+        )
+        return impact.SyntheticDiD(replications=50, seed=0).fit(panel).att
+
+    runs = {"impact point": (impact_point, []), "impact +50 placebos": (impact_placebo, [])}
+    if not args.skip_peer:
+        from synthdid.synthdid import Synthdid
+
+        def peer_point():
+            return Synthdid(prop99, "State", "Year", "treated", "PacksPerCapita").fit().att
+
+        def peer_placebo():
+            model = Synthdid(prop99, "State", "Year", "treated", "PacksPerCapita").fit()
+            return model.att, model.vcov(method="placebo").se
+
+        runs["synthdid point"] = (peer_point, [])
+        runs["synthdid +50 placebos"] = (peer_placebo, [])
+    values = {}
+    for _ in range(args.repeats):
+        for name, (func, store) in runs.items():
+            np.random.seed(0)  # the peer draws its placebos from numpy's global state
+            seconds, value = timed(func)
+            store.append(seconds)
+            values[name] = value
+    medians = {name: statistics.median(store) for name, (_, store) in runs.items()}
+    for name, median in medians.items():
+        print(f"prop99 {name}: median {median:.3f} s; {values[name]}")
+    if not args.skip_peer:
+        for what in ("point", "+50 placebos"):
+            ratio = medians[f"synthdid {what}"] / medians[f"impact {what}"]
+            print(f"prop99 {what}: impact is {ratio:.1f}x faster than synthdid")
+
+
+if __name__ == "__main__":
+    main()
