@@ -43,6 +43,7 @@ _REAL_FIELDS = (
     "noise_sd",
     "rho",
     "factor_sd",
+    "factor_trend",
     "pupil_sd",
     "pupil_noise_sd",
     "exposure",
@@ -140,6 +141,10 @@ class Scenario:
     factor_sd : float, default 0.5
         Standard deviation of the factors' steps per period (outcome units per unit of
         loading).
+    factor_trend : float, default 0.0
+        Drift of the first factor per period: units loading more on it rise faster, so
+        selection on that loading (``selection="factor"``) biases comparisons with the
+        average unit in a known direction.
     pupil_sd : float, default 0.0
         With pupils: standard deviation of each pupil's permanent deviation (outcome
         units).
@@ -231,6 +236,7 @@ class Scenario:
     rho: float = 0.0
     n_factors: int = 0
     factor_sd: float = 0.5
+    factor_trend: float = 0.0
     pupil_sd: float = 0.0
     pupil_noise_sd: float = 1.0
     exposure: float = 1.0
@@ -578,10 +584,10 @@ class Scenario:
         """One council of 32 adopts; councils follow different latent trends.
 
         Scotland's 32 councils over 20 years, one adopting in year 15. Outcomes follow
-        an interactive fixed-effects model: two latent trends (random walks) on which
-        councils load differently, and the adopting council is chosen for its loading
-        on the first (``selection="factor"``), so its path is not parallel to the
-        average council's. Difference-in-differences, which compares it with the
+        an interactive fixed-effects model: two latent trends (random walks, the first
+        drifting upwards by 0.3 a year) on which councils load differently, and the
+        adopting council is chosen for its loading on the first
+        (``selection="factor"``), so its path rises faster than the average council's. Difference-in-differences, which compares it with the
         average, is biased; a weighted comparison that reproduces its pre-programme
         path (synthetic control, synthetic DiD) is not, since others load alike.
         The true effect is zero.
@@ -613,8 +619,9 @@ class Scenario:
             noise_sd=0.5,
             n_factors=2,
             factor_sd=1.0,
+            factor_trend=0.3,
             selection="factor",
-            selection_strength=1.5,
+            selection_strength=0.75,
             effect=0.0,
         )
         return cls(**{**base, **changes})

@@ -372,7 +372,9 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     drivers = {"covariate": x, "level": alpha, "trend": slope}
     if s.n_factors:  # drawn only then, so that other scenarios' data do not change
         loadings = rng.standard_normal((n_u, s.n_factors))
-        factors = np.cumsum(s.factor_sd * rng.standard_normal((s.n_factors, n_t)), axis=1)
+        steps = s.factor_sd * rng.standard_normal((s.n_factors, n_t))
+        steps[0] += s.factor_trend
+        factors = np.cumsum(steps, axis=1)
         drivers["factor"] = loadings[:, 0]
     gi, spill = _assign(s, rng, drivers)
 
