@@ -587,9 +587,10 @@ class Scenario:
         an interactive fixed-effects model: two latent trends (random walks, the first
         drifting upwards by 0.3 a year) on which councils load differently, and the
         adopting council is chosen for its loading on the first
-        (``selection="factor"``), so its path rises faster than the average council's. Difference-in-differences, which compares it with the
-        average, is biased; a weighted comparison that reproduces its pre-programme
-        path (synthetic control, synthetic DiD) is not, since others load alike.
+        (``selection="factor"``), so its path rises faster than the average
+        council's. Difference-in-differences, which compares it with the average, is
+        biased; a weighted comparison that reproduces its pre-programme path
+        (synthetic control, synthetic DiD) is not, since others load alike.
         The true effect is zero.
 
         Parameters
