@@ -275,7 +275,7 @@ def accelerated_weights(
     lipschitz: float,
     x0: np.ndarray,
     valid: np.ndarray | None,
-    tolerance: float = 1e-10,
+    tolerance: float = 1e-8,
     max_iter: int = 2_000,
 ) -> np.ndarray:
     """Minimise ``||A_r x - b_r||^2 + eta_r ||x||^2`` on the simplex to convergence, for many ``r``.
