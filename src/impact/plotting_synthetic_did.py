@@ -59,8 +59,8 @@ def plot_synthdid(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import impact
-    >>> panel, _ = impact.simulate(impact.Scenario.one_council(), seed=2)
-    >>> result = impact.SyntheticDiD(replications=20).fit(panel)
+    >>> sim = impact.simulate(impact.Scenario.one_council(), seed=2)
+    >>> result = impact.SyntheticDiD(replications=20).fit(sim.panel)
     >>> plot_synthdid(result).get_title()
     'synthetic DiD: treated and synthetic comparison'
     """

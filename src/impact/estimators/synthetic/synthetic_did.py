@@ -93,9 +93,9 @@ class SyntheticDiD(Estimator):
     Examples
     --------
     >>> import impact
-    >>> panel, truth = impact.simulate(impact.Scenario(n_units=30, n_periods=10,
+    >>> sim = impact.simulate(impact.Scenario(n_units=30, n_periods=10,
     ...     treated_share=0.1, adoption_period=7, effect=2.0, noise_sd=0.1), seed=1)
-    >>> result = impact.SyntheticDiD().fit(panel)
+    >>> result = impact.SyntheticDiD(replications=50).fit(sim.panel)
     >>> round(result.att.estimate)
     2
     """
