@@ -44,6 +44,7 @@ def assemble(
     method: str,
     alpha: float,
     settings: dict[str, Any],
+    undefined: str | None = None,
 ) -> ImpactResult:
     """Build the :class:`ImpactResult` of a fit (see ``SyntheticDiD.fit``)."""
     n_periods = y.shape[1]
@@ -55,9 +56,8 @@ def assemble(
     taus = np.array([float(f.fit.estimate[0]) for f in fits])
     att = float(cohort_weight @ taus)
     scale = outcome_scale(data.y_raw)
-    undefined = None
     if replicates is None:
-        undefined = (
+        undefined = undefined or (
             "the jackknife is undefined here (a single treated unit, or a single comparison "
             "unit carrying all the weight)"
         )

@@ -14,12 +14,31 @@ from impact.estimators.synthetic._sdid_data import prepare
 from impact.estimators.synthetic._sdid_result import assemble
 from impact.estimators.synthetic._sdid_variance import CohortFit, bootstrap, jackknife, placebo
 from impact.exceptions import DesignError
+from impact.inference import ZERO_SE_RTOL, outcome_scale
 from impact.registry import register
 
 if TYPE_CHECKING:
     from impact import ImpactResult, Panel
 
 __all__ = ["SyntheticDiD"]
+
+
+def _constant_comparison(y_controls: np.ndarray, y_raw: np.ndarray) -> str | None:
+    """Why no standard error can be had when no comparison unit's outcome ever varies.
+
+    As everywhere in the package (see :mod:`impact.inference.wald`): a comparison whose
+    outcome is constant within every unit (up to rounding relative to the outcome's
+    spread) says nothing about how outcomes move by chance; every replicate would
+    reflect the treated units alone, or nothing.
+    """
+    spread = (y_controls.max(axis=1) - y_controls.min(axis=1)).max()
+    if spread > ZERO_SE_RTOL * outcome_scale(y_raw):
+        return None
+    return (
+        "the outcome does not vary within any of the comparison (never-treated) units, "
+        "so nothing measures how outcomes move by chance"
+    )
+
 
 SE_METHODS = ("auto", "placebo", "bootstrap", "jackknife")
 
@@ -171,7 +190,10 @@ class SyntheticDiD(Estimator):
             )
         used, reason = self._choose_se(len(controls), int((adoption >= 0).sum()))
         rng = np.random.default_rng(self.seed)
-        if used == "placebo":
+        undefined = _constant_comparison(y[controls], data.y_raw)
+        if undefined is not None:
+            reps = None
+        elif used == "placebo":
             reps = placebo(
                 y, controls, fits, method=self.method, replications=self.replications, rng=rng
             )
@@ -201,6 +223,7 @@ class SyntheticDiD(Estimator):
             method=self.method,
             alpha=self.alpha,
             settings=settings,
+            undefined=undefined,
         )
 
     def _choose_se(self, n_co: int, n_tr: int) -> tuple[str, str]:
