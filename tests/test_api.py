@@ -32,6 +32,7 @@ EXPECTED_ALL = [
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
+    "SyntheticDiD",
     "UnknownEstimatorError",
     "__version__",
     "appraise",

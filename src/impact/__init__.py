@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         SpilloverDiD,
         StaggeredDiD,
         StaggeredResult,
+        SyntheticDiD,
     )
     from impact.many import estimate_many
     from impact.panel.container import Panel
@@ -117,6 +118,7 @@ _LAZY: dict[str, str] = {
     "SpilloverDiD": "impact.estimators",
     "StaggeredDiD": "impact.estimators",
     "StaggeredResult": "impact.estimators",
+    "SyntheticDiD": "impact.estimators",
     "Summary": "impact.result",
     "appraise": "impact.economics",
     "compare": "impact.result",
@@ -190,6 +192,7 @@ __all__ = [
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
+    "SyntheticDiD",
     "UnknownEstimatorError",
     "__version__",
     "appraise",

@@ -37,6 +37,9 @@ PLOT_KINDS: FrozenMapping = FrozenMapping(
         "residuals": "impact.plotting.its:plot_residuals",
         "balance": "impact.plotting.matching:plot_balance",
         "overlap": "impact.plotting.matching:plot_overlap",
+        "synthdid": "impact.plotting.synthetic:plot_synthdid",
+        "sdid_unit_weights": "impact.plotting.synthetic:plot_sdid_unit_weights",
+        "sdid_replicates": "impact.plotting.synthetic:plot_sdid_replicates",
         "subgroups": "impact.plotting.subgroups:plot_subgroups",
         "gap": "impact.plotting.subgroups:plot_gap",
     }

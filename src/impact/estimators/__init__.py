@@ -20,6 +20,7 @@ from impact.estimators.matching.matched_did import MatchedDiD
 from impact.estimators.spillover.spillover_did import SpilloverDiD
 from impact.estimators.staggered.result import StaggeredResult
 from impact.estimators.staggered.staggered_did import StaggeredDiD
+from impact.estimators.synthetic import SyntheticDiD
 
 __all__ = [
     "DifferenceInDifferences",
@@ -31,4 +32,5 @@ __all__ = [
     "SpilloverDiD",
     "StaggeredDiD",
     "StaggeredResult",
+    "SyntheticDiD",
 ]

@@ -25,7 +25,7 @@ OUTCOMES: tuple[str, ...] = ("continuous", "binary", "count")
 PROFILES: tuple[str, ...] = ("constant", "ramp", "decay")
 """Named effect profiles over event time (a callable of event time is also accepted)."""
 
-SELECTIONS: tuple[str, ...] = ("random", "covariate", "level", "trend")
+SELECTIONS: tuple[str, ...] = ("random", "covariate", "level", "trend", "factor")
 """How units are selected into treatment."""
 
 ProfileLike = Literal["constant", "ramp", "decay"] | Callable[[np.ndarray], np.ndarray]
@@ -45,6 +45,8 @@ _REAL_FIELDS = (
     "covariate_trend",
     "noise_sd",
     "rho",
+    "factor_sd",
+    "factor_trend",
     "pupil_sd",
     "pupil_noise_sd",
     "exposure",
@@ -136,6 +138,19 @@ class Scenario:
         over periods with autocorrelation ``rho``.
     rho : float, default 0.0
         AR(1) coefficient of the unit-period shock (strictly between -1 and 1).
+    n_factors : int, default 0
+        Interactive fixed effects: ``n_factors`` latent trends (random walks whose
+        steps have standard deviation ``factor_sd``) on which each unit loads with its
+        own standard normal loadings, so units follow different latent paths and
+        parallel trends fail unless the treated load like the comparisons (the setting
+        of synthetic control and synthetic DiD).
+    factor_sd : float, default 0.5
+        Standard deviation of the factors' steps per period (outcome units per unit of
+        loading).
+    factor_trend : float, default 0.0
+        Drift of the first factor per period: units loading more on it rise faster, so
+        selection on that loading (``selection="factor"``) biases comparisons with the
+        average unit in a known direction.
     pupil_sd : float, default 0.0
         With pupils: standard deviation of each pupil's permanent deviation (outcome
         units).
@@ -153,7 +168,8 @@ class Scenario:
     selection : {"random", "covariate", "level", "trend"}, default "random"
         What drives selection into treatment: nothing, the covariate ``x``, the unit
         effect (``level``: e.g. struggling schools chosen), or the unit's own trend
-        (``trend``: improving schools chosen, which breaks parallel trends).
+        (``trend``: improving schools chosen, which breaks parallel trends), or the
+        unit's loading on the first latent factor (``factor``, with ``n_factors``).
     selection_strength : float, default 1.0
         Logistic selection strength: units are ranked by ``strength * z + e`` (``z``
         the standardised driver, ``e`` standard logistic noise) and the top ranks are
@@ -247,6 +263,9 @@ class Scenario:
     covariate_trend: float = 0.0
     noise_sd: float = 1.0
     rho: float = 0.0
+    n_factors: int = 0
+    factor_sd: float = 0.5
+    factor_trend: float = 0.0
     pupil_sd: float = 0.0
     pupil_noise_sd: float = 1.0
     exposure: float = 1.0
@@ -275,138 +294,9 @@ class Scenario:
     panel_covariates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in (
-            "n_units",
-            "n_periods",
-            "first_period",
-            "adoption_period",
-            "anticipation",
-            "violation_start",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer):
-                _fail(f"{name}={value!r} must be an integer")
-        for name in _REAL_FIELDS:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-                _fail(f"{name}={value!r} must be a number")
-        if not isinstance(self.cohorts, tuple | list) or any(
-            not isinstance(pair, tuple | list)
-            or len(pair) != 2
-            or not all(isinstance(v, int | float | np.number) for v in pair)
-            for pair in self.cohorts
-        ):
-            _fail(
-                f"cohorts={self.cohorts!r} must be a tuple of (start period, share) pairs, "
-                "e.g. ((3, 0.3), (5, 0.3))"
-            )
-        if isinstance(self.panel_covariates, str) or not isinstance(
-            self.panel_covariates, tuple | list
-        ):
-            _fail(
-                f"panel_covariates={self.panel_covariates!r} must be a tuple of names, e.g. ('x',)"
-            )
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, float) and not math.isfinite(value):
-                _fail(f"{f.name}={value!r} must be finite")
-        if self.n_units < 2:
-            _fail(f"n_units={self.n_units} must be at least 2")
-        if not 0 <= self.subgroup_share < 1:
-            _fail(f"subgroup_share={self.subgroup_share!r} must be in [0, 1)")
-        if self.n_periods < 1:
-            _fail(f"n_periods={self.n_periods} must be at least 1")
-        if self.pupils_per_unit is not None and (
-            isinstance(self.pupils_per_unit, bool)
-            or not isinstance(self.pupils_per_unit, int | np.integer)
-            or self.pupils_per_unit < 1
-        ):
-            _fail(f"pupils_per_unit={self.pupils_per_unit!r} must be None or a positive integer")
-        if self.follow_pupils and self.pupils_per_unit is None:
-            _fail("follow_pupils=True needs pupils_per_unit (pupils to follow)")
-        if self.outcome not in OUTCOMES:
-            _fail(f"outcome={self.outcome!r} is not valid; choose one of {OUTCOMES}")
-        if self.selection not in SELECTIONS:
-            _fail(f"selection={self.selection!r} is not valid; choose one of {SELECTIONS}")
-        if not (callable(self.profile) or self.profile in PROFILES):
-            _fail(f"profile={self.profile!r} must be one of {PROFILES} or a callable")
-        if not (callable(self.violation_shape) or self.violation_shape in VIOLATION_SHAPES):
-            _fail(
-                f"violation_shape={self.violation_shape!r} must be one of {VIOLATION_SHAPES} "
-                "or a callable of event time"
-            )
-        if not (callable(self.trend) or isinstance(self.trend, int | float)):
-            _fail(f"trend={self.trend!r} must be a number (per period) or a callable of time")
-        for name in (
-            "unit_sd",
-            "unit_trend_sd",
-            "noise_sd",
-            "pupil_sd",
-            "pupil_noise_sd",
-            "exposure_cv",
-        ):
-            if getattr(self, name) < 0:
-                _fail(f"{name}={getattr(self, name)!r} is a standard deviation: it must be >= 0")
-        if not -1 < self.rho < 1:
-            _fail(f"rho={self.rho!r} must lie strictly between -1 and 1")
-        if self.exposure <= 0:
-            _fail(f"exposure={self.exposure!r} must be positive")
-        if self.half_life <= 0:
-            _fail(f"half_life={self.half_life!r} must be positive (periods)")
-        if self.anticipation < 0:
-            _fail(f"anticipation={self.anticipation!r} must be >= 0 periods")
-        if not 0 <= self.attrition < 1:
-            _fail(f"attrition={self.attrition!r} must lie in [0, 1)")
-        if self.selection == "trend" and self.unit_trend_sd == 0:
-            _fail("selection='trend' needs unit-specific trends: set unit_trend_sd > 0")
-        bad_cov = [c for c in self.panel_covariates if c not in ("x", "climate")]
-        if bad_cov:
-            _fail(f"panel_covariates {bad_cov!r} are not simulated; choose from 'x', 'climate'")
-        # adoption
-        if self.cohorts:
-            for pair in self.cohorts:
-                if len(pair) != 2:
-                    _fail(f"cohorts entry {pair!r} must be a (start period, share) pair")
-                start, share = pair
-                if not 1 <= start <= self.n_periods:
-                    _fail(f"cohort start {start!r} must be a period in 1..{self.n_periods}")
-                if not 0 < share <= 1:
-                    _fail(f"cohort share {share!r} must lie in (0, 1]")
-            starts = [p[0] for p in self.cohorts]
-            if len(set(starts)) != len(starts):
-                _fail(f"cohorts {self.cohorts!r} repeat a start period; merge their shares")
-            if sum(p[1] for p in self.cohorts) > 1 + 1e-9:
-                _fail(f"cohort shares {self.cohorts!r} sum to more than 1")
-        else:
-            if not 1 <= self.adoption_period <= self.n_periods:
-                _fail(
-                    f"adoption_period={self.adoption_period} must be a period in "
-                    f"1..{self.n_periods}"
-                )
-            if not 0 < self.treated_share <= 1:
-                _fail(f"treated_share={self.treated_share!r} must lie in (0, 1]")
-        sizes = self.cohort_sizes
-        if sum(sizes.values()) == 0:
-            _fail(
-                f"no unit is treated: the shares give 0 of {self.n_units} units; raise "
-                "treated_share or n_units"
-            )
-        n_never = self.n_units - sum(sizes.values())
-        spill = self.spillover_units
-        if isinstance(spill, tuple | list):
-            labels = list(spill)
-            if any(not 1 <= int(u) <= self.n_units for u in labels):
-                _fail(f"spillover_units {labels!r} must be unit labels in 1..{self.n_units}")
-            n_spill = len(set(labels))
-        elif isinstance(spill, int | np.integer) and not isinstance(spill, bool) and spill >= 0:
-            n_spill = int(spill)
-        else:
-            _fail(f"spillover_units={spill!r} must be a count or a tuple of unit labels")
-        if n_spill > n_never:
-            _fail(
-                f"{n_spill} spillover unit(s) requested but only {n_never} unit(s) are never "
-                "treated"
-            )
+        from impact.simulations._scenario_checks import check_scenario
+
+        check_scenario(self)
 
     # ------------------------------------------------------------------ derived
     @property
@@ -592,6 +482,54 @@ class Scenario:
             noise_sd=1.0,
             selection="trend",
             selection_strength=2.0,
+            effect=0.0,
+        )
+        return cls(**{**base, **changes})
+
+    @classmethod
+    def one_council(cls, **changes: Any) -> Scenario:
+        """One council of 32 adopts; councils follow different latent trends.
+
+        Scotland's 32 councils over 20 years, one adopting in year 15. Outcomes follow
+        an interactive fixed-effects model: two latent trends (random walks, the first
+        drifting upwards by 0.3 a year) on which councils load differently, and the
+        adopting council is chosen for its loading on the first
+        (``selection="factor"``), so its path rises faster than the average
+        council's. Difference-in-differences, which compares it with the average, is
+        biased; a weighted comparison that reproduces its pre-programme path
+        (synthetic control, synthetic DiD) is not, since others load alike.
+        The true effect is zero.
+
+        Parameters
+        ----------
+        **changes
+            Fields to override.
+
+        Returns
+        -------
+        Scenario
+
+        Examples
+        --------
+        >>> Scenario.one_council().n_treated
+        1
+        """
+        base = dict(
+            n_units=32,
+            n_periods=20,
+            first_period=2001,
+            adoption_period=15,
+            treated_share=1 / 32,
+            outcome="continuous",
+            baseline=50.0,
+            trend=0.5,
+            unit_sd=5.0,
+            noise_sd=0.5,
+            n_factors=2,
+            factor_sd=1.0,
+            factor_trend=0.3,
+            selection="factor",
+            selection_strength=0.75,
             effect=0.0,
         )
         return cls(**{**base, **changes})

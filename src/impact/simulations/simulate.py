@@ -385,7 +385,14 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
     climate = rng.standard_normal(n_u)
     alpha = s.unit_sd * rng.standard_normal(n_u)
     slope = s.unit_trend_sd * rng.standard_normal(n_u)
-    gi, spill = _assign(s, rng, {"covariate": x, "level": alpha, "trend": slope})
+    drivers = {"covariate": x, "level": alpha, "trend": slope}
+    if s.n_factors:  # drawn only then, so that other scenarios' data do not change
+        loadings = rng.standard_normal((n_u, s.n_factors))
+        steps = s.factor_sd * rng.standard_normal((s.n_factors, n_t))
+        steps[0] += s.factor_trend
+        factors = np.cumsum(steps, axis=1)
+        drivers["factor"] = loadings[:, 0]
+    gi, spill = _assign(s, rng, drivers)
 
     # unit-period index (link scale)
     common = np.asarray(s.trend(time_f), dtype=float) if callable(s.trend) else s.trend * time_f
@@ -404,6 +411,8 @@ def simulate(scenario: Scenario, *, seed: SeedLike) -> SimulatedPanel:
         + unit_slope[:, None] * time_f[None, :]
         + shocks
     )
+    if s.n_factors:
+        index = index + loadings @ factors
 
     # effects on the link scale
     ever_u = gi >= 0
