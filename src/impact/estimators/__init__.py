@@ -11,6 +11,7 @@ from impact.estimators.matched_did import MatchedDiD
 from impact.estimators.matching import MatchedComparison
 from impact.estimators.staggered import StaggeredDiD
 from impact.estimators.staggered_result import StaggeredResult
+from impact.estimators.synthetic import SyntheticControl
 
 __all__ = [
     "DifferenceInDifferences",
@@ -21,4 +22,5 @@ __all__ = [
     "MatchedDiD",
     "StaggeredDiD",
     "StaggeredResult",
+    "SyntheticControl",
 ]
