@@ -75,6 +75,11 @@ def normalize_predictors(predictors: Any) -> tuple[PredictorSpec, ...] | None:
     return tuple(specs)
 
 
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def predictor_label(column: str, periods: Sequence[Any] | None) -> str:
     """A readable name for a predictor, e.g. ``gdpcap[1960:1969]``."""
     if periods is None:
@@ -109,13 +114,17 @@ def read_panel(panel: Panel, columns: Iterable[str]) -> PanelArrays:
     """
     frame = panel.frame
     unit, time, outcome = panel.unit, panel.time, panel.outcome
-    periods = pd.Index(np.sort(frame[time].unique()))
-    units = pd.Index(np.sort(frame[unit].unique()))
-    cells = frame.groupby([time, unit], sort=True).size()
-    if len(cells) < len(periods) * len(units):
-        full = pd.MultiIndex.from_product([periods, units], names=[time, unit])
-        missing = full.difference(cells.index)
-        shown = ", ".join(f"({u!r}, {t!r})" for t, u in missing[:8])
+    t_codes, periods = pd.factorize(frame[time], sort=True)
+    u_codes, units = pd.factorize(frame[unit], sort=True)
+    periods, units = pd.Index(periods), pd.Index(units)
+    n_t, n_u = len(periods), len(units)
+    cell = t_codes * n_u + u_codes
+    counts = np.bincount(cell, minlength=n_t * n_u)
+    if (counts == 0).any():
+        missing = np.flatnonzero(counts == 0)
+        shown = ", ".join(
+            f"({plain(units[c % n_u])!r}, {plain(periods[c // n_u])!r})" for c in missing[:8]
+        )
         more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
         raise DataError(
             f"the synthetic control needs every unit observed in every period, but "
@@ -137,8 +146,10 @@ def read_panel(panel: Panel, columns: Iterable[str]) -> PanelArrays:
                 f"predictor column {column!r} is not numeric; a synthetic control matches "
                 "averages, so encode it as numbers (a share, a 0/1 indicator) first"
             )
-        wide = frame.pivot_table(index=time, columns=unit, values=column, aggfunc="mean")
-        tables[column] = wide.reindex(index=periods, columns=units).to_numpy(dtype=float)
+        values = frame[column].to_numpy(dtype=float)
+        # cell means (one row per cell in a panel; several in a repeated cross-section)
+        sums = np.bincount(cell, weights=values, minlength=n_t * n_u)
+        tables[column] = (sums / counts).reshape(n_t, n_u)
     cohort = panel.cohort
     position = {p: i for i, p in enumerate(periods)}
     adoption: dict[Any, int] = {}
@@ -149,7 +160,8 @@ def read_panel(panel: Panel, columns: Iterable[str]) -> PanelArrays:
             pos = int(np.searchsorted(periods.to_numpy(), first))
         if pos < 1:
             raise DesignError(
-                f"treated unit {u!r} is treated from the first period ({periods[0]!r}), so "
+                f"treated unit {plain(u)!r} is treated from the first period "
+                f"({plain(periods[0])!r}), so "
                 "there is no pre-programme path to build its synthetic control from; drop it"
             )
         adoption[u] = pos
@@ -201,16 +213,16 @@ def predictor_rows(
             if unknown:
                 raise DesignError(
                     f"predictor {column!r} averages over periods {unknown!r} that the Panel "
-                    f"does not have (its periods run {arrays.periods[0]!r} to "
-                    f"{arrays.periods[-1]!r})"
+                    f"does not have (its periods run {plain(arrays.periods[0])!r} to "
+                    f"{plain(arrays.periods[-1])!r})"
                 )
             idx = np.array([position[p] for p in chosen])
-            late = [arrays.periods[i] for i in idx if i >= adoption]
+            late = [plain(arrays.periods[i]) for i in idx if i >= adoption]
             if late:
                 raise DesignError(
                     f"predictor {column!r} uses periods {late!r}, which are not before unit "
-                    f"{unit!r} adopts in {arrays.periods[adoption]!r}; predictors must be "
-                    "measured before the programme"
+                    f"{plain(unit)!r} adopts in {plain(arrays.periods[adoption])!r}; "
+                    "predictors must be measured before the programme"
                 )
         values = arrays.tables[column][idx]
         if np.isnan(values).any():
@@ -234,7 +246,7 @@ def build_problem(
 ) -> Problem:
     """The problem of the unit at ``unit_pos`` matched by the units at ``donors``."""
     y = arrays.tables[arrays.outcome]
-    unit = arrays.units[unit_pos]
+    unit = plain(arrays.units[unit_pos])
     if specs is not None and x_all is None:
         x_all, labels = predictor_rows(arrays, specs, adoption, predictor_periods, unit)
     if fit_periods is None:
@@ -245,11 +257,11 @@ def build_problem(
         if missing:
             raise DesignError(f"fit_periods {missing!r} are not periods of the Panel")
         fit_rows = np.array([position[p] for p in fit_periods])
-        late = [arrays.periods[i] for i in fit_rows if i >= adoption]
+        late = [plain(arrays.periods[i]) for i in fit_rows if i >= adoption]
         if late:
             raise DesignError(
                 f"fit_periods {late!r} are not before unit {unit!r} adopts in "
-                f"{arrays.periods[adoption]!r}; V is chosen on pre-programme periods only"
+                f"{plain(arrays.periods[adoption])!r}; V is chosen on pre-programme periods only"
             )
     return Problem(
         unit=unit,

@@ -15,7 +15,7 @@ from impact.estimators.synthetic._sc_inference import (
     rmspe_ratio,
     scale_of_noise,
 )
-from impact.estimators.synthetic._sc_predictors import PanelArrays
+from impact.estimators.synthetic._sc_predictors import PanelArrays, plain
 from impact.exceptions import DesignWarning, InferenceWarning, warn
 from impact.inference.wald import outcome_scale
 from impact.result import EFFECT_COLUMNS, ImpactResult, effect_row
@@ -44,7 +44,7 @@ def warn_outside_hull(arrays: PanelArrays, fits: list[UnitFit]) -> None:
         spread = float(np.std(y[pre], ddof=1)) if y[pre].size > 1 else 0.0
         if outside and spread > 0 and f.pre_rmspe > HULL_RMSPE_SHARE * spread:
             problems.append(
-                f"{f.unit!r} (outside the comparison units' range in {outside} of "
+                f"{plain(f.unit)!r} (outside the comparison units' range in {outside} of "
                 f"{f.adoption} pre-periods; pre-period RMSPE {f.pre_rmspe:.4g}, "
                 f"{100 * f.pre_rmspe / spread:.0f}% of the outcome's standard deviation "
                 f"{spread:.4g})"
@@ -95,11 +95,16 @@ def assemble_result(
     def se_of(weights: np.ndarray, rows_of: Any) -> float:
         if not have_placebos:
             return np.nan
-        scales = np.array(
-            [scale_of_noise(placebos[f.adoption], rows_of(f)) for f in fits], dtype=float
-        )
         keep = weights > 0
-        return placebo_standard_error(weights[keep], scales[keep], donor_weights[keep])
+        scales = np.array(
+            [
+                scale_of_noise(placebos[f.adoption], rows_of(f))
+                for f, kept in zip(fits, keep, strict=True)
+                if kept
+            ],
+            dtype=float,
+        )
+        return placebo_standard_error(weights[keep], scales, donor_weights[keep])
 
     # ------------------------------------------------------------------ unit-level tables
     single = len(fits) == 1
@@ -139,6 +144,7 @@ def assemble_result(
             att_se,
             alpha=est.alpha,
             scale=scale,
+            announce=have_placebos,
             n_treated=len(fits),
             permutation_p_value=tests[0][0] if single else np.nan,
             conformal_lower=np.nan,
@@ -162,6 +168,7 @@ def assemble_result(
                 se,
                 alpha=est.alpha,
                 scale=scale,
+                announce=have_placebos,
                 n_treated=int(present.sum()),
                 permutation_p_value=np.nan,
                 conformal_lower=lo,

@@ -74,16 +74,20 @@ def simplex_weights(gaps: np.ndarray, *, ridge: float = 0.0) -> np.ndarray:
     [0.5, 0.5, 0.0]
     """
     gaps = np.asarray(gaps, dtype=float)
-    n_donors = gaps.shape[1]
+    k, n_donors = gaps.shape
     if n_donors == 1:
         return np.ones(1)
-    scale = float(np.sqrt((gaps**2).sum(axis=0).max())) if gaps.size else 0.0
-    if scale == 0.0 or not np.isfinite(scale):
+    norms = np.einsum("ij,ij->j", gaps, gaps)
+    top = float(norms.max()) if gaps.size else 0.0
+    if top == 0.0 or not np.isfinite(top):
         # every donor matches exactly (or nothing to match): no donor is preferred
         return np.full(n_donors, 1.0 / n_donors)
-    penalty = np.sqrt(ridge / scale**2 + TIE_BREAK)
-    system = np.vstack([gaps / scale, penalty * np.eye(n_donors), np.ones((1, n_donors))])
-    target = np.zeros(system.shape[0])
+    system = np.zeros((k + n_donors + 1, n_donors))
+    np.multiply(gaps, 1.0 / np.sqrt(top), out=system[:k])
+    diagonal = np.sqrt(ridge / top + TIE_BREAK)
+    system[np.arange(k, k + n_donors), np.arange(n_donors)] = diagonal
+    system[-1] = 1.0
+    target = np.zeros(k + n_donors + 1)
     target[-1] = 1.0
     u, _ = nnls(system, target, maxiter=50 * n_donors)
     total = u.sum()

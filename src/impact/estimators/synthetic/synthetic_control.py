@@ -21,6 +21,7 @@ from impact.estimators.synthetic._sc_predictors import (
     PanelArrays,
     build_problem,
     normalize_predictors,
+    plain,
     predictor_rows,
     read_panel,
 )
@@ -75,7 +76,7 @@ class SyntheticControl(Estimator):
         ``sigma`` is the standard deviation of the comparison units' period-to-period
         changes before adoption (synthdid's ``zeta.omega = eta.omega * noise.level``;
         its ``sc_estimate`` uses ``eta.omega = 1e-6``).
-    starts : int, default 2
+    starts : int, default 1
         Random starting points for V besides the equal and regression-based ones.
     inference : {"placebo", "none"}, default "placebo"
         ``"placebo"``: placebos in space (every comparison unit in turn as treated,
@@ -135,7 +136,7 @@ class SyntheticControl(Estimator):
     fit_periods: tuple[Any, ...] | None = None
     v: Literal["optimize", "equal"] | tuple[float, ...] = "optimize"
     ridge: float = 0.0
-    starts: int = 2
+    starts: int = 1
     inference: Literal["placebo", "none"] = "placebo"
     exclude_poor_fit: float | None = None
     conformal: bool = True
@@ -228,7 +229,7 @@ class SyntheticControl(Estimator):
             adoption = arrays.adoption[unit]
             if adoption < 2 and specs is None:
                 raise DesignError(
-                    f"treated unit {unit!r} has {adoption} pre-period; the outcome-only "
+                    f"treated unit {plain(unit)!r} has {adoption} pre-period; the outcome-only "
                     "synthetic control needs at least 2 to fit and judge its weights"
                 )
             x_all, labels = self._predictors(arrays, adoption, unit, predictors_of)
