@@ -74,7 +74,7 @@ def test_rows_and_unit_labels_play_no_part(seed, order):
     labels = [f"u{i:02d}" for i in range(len(names))]
     order.shuffle(labels)
     relabelled = frame.iloc[rows].assign(
-        unit=frame["unit"].iloc[rows].map(dict(zip(names, labels)))
+        unit=frame["unit"].iloc[rows].map(dict(zip(names, labels, strict=True)))
     )
     other = fit(relabelled)
     assert other.att.estimate == pytest.approx(base.att.estimate, rel=1e-7, abs=1e-9)
