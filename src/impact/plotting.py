@@ -168,3 +168,4 @@ def plot(
 from impact import plotting_its as _plotting_its  # noqa: E402, F401
 from impact import plotting_matching as _plotting_matching  # noqa: E402, F401
 from impact import plotting_staggered as _plotting_staggered  # noqa: E402, F401
+from impact import plotting_synthetic_control as _plotting_sc  # noqa: E402, F401
