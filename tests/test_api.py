@@ -31,6 +31,7 @@ EXPECTED_ALL = [
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
+    "SyntheticControl",
     "UnknownEstimatorError",
     "__version__",
     "appraise",

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         MatchedDiD,
         StaggeredDiD,
         StaggeredResult,
+        SyntheticControl,
     )
     from impact.many import estimate_many
     from impact.result import Effect, ImpactResult, Summary, compare
@@ -115,6 +116,7 @@ _LAZY: dict[str, str] = {
     "Scenario": "impact.simulations",
     "StaggeredDiD": "impact.estimators",
     "StaggeredResult": "impact.estimators",
+    "SyntheticControl": "impact.estimators",
     "Summary": "impact.result",
     "appraise": "impact.economics",
     "compare": "impact.result",
@@ -189,6 +191,7 @@ __all__ = [
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
+    "SyntheticControl",
     "UnknownEstimatorError",
     "__version__",
     "appraise",
