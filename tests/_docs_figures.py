@@ -22,6 +22,8 @@ PUBLISHED = {
     "comparison-cohort-love-plot.png": "comparison_cohort.py",
     "design-good-enough-power.png": "design_good_enough.py",
     "economic-appraisal.png": "economic_appraisal.py",
+    "one-council-adopts-placebo-gaps.png": "one_council_adopts.py",
+    "one-council-adopts-trajectories.png": "one_council_adopts.py",
     "twfe-mislead-bacon.png": "twfe_mislead.py",
     "twfe-mislead-event-study.png": "twfe_mislead.py",
 }
