@@ -149,6 +149,41 @@ def regression_start(
     return None if start.sum() <= 0 else start / start.sum()
 
 
+class _VWeights:
+    """:func:`simplex_weights` of ``sqrt(v) * diff`` for many ``v``, the system built once.
+
+    The same arithmetic as :func:`simplex_weights` without a ridge, with the parts that
+    do not depend on ``v`` (the tie-break rows, the row of ones, the squared gaps)
+    prepared once for the outer optimisation's thousands of calls.
+    """
+
+    def __init__(self, diff: np.ndarray) -> None:
+        k, n = diff.shape
+        self.diff = diff
+        self.squares = diff**2
+        self.k = k
+        self.template = np.zeros((k + n + 1, n))
+        self.template[np.arange(k, k + n), np.arange(n)] = np.sqrt(TIE_BREAK)
+        self.template[-1] = 1.0
+        self.target = np.zeros(k + n + 1)
+        self.target[-1] = 1.0
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        n = self.diff.shape[1]
+        if n == 1:
+            return np.ones(1)
+        top = float((v @ self.squares).max())
+        if top == 0.0 or not np.isfinite(top):
+            return np.full(n, 1.0 / n)
+        system = self.template.copy()
+        np.multiply(np.sqrt(v / top)[:, None], self.diff, out=system[: self.k])
+        u, _ = nnls(system, self.target, maxiter=50 * n)
+        total = u.sum()
+        if total <= 0:  # pragma: no cover - the optimum has sum 1 / (1 + m) > 0
+            return np.full(n, 1.0 / n)
+        return u / total
+
+
 def optimize_v(
     donors: np.ndarray,
     treated: np.ndarray,
@@ -177,15 +212,14 @@ def optimize_v(
     """
     k = donors.shape[0]
     diff = donors - treated[:, None]
+    solve = _VWeights(diff)
 
     def loss_of(w: np.ndarray) -> float:
         r = z_treated - z_donors @ w
         return float(r @ r) / len(r)
 
     def objective(x: np.ndarray) -> float:
-        v = _to_v(x)
-        w = simplex_weights(np.sqrt(v)[:, None] * diff)
-        return loss_of(w)
+        return loss_of(solve(_to_v(x)))
 
     points: list[np.ndarray] = [np.full(k, 1.0 / k)]
     ols = regression_start(donors, treated, z_donors, z_treated)
@@ -193,7 +227,7 @@ def optimize_v(
         points.append(ols)
     points.extend(np.asarray(p, dtype=float) for p in starts)
     if k == 1:
-        w = simplex_weights(diff)
+        w = solve(np.ones(1))
         return VFit(v=np.ones(1), w=w, loss=loss_of(w), starts=1)
     # the stopping rule is relative to the outcome's spread over the fitted periods, so
     # that shifting or rescaling the outcome leaves the chosen V unchanged
@@ -214,5 +248,5 @@ def optimize_v(
         if value < best_value:
             best_value, best_v = value, _to_v(res.x)
     v = best_v
-    w = simplex_weights(np.sqrt(v)[:, None] * diff)
+    w = solve(v)
     return VFit(v=v, w=w, loss=loss_of(w), starts=len(points))
