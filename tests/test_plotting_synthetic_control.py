@@ -59,3 +59,13 @@ def test_other_results_are_refused():
     did = DifferenceInDifferences().fit(panel)
     with pytest.raises(DesignError, match="no 'placebo_gaps' diagnostics"):
         did.plot(kind="placebo_gaps")
+
+
+def test_html_report_embeds_the_synthetic_control_plots(result, tmp_path):
+    from impact.report import write_report
+
+    path = write_report(result, tmp_path / "report.html", plots=("trajectories", "placebo_gaps"))
+    text = path.read_text(encoding="utf-8")
+    assert "unit_weights" in text and "predictor_balance" in text
+    assert text.count("<img") >= 2
+    plt.close("all")
