@@ -20,8 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import warnings
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
