@@ -322,3 +322,16 @@ def test_registered_and_fit_leaves_the_frame_alone():
         impact.Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
     )
     pd.testing.assert_frame_equal(frame, copy)
+
+
+def test_a_systematic_pre_period_misfit_withholds_the_intervals():
+    # every treated unit lies below the comparison units: the synthetic controls miss
+    # their path by the same sign, and the placebo errors (of the comparison units, which
+    # mostly match each other) say nothing of that bias
+    frame = make_factor_frame(n_donors=12, adoptions=(14, 14, 14), noise=0.1, seed=4)
+    frame.loc[frame["unit"].str.startswith("t"), "y"] -= 30.0
+    panel = impact.Panel.from_frame(frame, unit="unit", time="time", outcome="y", treated="d")
+    with pytest.warns(InferenceWarning, match="mean pre-period gap is -"):
+        result = SyntheticControl(conformal=False).fit(panel)
+    assert result.effects["p_value"].isna().all()
+    assert result.settings["pre_period_gap"] < -20
