@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize, nnls
 
 __all__ = ["VFit", "optimize_v", "regression_start", "simplex_weights", "weights_for_v"]
 
@@ -73,6 +72,8 @@ def simplex_weights(gaps: np.ndarray, *, ridge: float = 0.0) -> np.ndarray:
     >>> np.round(w, 6).tolist()
     [0.5, 0.5, 0.0]
     """
+    from scipy.optimize import nnls  # deferred: importing impact stays fast
+
     gaps = np.asarray(gaps, dtype=float)
     k, n_donors = gaps.shape
     if n_donors == 1:
@@ -158,6 +159,9 @@ class _VWeights:
     """
 
     def __init__(self, diff: np.ndarray) -> None:
+        from scipy.optimize import nnls
+
+        self.nnls = nnls
         k, n = diff.shape
         self.diff = diff
         self.squares = diff**2
@@ -177,7 +181,7 @@ class _VWeights:
             return np.full(n, 1.0 / n)
         system = self.template.copy()
         np.multiply(np.sqrt(v / top)[:, None], self.diff, out=system[: self.k])
-        u, _ = nnls(system, self.target, maxiter=50 * n)
+        u, _ = self.nnls(system, self.target, maxiter=50 * n)
         total = u.sum()
         if total <= 0:  # pragma: no cover - the optimum has sum 1 / (1 + m) > 0
             return np.full(n, 1.0 / n)
@@ -210,6 +214,8 @@ def optimize_v(
     -------
     VFit
     """
+    from scipy.optimize import minimize
+
     k = donors.shape[0]
     diff = donors - treated[:, None]
     solve = _VWeights(diff)
