@@ -68,9 +68,11 @@ def simplex_weights(gaps: np.ndarray, *, ridge: float = 0.0) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> donors = np.array([[0.0, 2.0, 5.0], [0.0, 2.0, 5.0]])
-    >>> w = simplex_weights(donors - np.array([[1.0], [1.0]]))
-    >>> np.round(w, 6).tolist()
-    [0.5, 0.5, 0.0]
+    >>> np.round(simplex_weights(donors - np.array([[6.0], [6.0]])), 6).tolist()
+    [0.0, 0.0, 1.0]
+    >>> w = simplex_weights(donors - np.array([[1.0], [1.0]]))  # many exact fits
+    >>> np.round(w, 3).tolist(), round(float(w @ donors[0]), 6)
+    ([0.579, 0.368, 0.053], 1.0)
     """
     from scipy.optimize import nnls  # deferred: importing impact stays fast
 
