@@ -24,6 +24,8 @@ PUBLISHED = {
     "economic-appraisal.png": "economic_appraisal.py",
     "did-the-gap-close-forest.png": "did_the_gap_close.py",
     "did-the-gap-close-gap.png": "did_the_gap_close.py",
+    "one-council-adopts-placebo-gaps.png": "one_council_adopts.py",
+    "one-council-adopts-trajectories.png": "one_council_adopts.py",
     "twfe-mislead-bacon.png": "twfe_mislead.py",
     "twfe-mislead-event-study.png": "twfe_mislead.py",
     "trust-the-trend-sensitivity.png": "trust_the_trend.py",

@@ -32,6 +32,7 @@ EXPECTED_ALL = [
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
+    "SyntheticControl",
     "SyntheticDiD",
     "UnknownEstimatorError",
     "__version__",

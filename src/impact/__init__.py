@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         SpilloverDiD,
         StaggeredDiD,
         StaggeredResult,
+        SyntheticControl,
         SyntheticDiD,
     )
     from impact.many import estimate_many
@@ -118,6 +119,7 @@ _LAZY: dict[str, str] = {
     "SpilloverDiD": "impact.estimators",
     "StaggeredDiD": "impact.estimators",
     "StaggeredResult": "impact.estimators",
+    "SyntheticControl": "impact.estimators",
     "SyntheticDiD": "impact.estimators",
     "Summary": "impact.result",
     "appraise": "impact.economics",
@@ -192,6 +194,7 @@ __all__ = [
     "StaggeredDiD",
     "StaggeredResult",
     "Summary",
+    "SyntheticControl",
     "SyntheticDiD",
     "UnknownEstimatorError",
     "__version__",

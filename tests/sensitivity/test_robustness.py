@@ -99,3 +99,19 @@ def test_a_2x2_did_points_to_the_event_study():
 def test_anything_but_a_result_is_a_design_error():
     with pytest.raises(DesignError, match="expected a fitted result"):
         robustness(pd.DataFrame())
+
+
+def test_synthetic_comparisons_report_their_fit_and_placebo_rank():
+    from impact.simulations import Scenario, simulate
+
+    panel = simulate(Scenario.one_council(), seed=1).panel
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", impact.ImpactWarning)
+        sc = impact.estimate(panel, method="synthetic_control")
+        sdid = impact.estimate(panel, method="synthetic_did")
+    table = robustness(sc).table.set_index("aspect")
+    units = sc.diagnostics["treated_units"]
+    assert table.loc["placebo rank p-value", "value"] == units["p_value"].max()
+    assert table.loc["pre-period RMSPE / outcome SD", "value"] > 0
+    fit = robustness(sdid).table.set_index("aspect").loc["pre-period RMSPE / outcome SD"]
+    assert fit["value"] == sdid.diagnostics["fit"]["relative_rmspe"].max()

@@ -4,6 +4,8 @@ Bundled with the package (no extra needed):
 
 - :func:`load_mpdta`: county teen employment and minimum wages, 2003-2007 (staggered
   adoption; R ``did``'s ``mpdta``).
+- :func:`load_basque`: GDP per capita of Spain's regions, 1955-1997 (the Basque
+  Country's synthetic control; R ``Synth``'s ``basque``).
 - :func:`load_scottish_schools`: the synthetic founding example, simulated schools with
   a national rise in attainment and a pilot whose true effect is known (drawn by
   :func:`impact.simulations.simulate` from :func:`scottish_schools_scenario`).
@@ -31,8 +33,10 @@ from impact.datasets._bundled import (
     scottish_schools_scenario,
 )
 from impact.datasets._external import load_kielmc, load_lalonde, load_nile, load_nsw
+from impact.datasets._synthetic import load_basque
 
 DATASETS: dict[str, Callable[[], pd.DataFrame]] = {
+    "basque": load_basque,
     "kielmc": load_kielmc,
     "lalonde": load_lalonde,
     "mpdta": load_mpdta,
@@ -44,6 +48,7 @@ DATASETS: dict[str, Callable[[], pd.DataFrame]] = {
 
 __all__ = [
     "DATASETS",
+    "load_basque",
     "load_kielmc",
     "load_lalonde",
     "load_mpdta",

@@ -20,7 +20,7 @@ from impact.estimators.matching.matched_did import MatchedDiD
 from impact.estimators.spillover.spillover_did import SpilloverDiD
 from impact.estimators.staggered.result import StaggeredResult
 from impact.estimators.staggered.staggered_did import StaggeredDiD
-from impact.estimators.synthetic import SyntheticDiD
+from impact.estimators.synthetic import SyntheticControl, SyntheticDiD
 
 __all__ = [
     "DifferenceInDifferences",
@@ -32,5 +32,6 @@ __all__ = [
     "SpilloverDiD",
     "StaggeredDiD",
     "StaggeredResult",
+    "SyntheticControl",
     "SyntheticDiD",
 ]

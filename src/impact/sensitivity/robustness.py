@@ -285,39 +285,75 @@ def _matching_rows(result: ImpactResult) -> list[dict[str, Any]]:
 
 
 def _synthetic_rows(result: ImpactResult) -> list[dict[str, Any]]:
-    """Pre-period fit and placebo rank, for results that store them (synthetic control)."""
+    """Pre-period fit and placebo rank, for results that store them (synthetic comparisons).
+
+    ``diagnostics["treated_units"]`` (synthetic control: each treated unit's pre- and
+    post-period RMSPE, their ratio and its placebo rank p-value) or
+    ``diagnostics["fit"]`` (synthetic DiD: each cohort's pre-period RMSPE relative to
+    the outcome's standard deviation).
+    """
     rows = []
-    settings = result.settings
-    ratio = settings.get("pre_rmspe_ratio")
-    if isinstance(ratio, int | float) and math.isfinite(ratio):
+    units = result.diagnostics.get("treated_units")
+    if units is not None and {"pre_rmspe", "p_value"} <= set(units.columns):
+        spread = _outcome_spread(result)
+        worst = float(units["pre_rmspe"].max())
+        if math.isfinite(spread) and spread > 0:
+            ratio = worst / spread
+            rows.append(
+                _row(
+                    "pre-period RMSPE / outcome SD",
+                    ratio,
+                    f"Before the programme the synthetic comparison misses the treated "
+                    f"unit by {_number(ratio)} standard deviations of the outcome (root mean "
+                    "square)"
+                    + (
+                        "; a fit this loose leaves the estimate open to doubt."
+                        if ratio > 0.25
+                        else "."
+                    ),
+                )
+            )
+        p = float(units["p_value"].max())
+        if math.isfinite(p):
+            n = int(units["placebos_used"].min()) if "placebos_used" in units else None
+            among = f" among {n + 1} units" if n is not None else ""
+            tail = (
+                "few placebo units show a gap as large."
+                if p <= 0.1
+                else "placebo units often show gaps as large, so the effect may be noise."
+            )
+            rows.append(
+                _row(
+                    "placebo rank p-value",
+                    p,
+                    f"The post/pre fit ratio ranks with a permutation p-value of "
+                    f"{p:.3g}{among}: {tail}",
+                )
+            )
+    fit = result.diagnostics.get("fit")
+    if fit is not None and "relative_rmspe" in fit:
+        ratio = float(fit["relative_rmspe"].max())
         rows.append(
             _row(
                 "pre-period RMSPE / outcome SD",
-                float(ratio),
-                f"The synthetic comparison tracks the treated unit before the programme "
-                f"within {_number(float(ratio))} standard deviations of the outcome"
+                ratio,
+                f"Before the programme the weighted comparison tracks the treated units "
+                f"within {_number(ratio)} standard deviations of the outcome"
                 + (
                     "; a fit this loose leaves the estimate open to doubt." if ratio > 0.25 else "."
                 ),
             )
         )
-    p = settings.get("placebo_p_value")
-    if isinstance(p, int | float) and math.isfinite(p):
-        n = settings.get("n_placebos")
-        among = f" among {int(n) + 1} units" if isinstance(n, int | np.integer) else ""
-        rows.append(
-            _row(
-                "placebo rank p-value",
-                float(p),
-                f"Its post/pre fit ratio ranks with a permutation p-value of {p:.3g}{among}: "
-                + (
-                    "few placebo units show a gap as large."
-                    if p <= 0.1
-                    else "placebo units often show gaps as large, so the effect may be noise."
-                ),
-            )
-        )
     return rows
+
+
+def _outcome_spread(result: ImpactResult) -> float:
+    """The treated units' outcome spread before the programme (as the hull check uses)."""
+    units = result.diagnostics.get("unit_paths")
+    if units is None or not {"observed", "event_time"} <= set(units.columns):
+        return math.nan
+    pre = np.asarray(units.loc[units["event_time"] < 0, "observed"], dtype=float)
+    return float(np.std(pre, ddof=1)) if pre.size > 1 else math.nan
 
 
 def _cluster_rows(settings: Mapping[str, Any]) -> list[dict[str, Any]]:

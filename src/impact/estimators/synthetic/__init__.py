@@ -1,5 +1,9 @@
 """Synthetic comparisons: estimators that weight comparison units to mimic the treated.
 
+- :mod:`~impact.estimators.synthetic.synthetic_control`: :class:`SyntheticControl`, the
+  Abadie-Diamond-Hainmueller estimator with predictors and nested predictor weights, or
+  outcome-only with a ridge penalty; placebos in space and conformal intervals
+  (``_sc_weights``, ``_sc_predictors``, ``_sc_fit``, ``_sc_inference``, ``_sc_result``);
 - :mod:`~impact.estimators.synthetic.synthetic_did`: :class:`SyntheticDiD` (Arkhangelsky
   et al. 2021), with ``method="sc"`` and ``method="did"`` as special cases, staggered
   adoption by cohort and placebo, bootstrap and jackknife standard errors; its unit and
@@ -13,6 +17,7 @@ Layer: a design family. It may import :mod:`impact.estimators._base`, the regist
 helpers; never a sibling family, plotting, reports, simulations or the command line.
 """
 
+from impact.estimators.synthetic.synthetic_control import SyntheticControl
 from impact.estimators.synthetic.synthetic_did import SyntheticDiD
 
-__all__ = ["SyntheticDiD"]
+__all__ = ["SyntheticControl", "SyntheticDiD"]
