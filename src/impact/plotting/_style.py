@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from impact.result import ImpactResult
 
-__all__ = ["column_label", "mark_start", "new_axes"]
+__all__ = ["column_label", "mark_start", "new_axes", "top_bars"]
 
 
 def new_axes(ax: Axes | None, *, figsize: tuple[float, float] = (7, 4)) -> Axes:
@@ -53,3 +53,13 @@ def mark_start(ax: Axes, before: Any, first: Any, label: str = "programme starts
     except (TypeError, ValueError):
         where = first
     ax.axvline(where, color="grey", linestyle=":", label=label)
+
+
+def top_bars(ax: Axes, weights: Any, *, top: int, **kwargs: Any) -> Any:
+    """Horizontal bars of the ``top`` largest of ``weights`` (a Series), largest on top.
+
+    Returns the weights shown, in drawing order.
+    """
+    shown = weights.sort_values(ascending=False).head(top)[::-1]
+    ax.barh([str(label) for label in shown.index], shown.to_numpy(), **kwargs)
+    return shown

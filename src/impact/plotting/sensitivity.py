@@ -40,6 +40,8 @@ def plot_sensitivity(
 ) -> Axes:
     """Plot robust confidence sets against the bound, the original interval beside them.
 
+    Keyword arguments are passed to each ``ax.errorbar``.
+
     Parameters
     ----------
     table : pandas.DataFrame
@@ -48,14 +50,11 @@ def plot_sensitivity(
     original : pandas.DataFrame, optional
         The ordinary interval as a one-row table of the same columns
         (:func:`impact.sensitivity.original_interval`), when ``table`` lacks it.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to each ``ax.errorbar``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the sensitivity plot.
 
     Raises
     ------
@@ -64,8 +63,6 @@ def plot_sensitivity(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> table = pd.DataFrame({"restriction": ["relative_magnitudes"] * 2 + ["none"],
     ...     "M": [0.5, 1.0, 0.0], "lb": [0.02, 0.01, 0.03], "ub": [0.07, 0.08, 0.06],

@@ -45,6 +45,7 @@ def plot_subgroups(result: ImpactResult, *, ax: Axes | None = None, **kwargs: An
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the subgroups plot.
         The axes, with one interval per subgroup (the gap last, in another colour),
         and the equality test's p-value in the title.
 
@@ -108,6 +109,7 @@ def plot_gap(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the gap plot.
         The axes, with the gap's effect by event time and its pointwise interval.
     """
     effects = _subgroup_rows(result)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from impact.exceptions import DesignError
-from impact.plotting._style import column_label, mark_start, new_axes
+from impact.plotting._style import column_label, mark_start, new_axes, top_bars
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +51,8 @@ def _time_label(result: ImpactResult) -> str:
 def plot_trajectories(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot the treated unit's outcome against its synthetic control.
 
+    Keyword arguments are passed to the treated line's ``ax.plot``.
+
     With several treated units, their averages (by calendar period when they adopt
     together, else by event time).
 
@@ -58,19 +60,14 @@ def plot_trajectories(result: ImpactResult, *, ax: Axes | None = None, **kwargs:
     ----------
     result : ImpactResult
         A synthetic control result.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to the treated line's ``ax.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the trajectories plot.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from impact.result import ImpactResult
     >>> effects = pd.DataFrame({"term": ["att"], "estimate": [1.0], "std_error": [0.1],
@@ -103,20 +100,19 @@ def plot_trajectories(result: ImpactResult, *, ax: Axes | None = None, **kwargs:
 def plot_gaps(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot the gap between the treated unit and its synthetic control over time.
 
+    Keyword arguments are passed to the gap line's ``ax.plot``.
+
     The per-period conformal intervals are shaded where the result has them.
 
     Parameters
     ----------
     result : ImpactResult
         A synthetic control result.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to the gap line's ``ax.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the gaps plot.
     """
     paths = result.paths
     if paths is None:
@@ -145,31 +141,28 @@ def plot_unit_weights(
 ) -> Axes:
     """Plot the comparison units' weights in the synthetic control (largest first).
 
+    Keyword arguments are passed to ``ax.barh``.
+
     Parameters
     ----------
     result : ImpactResult
         A result with a ``unit_weights`` diagnostic (``unit``, ``weight``; weights of
         several treated units are averaged with their shares in ``att`` when the
         result records them).
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
     top : int, default 15
         Show this many units.
-    **kwargs
-        Passed to ``ax.barh``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the unit weights plot.
     """
     table = _table(result, "unit_weights")
     if "treated_unit" in table.columns and table["treated_unit"].nunique() > 1:
         shares = _table(result, "treated_units").set_index("treated_unit")["share"]
         table = table.assign(weight=table["weight"] * table["treated_unit"].map(shares))
-    weights = table.groupby("unit")["weight"].sum().sort_values(ascending=False).head(top)
-    weights = weights[::-1]
     ax = new_axes(ax)
-    ax.barh([str(u) for u in weights.index], weights.to_numpy(), **kwargs)
+    top_bars(ax, table.groupby("unit")["weight"].sum(), top=top, **kwargs)
     ax.set_xlabel("weight")
     ax.set_title("Weights of the comparison units")
     return ax
@@ -184,21 +177,20 @@ def plot_placebo_gaps(
 ) -> Axes:
     """Plot the treated unit's gap over the placebo gaps of the comparison units.
 
+    Keyword arguments are passed to the treated gap's ``ax.plot``.
+
     Parameters
     ----------
     result : ImpactResult
         A synthetic control result fitted with ``inference="placebo"``.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
     exclude_poor_fit : float, optional
         Leave out placebos whose pre-period MSPE is more than this many times the
         treated unit's (as ADH 2010's figures do).
-    **kwargs
-        Passed to the treated gap's ``ax.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the placebo gaps plot.
     """
     gaps = _table(result, "placebo_gaps")
     if gaps.empty:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from impact.exceptions import DesignError
-from impact.plotting._style import column_label, mark_start, new_axes
+from impact.plotting._style import column_label, mark_start, new_axes, top_bars
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,6 +35,8 @@ def _require(result: ImpactResult, table: str) -> Any:
 def plot_synthdid(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """The treated path, its synthetic comparison and the time weights (as R ``synthdid_plot``).
 
+    Keyword arguments are passed to the treated line's ``ax.plot``.
+
     The synthetic comparison is drawn unshifted (the weighted average of the comparison
     units); the time weights appear as bars along the bottom of the pre-period, and an
     arrow marks the average effect in the post-period: the gap between the treated
@@ -45,19 +47,14 @@ def plot_synthdid(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any
     result : ImpactResult
         A single-adoption SyntheticDiD result (staggered results: one cohort's paths
         are in ``diagnostics["cohort_paths"]``).
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to the treated line's ``ax.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the synthdid plot.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import impact
     >>> sim = impact.simulate(impact.Scenario.one_council(), seed=2)
     >>> result = impact.SyntheticDiD(replications=20).fit(sim.panel)
@@ -116,27 +113,25 @@ def plot_sdid_unit_weights(
 ) -> Axes:
     """Horizontal bars of the largest unit weights (the synthetic comparison's make-up).
 
+    Keyword arguments are passed to ``ax.barh``.
+
     Parameters
     ----------
     result : ImpactResult
         A SyntheticDiD result.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
     top : int, default 15
         How many units to show (the largest weights).
-    **kwargs
-        Passed to ``ax.barh``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the sdid unit weights plot.
     """
     weights = _require(result, "unit_weights")
     if "cohort" in weights.columns:
         weights = weights.groupby("unit", as_index=False)["weight"].mean()
-    shown = weights.sort_values("weight", ascending=False).head(top).iloc[::-1]
     ax = new_axes(ax)
-    ax.barh([str(u) for u in shown["unit"]], shown["weight"], **kwargs)
+    shown = top_bars(ax, weights.set_index("unit")["weight"], top=top, **kwargs)
     ax.set_xlabel("unit weight")
     ax.set_ylabel(column_label(result, "unit"))
     ax.set_title(f"synthetic DiD: the {len(shown)} largest unit weights")
@@ -146,18 +141,17 @@ def plot_sdid_unit_weights(
 def plot_sdid_replicates(result: ImpactResult, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Histogram of the placebo (or bootstrap, jackknife) estimates, with the estimate marked.
 
+    Keyword arguments are passed to ``ax.hist``.
+
     Parameters
     ----------
     result : ImpactResult
         A SyntheticDiD result with replicates.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when omitted.
-    **kwargs
-        Passed to ``ax.hist``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes, with the sdid replicates plot.
     """
     replicates = _require(result, "replicates")
     ax = new_axes(ax)
