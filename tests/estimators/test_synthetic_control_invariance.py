@@ -46,7 +46,12 @@ def test_shifting_the_outcome_changes_nothing(seed, shift):
     frame = frame_for(seed)
     base = fit(frame)
     moved = fit(frame.assign(y=frame["y"] + shift))
-    assert moved.att.estimate == pytest.approx(base.att.estimate, abs=1e-6)
+    # the inner (unit-weight) problem is shift-invariant exactly; the outer Nelder-Mead
+    # search for V stops at a tolerance relative to the outcome's spread, and rounding
+    # of the shifted data can move its path within that tolerance (seed 284, shift 1:
+    # 6.5e-6 on an effect of 3.5), so the estimate is invariant to the search's precision
+    tolerance = 1e-4 * float(frame["y"].std())
+    assert moved.att.estimate == pytest.approx(base.att.estimate, abs=tolerance)
     np.testing.assert_allclose(
         moved.diagnostics["unit_weights"]["weight"],
         base.diagnostics["unit_weights"]["weight"],
