@@ -11,7 +11,11 @@ What lives here:
   :class:`~impact.ImpactResult` carrying event-time estimates and their covariance
   (``EventStudy``, ``StaggeredDiD(...).aggregate("dynamic")``, staggered matched DiD);
 - :mod:`~impact.sensitivity.pretrends`: the power of pre-trend tests against linear
-  violations and the bias that passing them leaves (Roth 2022).
+  violations and the bias that passing them leaves (Roth 2022);
+- :mod:`~impact.sensitivity.its`: how far an interrupted time series' extrapolated
+  trend may bend before its effects fade (bias-aware intervals, breakdown bends);
+- :mod:`~impact.sensitivity.robustness`: :func:`impact.robustness`, every design's
+  sensitivity, the pre-test's power and the few-cluster status in one summary.
 
 Layering: this package reads results. It may import :mod:`impact.inference`,
 :mod:`impact.result`, :mod:`impact.exceptions`, the shared default ``alpha``
@@ -29,6 +33,7 @@ from impact.sensitivity.honest import (
     robust_confidence_sets,
     target_vector,
 )
+from impact.sensitivity.its import its_breakdown, its_sensitivity
 from impact.sensitivity.pretrends import (
     PretrendPower,
     pretest_power,
@@ -50,6 +55,8 @@ __all__ = [
     "event_study_inputs",
     "honest_sensitivity",
     "identified_set",
+    "its_breakdown",
+    "its_sensitivity",
     "original_interval",
     "pretest_power",
     "pretrend_power",

@@ -122,6 +122,7 @@ def robustness(
     rows += _event_study_rows(result, level, target, sensitivity)
     rows += _matching_rows(result)
     rows += _synthetic_rows(result)
+    rows += _its_rows(result, level)
     if not rows:
         rows.append(_row("design sensitivity", math.nan, _no_sensitivity(result)))
     rows += _cluster_rows(settings)
@@ -207,6 +208,33 @@ def _event_study_rows(
             "lean further towards the violation (Roth 2022).",
         )
     )
+    return rows
+
+
+def _its_rows(result: ImpactResult, alpha: float) -> list[dict[str, Any]]:
+    """Breakdown bends of an interrupted time series' extrapolated trend (level and att)."""
+    from impact.sensitivity.its import its_breakdown
+
+    if result.settings.get("interruption_periods") is None:
+        return []
+    rows = []
+    for term, words in (("level_change", "the level change"), ("att", "the average effect")):
+        try:
+            m = its_breakdown(result, term=term, alpha=alpha)
+        except ImpactError as error:
+            return [_row("design sensitivity", math.nan, f"No trend-sensitivity bound: {error}")]
+        if m == 0:
+            finding = (
+                f"{words.capitalize()} is not distinguishable from zero even if the "
+                "pre-programme trend would have continued exactly."
+            )
+        else:
+            finding = (
+                f"{words.capitalize()} stays away from zero unless, without the programme, "
+                f"the trend's slope would have changed by more than {_number(m)} outcome "
+                "units per period, period after period (a bend of the extrapolated trend)."
+            )
+        rows.append(_row(f"breakdown M of the trend ({term})", m, finding))
     return rows
 
 
