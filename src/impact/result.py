@@ -432,6 +432,16 @@ class ImpactResult:
             tables["settings"] = settings
         for name, table in self._diagnostics.items():
             tables[f"diagnostics: {name}"] = table.copy()
+        if "pretrend_test" in self._diagnostics and "event_covariance" in self._diagnostics:
+            # the pre-test's power beside it: the linear divergence per period it detects
+            # half the time and 80% of the time (Roth 2022)
+            from impact.sensitivity.pretrends import pretest_power_row
+
+            row = pretest_power_row(self, alpha=float(self._settings.get("alpha", 0.05)))
+            if row is not None:
+                tables["diagnostics: pretrend_test"] = tables["diagnostics: pretrend_test"].assign(
+                    **row
+                )
         if robustness:
             from impact.sensitivity.robustness import robustness as robustness_of
 

@@ -88,3 +88,26 @@ def test_errors_name_the_value():
         pretest_power(np.eye(2), n_pre=0, slope=1.0)
     with pytest.raises(DesignError, match="expected an ImpactResult or EventStudyInputs"):
         pretrend_power((np.zeros(2), np.eye(2)))
+
+
+def test_the_event_study_summary_shows_the_pre_tests_power():
+    """Roth (2022): the slopes the pre-test detects half the time and 80% of the time."""
+    import numpy as np
+    import pandas as pd
+
+    import impact
+    from impact.sensitivity import slope_for_power
+    from impact.sensitivity.results import event_study_inputs
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"u": np.repeat(np.arange(40), 6), "t": np.tile(np.arange(6), 40)})
+    df["d"] = ((df.u < 20) & (df.t >= 3)).astype(int)
+    df["y"] = df.u + df.t + df.d + rng.normal(0, 0.5, len(df))
+    panel = impact.Panel.from_frame(df, unit="u", time="t", outcome="y", treated="d")
+    result = impact.EventStudy(inference="cr1").fit(panel)
+    shown = result.summary().tables["diagnostics: pretrend_test"]
+    inputs = event_study_inputs(result)
+    expected = slope_for_power(inputs.sigma, n_pre=inputs.n_pre, power=0.8)
+    assert shown["slope_80_power"].iloc[0] == expected
+    assert shown["slope_50_power"].iloc[0] < expected
+    assert "slope_80_power" not in result.diagnostics["pretrend_test"]  # display only

@@ -35,9 +35,15 @@ from impact._defaults import ALPHA
 from impact.exceptions import DesignError
 
 if TYPE_CHECKING:
-    pass
+    from impact.result import ImpactResult
 
-__all__ = ["PretrendPower", "pretest_power", "pretrend_power", "slope_for_power"]
+__all__ = [
+    "PretrendPower",
+    "pretest_power",
+    "pretest_power_row",
+    "pretrend_power",
+    "slope_for_power",
+]
 
 _SEED = 20220101  # Genz's algorithm draws randomised lattice points: fixed for reproducibility
 
@@ -343,3 +349,36 @@ def pretrend_power(
         slopes=slopes,
         table=table,
     )
+
+
+def pretest_power_row(result: ImpactResult, alpha: float = ALPHA) -> dict[str, float] | None:
+    """The slopes of a linear violation its pre-test detects with 50% and 80% power.
+
+    For the summary of an event-study-shaped result (shown beside its Wald pre-test);
+    None when the result carries no event-time covariance to compute them from.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import impact
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"u": np.repeat(np.arange(40), 6), "t": np.tile(np.arange(6), 40)})
+    >>> df["d"] = ((df.u < 20) & (df.t >= 3)).astype(int)
+    >>> df["y"] = df.u + df.t + 2.0 * df.d + rng.normal(0, 0.1, len(df))
+    >>> panel = impact.Panel.from_frame(df, unit="u", time="t", outcome="y", treated="d")
+    >>> row = pretest_power_row(impact.EventStudy(inference="cr1").fit(panel))
+    >>> sorted(row)
+    ['slope_50_power', 'slope_80_power']
+    """
+    from impact.sensitivity.results import event_study_inputs
+
+    try:
+        inputs = event_study_inputs(result)
+    except DesignError:
+        return None
+    return {
+        f"slope_{int(100 * power)}_power": slope_for_power(
+            inputs.sigma, n_pre=inputs.n_pre, power=power, alpha=alpha
+        )
+        for power in (0.5, 0.8)
+    }
