@@ -88,6 +88,11 @@ def test_few_clusters_are_named():
     row = robustness(few).table.set_index("aspect").loc["clusters on the smaller side"]
     assert row["value"] == 3
     assert "over-rejects" in row["finding"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", impact.ImpactWarning)
+        auto = impact.DifferenceInDifferences().fit(panel)
+    row = robustness(auto).table.set_index("aspect").loc["clusters on the smaller side"]
+    assert f"inference='auto' chose {auto.settings['inference_used']}" in row["finding"]
 
 
 def test_a_2x2_did_points_to_the_event_study():

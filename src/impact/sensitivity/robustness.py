@@ -394,13 +394,19 @@ def _cluster_rows(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
     few = min(treated, control)
     counts = f"{treated} treated and {control} comparison clusters"
     if few < FEW_CLUSTERS:
-        finding = (
-            f"Only {counts}: the intervals come from {used}, which is built for few "
-            "clusters; conventional cluster-robust errors would be too narrow."
-            if used not in ("cr1", "hc1", "iid", "analytic")
-            else f"Only {counts}, yet the intervals come from {used}, which over-rejects "
-            "with fewer than 12 on either side: prefer inference='auto'."
-        )
+        reason = settings.get("inference_reason")
+        if settings.get("inference") == "auto" and reason:
+            finding = f"Only {counts}: inference='auto' chose {used} ({reason})."
+        elif used in ("cr1", "hc1", "iid", "analytic"):
+            finding = (
+                f"Only {counts}, yet the intervals come from {used}, which over-rejects "
+                "with fewer than 12 on either side: prefer inference='auto'."
+            )
+        else:
+            finding = (
+                f"Only {counts}: the intervals come from {used}, which is built for few "
+                "clusters; conventional cluster-robust errors would be too narrow."
+            )
     else:
         finding = f"Inference by {used} with {counts}: enough for cluster-robust errors."
     return [_row("clusters on the smaller side", float(few), finding)]
