@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from impact.estimators.synthetic._sdid_dual import dual_newton_weights
 from impact.estimators.synthetic._sdid_weights import (
     SolverOptions,
     accelerated_weights,
@@ -90,6 +91,50 @@ def _uniform(valid: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
     return valid / valid.sum(axis=1, keepdims=True)
 
 
+def _exact_unit_weights(
+    design: np.ndarray,
+    target: np.ndarray,
+    eta: np.ndarray,
+    start: np.ndarray,
+    valid: np.ndarray | None,
+    *,
+    newton: bool,
+) -> np.ndarray:
+    """Unit weights solved to convergence: dual Newton where the ridge is material, else FISTA.
+
+    The synthetic DiD penalty (``zeta_omega`` of the order of the noise) makes the dual
+    well conditioned; the synthetic control's ``1e-6`` penalty does not, and problems the
+    dual method leaves unconverged are finished by the accelerated projected gradient.
+    """
+    omega = np.asarray(start, dtype=float).copy()
+    outer = np.matmul(design.transpose(0, 2, 1), design)
+    largest = np.linalg.eigvalsh(outer)[:, -1]
+    todo = np.ones(len(eta), dtype=bool)
+    if newton:
+        # the dual is well posed when the ridge is not negligible against A'A
+        posed = np.flatnonzero(eta > 1e-6 * largest)
+        if posed.size:
+            solved, converged = dual_newton_weights(
+                design=design[posed],
+                target=target[posed],
+                eta=eta[posed],
+                x0=omega[posed],
+                valid=None if valid is None else valid[posed],
+            )
+            omega[posed] = solved
+            todo[posed[converged]] = False
+    if todo.any():
+        omega[todo] = accelerated_weights(
+            design=design[todo],
+            target=target[todo],
+            eta=eta[todo],
+            lipschitz=float(largest[todo].max()),
+            x0=omega[todo],
+            valid=None if valid is None else valid[todo],
+        )
+    return omega
+
+
 def fit_block(
     block: Block,
     *,
@@ -104,8 +149,9 @@ def fit_block(
 
     ``omega0``/``lambda0``: starting (or, with ``update=False``, fixed) weights; uniform
     by default. ``"sc"`` fixes the time weights at 0, ``"did"`` both at uniform.
-    ``exact``: solve the unit-weight problems to convergence (accelerated projected
-    gradient) instead of by R ``synthdid``'s truncated Frank-Wolfe (replications).
+    ``exact``: solve the unit-weight problems to convergence (dual Newton, or the
+    accelerated projected gradient) instead of by R ``synthdid``'s truncated
+    Frank-Wolfe (replications).
     """
     y = block.y
     n_units = y.shape[0]
@@ -136,16 +182,8 @@ def fit_block(
         if cvalid is not None:
             design = np.where(cvalid[:, :, None], design, 0.0)
         target = np.einsum("ur,ut->rt", w_trt, paths)
-        outer = np.matmul(design.transpose(0, 2, 1), design)
-        lipschitz = float(np.linalg.eigvalsh(outer)[:, -1].max())
-        omega = accelerated_weights(
-            design=design,
-            target=target,
-            eta=np.full(n_problems, n_pre * options.zeta_omega**2),
-            lipschitz=lipschitz,
-            x0=omega,
-            valid=cvalid,
-        )
+        eta = np.full(n_problems, n_pre * options.zeta_omega**2)
+        omega = _exact_unit_weights(design, target, eta, omega, cvalid, newton=method == "sdid")
     elif update and method in ("sdid", "sc"):
         # unit weights: pre-period paths (centred over time with an intercept)
         paths = y[:, :n_pre]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from impact.estimators.synthetic._sdid_dual import project_simplex
+
 __all__ = ["SolverOptions", "frank_wolfe", "noise_level", "sparsify"]
 
 PRE_SPARSIFY_ITERATIONS = 100
@@ -320,20 +322,6 @@ def solve_weights(
         return frank_wolfe(x0=x0, max_iter=options.max_iter, **common)
     x = frank_wolfe(x0=x0, max_iter=options.max_iter_pre_sparsify, **common)
     return frank_wolfe(x0=sparsify(x), max_iter=options.max_iter, **common)
-
-
-def project_simplex(v: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-    """Euclidean projection of each row of ``v`` onto the simplex (entries not ``valid``: 0)."""
-    if valid is not None:
-        v = np.where(valid, v, -np.inf)
-    u = -np.sort(-v, axis=1)
-    finite = np.isfinite(u)
-    css = np.cumsum(np.where(finite, u, 0.0), axis=1)
-    k = np.arange(1, v.shape[1] + 1)
-    cond = finite & (u - (css - 1.0) / k > 0)
-    rho = v.shape[1] - 1 - np.argmax(cond[:, ::-1], axis=1)
-    theta = (css[np.arange(len(v)), rho] - 1.0) / (rho + 1)
-    return np.maximum(v - theta[:, None], 0.0)
 
 
 def accelerated_weights(
