@@ -11,11 +11,19 @@ the truth:
 - ``SyntheticDiD(method="did")`` (uniform weights, the same placebo SEs), and with
   ``--with-sc`` ``SyntheticDiD(method="sc")``;
 - ``DifferenceInDifferences()`` (two-way fixed effects with the package's "auto"
-  inference, which falls back to the wild bootstrap with one treated council).
+  inference, which falls back to the wild bootstrap with one treated council);
+- ``SyntheticControl()`` (outcome-only synthetic control with the placebo-in-space
+  standard error of :mod:`impact.estimators.synthetic._sc_inference`).
+
+``--selection random`` draws the adopting council at random instead of for its
+loading: it then usually lies inside the comparison councils' range, the case the
+synthetic control (which has no intercept) is built for. With the default
+``--selection factor`` it lies outside that range, and the synthetic control warns.
 
 Usage::
 
     python validation/synthetic_coverage.py --reps 200 --placebos 100 [--with-sc]
+        [--selection random]
 """
 
 from __future__ import annotations
@@ -39,6 +47,9 @@ def one_rep(seed: int, placebos: int, scenario: impact.Scenario, with_sc: bool) 
             method="did", replications=placebos, seed=seed
         ),
         "DiD (TWFE, package inference)": impact.DifferenceInDifferences(seed=seed, draws=999),
+        "synthetic control (ADH, placebo SE)": impact.SyntheticControl(
+            conformal=False, seed=seed
+        ),
     }
     if with_sc:
         fits["synthetic control (sc)"] = impact.SyntheticDiD(
@@ -64,9 +75,10 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--placebos", type=int, default=100)
     parser.add_argument("--with-sc", action="store_true", help="also method='sc' (slower)")
+    parser.add_argument("--selection", choices=("factor", "random"), default="factor")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    scenario = impact.Scenario.one_council()
+    scenario = impact.Scenario.one_council(selection=args.selection)
     start = time.perf_counter()
     rows = [
         row

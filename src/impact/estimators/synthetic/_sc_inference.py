@@ -40,47 +40,84 @@ periods, so nothing is random.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from impact.estimators.synthetic._sc_fit import UnitFit, noise_level, ridge_penalty
 from impact.estimators.synthetic._sc_weights import simplex_weights
 
-__all__ = ["conformal_interval", "placebo_standard_error", "rank_p_value", "scale_of_noise"]
+__all__ = [
+    "PlaceboSet",
+    "conformal_interval",
+    "placebo_standard_error",
+    "rank_p_value",
+    "scale_of_noise",
+]
 
 
 def rmspe_ratio(fit: UnitFit) -> float:
     """Post- over pre-period RMSPE (infinite after a perfect pre-period fit)."""
-    pre, post = fit.pre_rmspe, fit.post_rmspe
-    if pre == 0:
-        return np.inf if post > 0 else 1.0
-    return post / pre
+    return float(_ratios(np.array([fit.pre_rmspe]), np.array([fit.post_rmspe]))[0])
+
+
+def _ratios(pre: np.ndarray, post: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = post / pre
+    return np.where(pre == 0, np.where(post > 0, np.inf, 1.0), out)
+
+
+@dataclass(frozen=True)
+class PlaceboSet:
+    """The placebo fits of one adoption period, as arrays.
+
+    ``gaps`` (placebos x periods), ``shrink`` (``1 + ||w_j||^2``), the pre-period MSPE
+    and the RMSPE ratio of each placebo.
+    """
+
+    adoption: int
+    gaps: np.ndarray
+    shrink: np.ndarray
+    pre_mspe: np.ndarray
+    ratio: np.ndarray
+
+    @classmethod
+    def of(cls, placebos: Sequence[UnitFit]) -> PlaceboSet:
+        """Gather ``placebos`` (fits sharing one adoption period)."""
+        adoption = placebos[0].adoption
+        gaps = np.array([p.gap for p in placebos], dtype=float)
+        shrink = np.array([1.0 + float(p.weights @ p.weights) for p in placebos])
+        pre = np.mean(gaps[:, :adoption] ** 2, axis=1)
+        post = np.mean(gaps[:, adoption:] ** 2, axis=1)
+        return cls(adoption, gaps, shrink, pre, _ratios(np.sqrt(pre), np.sqrt(post)))
+
+    def __len__(self) -> int:
+        return len(self.shrink)
 
 
 def rank_p_value(
-    treated: UnitFit, placebos: Sequence[UnitFit], exclude_poor_fit: float | None
+    treated: UnitFit, placebos: PlaceboSet, exclude_poor_fit: float | None
 ) -> tuple[float, int]:
     """The rank p-value of the treated unit's RMSPE ratio, and the placebos it used."""
     ratio = rmspe_ratio(treated)
-    kept = list(placebos)
+    kept = np.ones(len(placebos), dtype=bool)
     if exclude_poor_fit is not None:
-        limit = exclude_poor_fit * treated.pre_rmspe**2
-        kept = [p for p in placebos if p.pre_rmspe**2 <= limit]
-    larger = sum(rmspe_ratio(p) >= ratio for p in kept)
-    return (1 + larger) / (1 + len(kept)), len(kept)
+        kept = placebos.pre_mspe <= exclude_poor_fit * treated.pre_rmspe**2
+    larger = int(np.sum(placebos.ratio[kept] >= ratio))
+    used = int(kept.sum())
+    return (1 + larger) / (1 + used), used
 
 
-def scale_of_noise(placebos: Sequence[UnitFit], rows: np.ndarray | None = None) -> float:
+def scale_of_noise(placebos: PlaceboSet, rows: np.ndarray | None = None) -> float:
     """``s``: the per-unit noise scale the placebo estimates imply.
 
     ``rows`` selects the periods averaged (one event time); by default every
     post-period.
     """
-    values = []
-    for p in placebos:
-        gap = p.gap[p.adoption :] if rows is None else p.gap[rows]
-        values.append(np.mean(gap) ** 2 / (1.0 + float(p.weights @ p.weights)))
-    return float(np.sqrt(np.mean(values))) if values else np.nan
+    if len(placebos) == 0:
+        return np.nan
+    gaps = placebos.gaps[:, placebos.adoption :] if rows is None else placebos.gaps[:, rows]
+    return float(np.sqrt(np.mean(gaps.mean(axis=1) ** 2 / placebos.shrink)))
 
 
 def placebo_standard_error(

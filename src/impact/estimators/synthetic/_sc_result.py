@@ -9,6 +9,7 @@ import pandas as pd
 
 from impact.estimators.synthetic._sc_fit import UnitFit
 from impact.estimators.synthetic._sc_inference import (
+    PlaceboSet,
     conformal_interval,
     placebo_standard_error,
     rank_p_value,
@@ -93,6 +94,7 @@ def assemble_result(
     for i, f in enumerate(fits):
         donor_weights[i, f.donors] = f.weights
     have_placebos = bool(placebos)
+    sets = {adoption: PlaceboSet.of(runs) for adoption, runs in placebos.items() if runs}
     if not have_placebos and est.inference == "placebo":
         warn(
             "placebos in space need at least 2 comparison units; the standard errors and "
@@ -106,7 +108,7 @@ def assemble_result(
         keep = weights > 0
         scales = np.array(
             [
-                scale_of_noise(placebos[f.adoption], rows_of(f))
+                scale_of_noise(sets[f.adoption], rows_of(f))
                 for f, kept in zip(fits, keep, strict=True)
                 if kept
             ],
@@ -119,7 +121,7 @@ def assemble_result(
     tests = []
     for f in fits:
         p, used = (
-            rank_p_value(f, placebos[f.adoption], est.exclude_poor_fit)
+            rank_p_value(f, sets[f.adoption], est.exclude_poor_fit)
             if have_placebos
             else (np.nan, 0)
         )
