@@ -153,6 +153,8 @@ DESIGNS: tuple[DemoDesign, ...] = (
     DemoDesign("staggered DiD", registered("staggered_did")),
     DemoDesign("matched DiD", registered("matched_did")),
     DemoDesign("controlled ITS", registered("its", comparison=True)),
+    DemoDesign("synthetic DiD", registered("synthetic_did")),
+    DemoDesign("synthetic control", registered("synthetic_control")),
 )
 """The designs the demo compares, in display order. Add one entry to add a design."""
 
@@ -237,7 +239,7 @@ def run_demo(
     >>> run = run_demo(None, seed=3)
     >>> run.table["design"].tolist()  # doctest: +NORMALIZE_WHITESPACE
     ['naive before/after', 'difference-in-differences', 'staggered DiD',
-     'matched DiD', 'controlled ITS']
+     'matched DiD', 'controlled ITS', 'synthetic DiD', 'synthetic control']
     >>> naive = run.table.set_index("design").loc["naive before/after"]
     >>> bool(naive["estimate"] - run.truth > 3)  # four years of national rise
     True
@@ -300,12 +302,17 @@ def _paths(run: DemoRun) -> Figure:
 
     with_paths = {k: r for k, r in run.results.items() if r.paths is not None}
     n = max(len(with_paths), 1)
+    ncols = min(n, 4)
+    nrows = -(-n // ncols)
     fig, axes = plt.subplots(
-        1, n, figsize=(5.5 * n, 4), sharey=True, squeeze=False, layout="constrained"
-    )
-    for ax, (label, result) in zip(axes[0], with_paths.items(), strict=False):
+        nrows, ncols, figsize=(5 * ncols, 3.8 * nrows), sharey=True, squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
+    for ax, (label, result) in zip(axes.ravel(), with_paths.items(), strict=False):
         plot_paths(result, ax=ax)
         ax.set_title(f"{label}: {result.att.estimate:.2f} (truth {run.truth:.2f})")
+    for ax in axes.ravel()[len(with_paths) :]:
+        ax.set_visible(False)
     fig.suptitle("Pilot schools: observed attainment and each design's counterfactual")
     return fig
 
