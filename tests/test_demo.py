@@ -27,7 +27,13 @@ def test_table_naive_misses_did_covers(run):
     did = run.results["difference-in-differences"].att
     assert table.loc["difference-in-differences", "covers"]
     assert abs(did.estimate - run.truth) < 2 * did.std_error
-    designs = ("staggered DiD", "matched DiD", "controlled ITS", "synthetic DiD", "synthetic control")
+    designs = (
+        "staggered DiD",
+        "matched DiD",
+        "controlled ITS",
+        "synthetic DiD",
+        "synthetic control",
+    )
     for design in designs:
         assert table.loc[design, "covers"], design
     text = run.format_table()
