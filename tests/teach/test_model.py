@@ -24,7 +24,9 @@ def _covers(outcome, label):
 
 
 def test_presets_are_the_scenario_presets():
-    assert set(PRESETS) == set(Scenario.presets())
+    # one_council's latent-factor trends have no knob in the sandbox's World (and the
+    # sandbox's designs do not include the synthetic ones); every other preset is there
+    assert set(PRESETS) == set(Scenario.presets()) - {"one_council"}
 
 
 def test_default_world_is_the_scottish_schools_scenario():

@@ -54,7 +54,7 @@ Examples:
 
 \b
 A scenario file (TOML) holds an optional preset, a seed and Scenario fields:
-  preset = "scottish_schools"   # or small_pilot, staggered_rollout, selected_on_trend
+  preset = "scottish_schools"   # or small_pilot, staggered_rollout, selected_on_trend, one_council
   seed = 2026
   effect = 2.0                  # any impact.simulations.Scenario field
   profile = "ramp"

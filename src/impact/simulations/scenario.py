@@ -540,12 +540,14 @@ class Scenario:
 
         Examples
         --------
-        >>> sorted(Scenario.presets())
-        ['scottish_schools', 'selected_on_trend', 'small_pilot', 'staggered_rollout']
+        >>> sorted(Scenario.presets())  # doctest: +NORMALIZE_WHITESPACE
+        ['one_council', 'scottish_schools', 'selected_on_trend', 'small_pilot',
+         'staggered_rollout']
         """
         return {
             "scottish_schools": cls.scottish_schools(),
             "small_pilot": cls.small_pilot(),
             "staggered_rollout": cls.staggered_rollout(),
             "selected_on_trend": cls.selected_on_trend(),
+            "one_council": cls.one_council(),
         }
