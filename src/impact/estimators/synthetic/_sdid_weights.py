@@ -147,9 +147,12 @@ def frank_wolfe(
         keep = 1.0 - step
         x *= keep[:, None]
         x[rows, i] += step
-        grad *= keep[:, None]
+        with np.errstate(invalid="ignore"):  # inf * 0 at padded entries after a full step
+            grad *= keep[:, None]
         grad += step[:, None] * (column(i) - c)
         grad[rows, i] += eta * step
+        if valid is not None:
+            grad[~valid] = np.inf  # padded entries are never chosen
         xgx = keep**2 * xgx + 2 * step * keep * gx_i + step**2 * g_ii
         xc = keep * xc + step * c_i
         xx = keep**2 * xx + 2 * step * keep * x_i + step**2
@@ -186,44 +189,23 @@ def _one_problem(
 
     ``column(i)``: column ``i`` of the Gram matrix minus ``c``.
     """
-    if np.isfinite(grad).all():
+    finite = np.isfinite(grad)
+    if finite.all():
         return _one_problem_scaled(
             column, diag, c, bb, n_rows, eta, x, grad, xgx, xc, xx, threshold, max_iter
         )
-    x = x.copy()
-    grad = grad.copy()
-    finite = np.isfinite(grad)
-    grad_x = np.where(finite, grad, 0.0)
-    previous = np.inf
-    scratch = np.empty_like(grad)
-    for t in range(max_iter):
-        i = int(np.argmin(grad))
-        grad_i = float(grad[i])
-        x_i = float(x[i])
-        c_i = float(c[i])
-        g_ii = float(diag[i])
-        gx_i = grad_i + c_i - eta * x_i
-        slope = grad_i - float(np.dot(grad_x, x))
-        curvature = (g_ii - 2 * gx_i + xgx) + eta * (xx - 2 * x_i + 1)
-        step = -slope / curvature if curvature > 0 else 0.0
-        step = min(1.0, max(0.0, step))
-        keep = 1.0 - step
-        if step:
-            x *= keep
-            x[i] += step
-            np.multiply(column(i), step, out=scratch)
-            grad *= keep
-            grad += scratch
-            grad[i] += eta * step
-            grad_x = np.where(finite, grad, 0.0) if not finite.all() else grad
-        xgx = keep * keep * xgx + 2 * step * keep * gx_i + step * step * g_ii
-        xc = keep * xc + step * c_i
-        xx = keep * keep * xx + 2 * step * keep * x_i + step * step
-        value = (eta * xx + xgx - 2 * xc + bb) / n_rows
-        if t >= 1 and not previous - value > threshold:
-            break
-        previous = value
-    return x
+    # padded entries (infinite gradient) are never chosen and stay 0: solve on the others
+    keep = np.flatnonzero(finite)
+
+    def kept_column(i: int) -> np.ndarray:
+        return column(int(keep[i]))[keep]
+
+    out = np.zeros_like(x)
+    out[keep] = _one_problem_scaled(
+        kept_column, diag[keep], c[keep], bb, n_rows, eta, x[keep], grad[keep],
+        xgx, xc, xx, threshold, max_iter,
+    )  # fmt: skip
+    return out
 
 
 def _one_problem_scaled(
