@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from impact._defaults import ALPHA
+from impact._threads import single_blas_thread
 from impact.estimators._base import Estimator, check_alpha, check_choice
 from impact.estimators.synthetic._sdid_core import METHODS, Block, fit_block, solver_options
 from impact.estimators.synthetic._sdid_data import prepare
@@ -193,14 +194,13 @@ class SyntheticDiD(Estimator):
         undefined = _constant_comparison(y[controls], data.y_raw)
         if undefined is not None:
             reps = None
-        elif used == "placebo":
-            reps = placebo(
-                y, controls, fits, method=self.method, replications=self.replications, rng=rng
-            )
-        elif used == "bootstrap":
-            reps = bootstrap(
-                y, controls, fits, method=self.method, replications=self.replications, rng=rng
-            )
+        elif used in ("placebo", "bootstrap"):
+            # many small products, one BLAS thread each: threads would spin, not help
+            replicate = placebo if used == "placebo" else bootstrap
+            with single_blas_thread():
+                reps = replicate(
+                    y, controls, fits, method=self.method, replications=self.replications, rng=rng
+                )
         else:
             reps = jackknife(y, controls, fits)
         settings = {
