@@ -183,3 +183,20 @@ def test_c_f_by_programmes_matches_by_vertices(bc, monkeypatch):
     by_programmes = _accept(tests, thetas, "C-F", 0.05, 0, 0, flci)
     np.testing.assert_array_equal(by_programmes, by_vertices)
     assert by_vertices.any() and not by_vertices.all()
+
+
+def test_far_out_every_smoothness_set_is_the_one_sided_bound_of_the_last_slope(bc):
+    # with the bend M many standard errors, the lower end of each set is the same
+    # one-sided bound: beta_1 + beta_-1 (the extrapolated last pre-period slope) less M
+    # less z_(1 - alpha) standard errors; so FLCI, C-F and the conditional set break
+    # down at the same M (about 11 standard errors of the first post-period effect here)
+    beta, sigma = bc
+    values = {method: breakdown_value(beta, sigma, n_pre=4, n_post=4, restriction="sd",
+                                      method=method, rtol=1e-9)
+              for method in ("FLCI", "C-F", "Conditional")}  # fmt: skip
+    combination = np.zeros(8)
+    combination[[3, 4]] = 1.0
+    sd = float(np.sqrt(combination @ sigma @ combination))
+    by_hand = float(combination @ beta) - stats.norm.ppf(0.95) * sd
+    for value in values.values():
+        assert value == pytest.approx(by_hand, rel=1e-7)

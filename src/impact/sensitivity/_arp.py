@@ -169,7 +169,9 @@ class MomentTest:
         hybrid = lf_cv is not None or flci is not None
         size = (alpha - kappa) / (1 - kappa) if hybrid else alpha
         if flci is not None and self.cross is None:
-            raise ValueError("the FLCI hybrid needs the moments' covariance with v' beta")
+            from impact.exceptions import DesignError
+
+            raise DesignError("the FLCI hybrid needs the moments' covariance with v' beta")
         if self.vertices is None:
             eta, var, v_lo, v_up, lam_cross = _test_by_programmes(self, thetas)
         else:
