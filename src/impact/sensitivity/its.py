@@ -283,8 +283,9 @@ def _ar_weights(result: ImpactResult, term: str) -> np.ndarray:
     inverse of the AR(p) correlation matrix, and checks that the weights reproduce
     every reported effect from the observed outcomes: to a quarter of its standard
     error, as the maximum likelihood optimiser stops short of the exact optimum (where
-    the coefficients are exactly these weights applied to the outcome; on a
-    40-period series they differ by about 2% of a standard error).
+    the coefficients are exactly these weights applied to the outcome; on 30
+    simulated series of 24 to 80 periods they differed by at most 6% of a standard
+    error).
     """
     settings, paths = result.settings, result.paths
     _post_gaps(result)  # the reasons common to every fit
