@@ -65,11 +65,85 @@ def test_a_null_effect_breaks_down_at_zero():
     assert its_breakdown(_fit(_series(effect=0.0)), term="att") == 0.0
 
 
-def test_autocorrelated_error_fits_and_other_results_are_refused():
-    ar = InterruptedTimeSeries.from_series(_series(), interruption=12)  # errors="ar"
-    with pytest.raises(DesignError, match="errors='ols'"):
-        its_breakdown(ar)
+def test_seasonal_fits_and_other_results_are_refused():
+    seasonal = InterruptedTimeSeries.from_series(_series(), interruption=12, errors="ar",
+                                                 seasonal_period=4)  # fmt: skip
+    with pytest.raises(DesignError, match="seasonal terms"):
+        its_breakdown(seasonal)
     with pytest.raises(DesignError, match="cannot be bounded"):
         its_sensitivity(_fit(_series()), terms=["e=0"])
     with pytest.raises(DesignError, match="non-negative"):
         its_sensitivity(_fit(_series()), M=[-1.0])
+
+
+# ---------------------------------------------------------------------- AR errors
+def _ar_series(n: int = 40, start: int = 20, rho: float = 0.6, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    noise = np.zeros(n)
+    for i in range(1, n):
+        noise[i] = rho * noise[i - 1] + rng.normal(0, 0.3)
+    t = np.arange(float(n))
+    return 10 + 0.5 * t + 3.0 * (t >= start) + noise
+
+
+@pytest.fixture(scope="module", params=[1, 2])
+def ar_fit(request):
+    return InterruptedTimeSeries.from_series(_ar_series(), interruption=20, errors="ar",
+                                             ar_order=request.param)  # fmt: skip
+
+
+def _gls_refit_constant(result, term: str) -> float:
+    """Refit the segmented regression by statsmodels GLS, the AR coefficients fixed at
+    the result's, to each bend of the basis (the departure whose slope changes by 1 from
+    post-period j on), and add up how far each moves ``term``."""
+    import statsmodels.api as sm
+
+    n, start = len(result.paths), 20
+    t = np.arange(float(n))
+    X = np.column_stack([np.ones(n), t, t >= start, np.maximum(t - start, 0.0)])
+    phi = np.asarray(result.settings["ar_coefficients"])
+    # the AR(p) autocovariance by simulation-free recursion on a long impulse response
+    psi = np.zeros(4000)
+    psi[0] = 1.0
+    for i in range(1, len(psi)):
+        psi[i] = sum(phi[j] * psi[i - 1 - j] for j in range(len(phi)) if i - 1 - j >= 0)
+    acov = np.array([psi[: len(psi) - h] @ psi[h:] for h in range(n)])
+    omega = acov[np.abs(t[:, None] - t[None, :]).astype(int)]
+    k = np.maximum(t - start + 1, 0.0)  # 1, 2, ... after the interruption
+    total = 0.0
+    for j in range(1, n - start + 1):
+        bend = np.maximum(k - j + 1, 0.0)  # slope up by 1 per period from post-period j on
+        params = sm.GLS(bend, X, sigma=omega).fit().params
+        level, slope = params[2], params[3]
+        effect = {"level_change": level, "slope_change": slope,
+                  "att": level + slope * (n - start - 1) / 2}[term]  # fmt: skip
+        total += abs(effect)
+    return total
+
+
+@pytest.mark.parametrize("term", ["level_change", "slope_change", "att"])
+def test_ar_error_bias_is_the_gls_refit_to_the_bends(ar_fit, term):
+    bias = its_sensitivity(ar_fit, M=[1.0], terms=[term])["bias"].iloc[0]
+    assert bias == pytest.approx(_gls_refit_constant(ar_fit, term), rel=1e-8)
+
+
+def test_ar_error_bias_differs_from_the_separate_lines_of_ols(ar_fit):
+    # the errors' correlation across the interruption lets the post-programme bend move
+    # the pre-programme line: the constant is not the least-squares one
+    ols = InterruptedTimeSeries.from_series(_ar_series(), interruption=20, errors="ols")
+    for term in ("level_change", "att"):
+        ar_bias = its_sensitivity(ar_fit, M=[1.0], terms=[term])["bias"].iloc[0]
+        ols_bias = its_sensitivity(ols, M=[1.0], terms=[term])["bias"].iloc[0]
+        assert abs(ar_bias - ols_bias) > 0.01 * ols_bias
+
+
+def test_ar_error_breakdown_and_robustness_summary(ar_fit):
+    import impact
+
+    m = its_breakdown(ar_fit, term="level_change")
+    assert 0 < m < np.inf
+    below, above = its_sensitivity(ar_fit, M=[0.95 * m, 1.05 * m],
+                                   terms=["level_change"]).itertuples()  # fmt: skip
+    assert below.lb > 0 and above.lb < 0
+    table = impact.robustness(ar_fit).table.set_index("aspect")
+    assert table.loc["breakdown M of the trend (level_change)", "value"] == pytest.approx(m)

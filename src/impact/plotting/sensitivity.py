@@ -23,7 +23,7 @@ __all__ = ["plot_sensitivity"]
 
 _COLUMNS = ("restriction", "M", "lb", "ub", "method")
 _COLORS = {"Original": "tab:gray", "FLCI": "tab:blue", "C-LF": "tab:blue",
-           "Conditional": "tab:green"}  # fmt: skip
+           "C-F": "tab:purple", "Conditional": "tab:green"}  # fmt: skip
 _AXIS = {
     "relative_magnitudes": r"$\bar{M}$ (post-period violation / largest pre-period one)",
     "smoothness": "M (largest change of slope of the trend gap per period)",

@@ -36,6 +36,7 @@ from impact.sensitivity.honest import (
 from impact.sensitivity.its import its_breakdown, its_sensitivity
 from impact.sensitivity.pretrends import (
     PretrendPower,
+    linear_violation,
     pretest_power,
     pretrend_power,
     slope_for_power,
@@ -45,6 +46,7 @@ from impact.sensitivity.results import (
     breakdown,
     event_study_inputs,
     honest_sensitivity,
+    pretest_inputs,
 )
 
 __all__ = [
@@ -57,7 +59,9 @@ __all__ = [
     "identified_set",
     "its_breakdown",
     "its_sensitivity",
+    "linear_violation",
     "original_interval",
+    "pretest_inputs",
     "pretest_power",
     "pretrend_power",
     "robust_confidence_sets",

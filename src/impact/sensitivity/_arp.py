@@ -31,7 +31,14 @@ The critical value is ``max(0, c)`` with ``c`` the ``1 - alpha`` quantile of the
 standard normal truncated to ``[v_lo, v_up] / sigma_gamma`` (ARP 2023); the hybrid
 ("C-LF") first rejects when ``eta`` exceeds the least-favourable critical value at
 level ``kappa`` and otherwise truncates above at it, at level
-``(alpha - kappa) / (1 - kappa)``.
+``(alpha - kappa) / (1 - kappa)``. The FLCI hybrid ("C-F", Rambachan and Roth 2023,
+Section 5.3) first rejects a ``theta`` outside the level ``1 - kappa`` fixed-length
+interval ``v' beta +- chi`` and otherwise adds ``|v' beta - theta| <= chi`` to the
+conditioning event: with ``v' beta`` moving with ``gamma' y`` by
+``rho = Cov(v' beta, gamma' y) / Var(gamma' y)`` (the rest of the data fixed), the
+event bounds ``gamma' y`` on both sides, and ``[v_lo, v_up]`` is cut to it. HonestDiD
+writes the same event through a vector ``vbar`` with ``A' vbar = v``; only the
+covariance ``A Sigma v`` of the moments with ``v' beta`` is needed here.
 """
 
 from __future__ import annotations
@@ -107,12 +114,23 @@ class MomentTest:
         The nuisance directions (``k`` may be 0).
     cov : ndarray, shape (m, m)
         Covariance of the moments.
+    cross : ndarray, shape (m,), optional
+        Covariance of the moments with the FLCI's estimate ``v' beta`` (``A Sigma v``),
+        for the FLCI hybrid.
     """
 
-    def __init__(self, base: np.ndarray, a: np.ndarray, X: np.ndarray, cov: np.ndarray) -> None:
+    def __init__(
+        self,
+        base: np.ndarray,
+        a: np.ndarray,
+        X: np.ndarray,
+        cov: np.ndarray,
+        cross: np.ndarray | None = None,
+    ) -> None:
         self.base = np.asarray(base, float)
         self.a = np.asarray(a, float)
         self.cov = np.asarray(cov, float)
+        self.cross = None if cross is None else np.asarray(cross, float)
         self.sd = np.sqrt(np.clip(np.diag(self.cov), 0.0, None))
         self.X = _column_basis(np.asarray(X, float).reshape(len(self.base), -1))
         self.vertices = _enumerate_vertices(self.sd, self.X)
@@ -132,34 +150,78 @@ class MomentTest:
 
     # ------------------------------------------------------------------ the test
     def accepts(
-        self, thetas: np.ndarray, *, alpha: float, lf_cv: float | None, kappa: float = 0.0
+        self,
+        thetas: np.ndarray,
+        *,
+        alpha: float,
+        lf_cv: float | None,
+        kappa: float = 0.0,
+        flci: tuple[float, float] | None = None,
     ) -> np.ndarray:
         """Whether each ``theta`` is accepted (not rejected) at level ``alpha``.
 
         ``lf_cv``: the least-favourable critical value of the hybrid's first stage
-        (None for the conditional test); ``kappa`` its size.
+        (None for the conditional test); ``kappa`` its size. ``flci``: the estimate
+        ``v' beta`` and half-length ``chi`` of the level ``1 - kappa`` FLCI for the FLCI
+        hybrid (needs ``cross``); not together with ``lf_cv``.
         """
         thetas = np.atleast_1d(np.asarray(thetas, float))
-        size = alpha if lf_cv is None else (alpha - kappa) / (1 - kappa)
+        hybrid = lf_cv is not None or flci is not None
+        size = (alpha - kappa) / (1 - kappa) if hybrid else alpha
+        if flci is not None and self.cross is None:
+            from impact.exceptions import DesignError
+
+            raise DesignError("the FLCI hybrid needs the moments' covariance with v' beta")
         if self.vertices is None:
-            return _test_by_programmes(self, thetas, size, lf_cv)
-        V = self.vertices
-        if len(V) == 0:  # the programme is unbounded below: nothing is rejected
-            return np.ones(len(thetas), dtype=bool)
-        values = (V @ self.base)[None, :] - thetas[:, None] * (V @ self.a)[None, :]
-        best = np.argmax(values, axis=1)
-        rows = np.arange(len(thetas))
-        eta = values[rows, best]
-        gram = V @ self.cov @ V.T
-        var = np.diag(gram)[best]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = gram[best] / var[:, None]  # lambda_w' Sigma gamma / gamma' Sigma gamma
-            r = values - u * eta[:, None]
-            slack = 1.0 - u
-            ratio = r / slack
-            v_lo = np.where(slack > _TIE, ratio, -np.inf).max(axis=1)
-            v_up = np.where(slack < -_TIE, ratio, np.inf).min(axis=1)
-        return _decide(eta, var, v_lo, v_up, size, lf_cv)
+            eta, var, v_lo, v_up, lam_cross = _test_by_programmes(self, thetas)
+        else:
+            V = self.vertices
+            if len(V) == 0:  # the programme is unbounded below: the conditional test
+                accept = np.ones(len(thetas), dtype=bool)  # rejects nothing
+                if flci is not None:
+                    accept &= np.abs(flci[0] - thetas) <= flci[1]
+                return accept
+            values = (V @ self.base)[None, :] - thetas[:, None] * (V @ self.a)[None, :]
+            best = np.argmax(values, axis=1)
+            rows = np.arange(len(thetas))
+            eta = values[rows, best]
+            gram = V @ self.cov @ V.T
+            var = np.diag(gram)[best]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                u = gram[best] / var[:, None]  # lambda_w' Sigma gamma / gamma' Sigma gamma
+                r = values - u * eta[:, None]
+                slack = 1.0 - u
+                ratio = r / slack
+                v_lo = np.where(slack > _TIE, ratio, -np.inf).max(axis=1)
+                v_up = np.where(slack < -_TIE, ratio, np.inf).min(axis=1)
+            lam_cross = None if self.cross is None else (V @ self.cross)[best]
+        if not np.isfinite(eta).all():  # unbounded below: the conditional test rejects nothing
+            accept = np.ones(len(thetas), dtype=bool)
+            if flci is not None:
+                accept &= np.abs(flci[0] - thetas) <= flci[1]
+            return accept
+        if flci is None:
+            return _decide(eta, var, v_lo, v_up, size, lf_cv)
+        return _decide_flci_hybrid(eta, var, v_lo, v_up, size, lam_cross, thetas, flci)
+
+
+def _decide_flci_hybrid(eta, var, v_lo, v_up, size, lam_cross, thetas, flci) -> np.ndarray:
+    """The FLCI hybrid: reject outside the FLCI, else condition on being inside it too.
+
+    ``gamma' y`` moved to ``c`` moves ``v' beta`` to ``v' beta + rho (c - eta)``; the
+    event ``|v' beta + rho (c - eta) - theta| <= chi`` bounds ``c``.
+    """
+    estimate, half = flci
+    z = estimate - thetas  # v' beta - theta
+    inside_flci = np.abs(z) <= half
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = lam_cross / np.where(var > 0, var, np.inf)
+        end_a = eta + (half - z) / rho  # where v' beta - theta reaches +chi
+        end_b = eta + (-half - z) / rho  # ... and -chi
+    up = np.where(rho > 0, end_a, np.where(rho < 0, end_b, np.inf))
+    lo = np.where(rho > 0, end_b, np.where(rho < 0, end_a, -np.inf))
+    accept = _decide(eta, var, np.maximum(v_lo, lo), np.minimum(v_up, up), size, None)
+    return accept & inside_flci
 
 
 def _decide(
@@ -245,24 +307,28 @@ def _solve_eta(y: np.ndarray, sd: np.ndarray, X: np.ndarray) -> tuple[float, np.
 
 
 def _test_by_programmes(
-    test: MomentTest, thetas: np.ndarray, size: float, lf_cv: float | None
-) -> np.ndarray:
-    """The test of :meth:`MomentTest.accepts` with one programme per step.
+    test: MomentTest, thetas: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The pieces of the test of :meth:`MomentTest.accepts` with one programme per step.
 
-    The optimal value ``g(c) = max_lambda lambda'(s + b c)`` is convex and piecewise
-    linear in ``c`` (``gamma' y`` moved along ``b = Sigma gamma / gamma' Sigma gamma``
-    with ``s`` fixed); ``gamma`` stays optimal while ``g(c) <= c``. Each end of that
-    interval is reached by Newton steps: the root of the supporting line at the
-    current point.
+    Returns ``eta``, ``gamma' Sigma gamma``, the truncation bounds and ``gamma' cross``
+    (None without ``cross``) at each ``theta``. The optimal value
+    ``g(c) = max_lambda lambda'(s + b c)`` is convex and piecewise linear in ``c``
+    (``gamma' y`` moved along ``b = Sigma gamma / gamma' Sigma gamma`` with ``s``
+    fixed); ``gamma`` stays optimal while ``g(c) <= c``. Each end of that interval is
+    reached by Newton steps: the root of the supporting line at the current point.
     """
     eta = np.empty(len(thetas))
     var = np.empty(len(thetas))
     v_lo = np.empty(len(thetas))
     v_up = np.empty(len(thetas))
+    lam_cross = np.zeros(len(thetas))
     for i, theta in enumerate(thetas):
         y = test.base - test.a * theta
         eta[i], gamma = _solve_eta(y, test.sd, test.X)
         var[i] = gamma @ test.cov @ gamma
+        if test.cross is not None:
+            lam_cross[i] = gamma @ test.cross
         if not np.isfinite(eta[i]) or var[i] < np.finfo(float).eps:
             v_lo[i], v_up[i] = -np.inf, np.inf
             continue
@@ -270,9 +336,7 @@ def _test_by_programmes(
         s = y - b * eta[i]
         v_up[i] = _newton_end(s, b, eta[i], test, +1)
         v_lo[i] = _newton_end(s, b, eta[i], test, -1)
-    if not np.isfinite(eta).all():
-        return np.ones(len(thetas), dtype=bool)
-    return _decide(eta, var, v_lo, v_up, size, lf_cv)
+    return eta, var, v_lo, v_up, (lam_cross if test.cross is not None else None)
 
 
 def _newton_end(s: np.ndarray, b: np.ndarray, c0: float, test: MomentTest, side: int) -> float:

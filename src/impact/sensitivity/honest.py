@@ -12,6 +12,11 @@ before adoption omitted) and their covariance ``sigma``. The parameter is
 ``"Conditional"``
     The conditional moment-inequality test of Andrews, Roth and Pakes, inverted over a
     grid of ``theta`` (:mod:`impact.sensitivity._arp`).
+``"C-F"`` (smoothness only)
+    Its hybrid with the FLCI at level ``1 - kappa`` as first stage (``kappa =
+    alpha / 10``): a ``theta`` outside that FLCI is rejected, the others are tested
+    conditionally on lying inside it at level ``(alpha - kappa) / (1 - kappa)``. The
+    default for smoothness with a sign or monotonicity restriction, as in HonestDiD.
 ``"C-LF"``
     Its hybrid with a least-favourable first stage of size ``alpha / 10``: the default
     for relative magnitudes, as in HonestDiD.
@@ -22,9 +27,10 @@ The grids follow HonestDiD (1000 points over ``+-20`` standard errors of
 grid is accepted (an effect many standard errors from 0 lies outside it; HonestDiD
 then reports an empty or wrong set) the grid is laid again around the identified set
 at the estimates; and when the set reaches an end of the grid the grid is extended on
-that side, so that the set is never cut off by it. HonestDiD simulates the
-least-favourable critical value with 1,000 draws; ``lf_draws`` (default 10,000) sets
-the number here.
+that side, so that the set is never cut off by it. ``"C-F"`` lays its grid over the
+level ``1 - kappa`` FLCI, outside which it rejects everything (as HonestDiD).
+HonestDiD simulates the least-favourable critical value with 1,000 draws;
+``lf_draws`` (default 10,000) sets the number here.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ __all__ = [
     "target_vector",
 ]
 
-METHODS: tuple[str, ...] = ("FLCI", "C-LF", "Conditional")
+METHODS: tuple[str, ...] = ("FLCI", "C-F", "C-LF", "Conditional")
 _GRID_EXTENSIONS = 8
 
 
@@ -124,10 +130,10 @@ def target_vector(target: str | int | Sequence[float] | np.ndarray, n_post: int)
 
 
 def _method(restriction: str, method: str | None, sign, monotonic) -> str:
-    if method is None:
-        return (
-            "FLCI" if restriction == "smoothness" and sign is None and monotonic is None else "C-LF"
-        )
+    if method is None:  # HonestDiD's defaults
+        if restriction == "smoothness":
+            return "FLCI" if sign is None and monotonic is None else "C-F"
+        return "C-LF"
     canonical = {m.lower(): m for m in METHODS}
     if not isinstance(method, str) or method.lower() not in canonical:
         raise DesignError(f"method={method!r} is not valid; choose one of {METHODS}")
@@ -138,6 +144,10 @@ def _method(restriction: str, method: str | None, sign, monotonic) -> str:
     if method == "FLCI" and (sign is not None or monotonic is not None):
         raise DesignError("method='FLCI' ignores sign and monotonicity restrictions; use "
                           "'C-LF' or 'Conditional' with them")  # fmt: skip
+    if method == "C-F" and restriction != "smoothness":
+        raise DesignError(f"method='C-F' (the FLCI hybrid) applies to the smoothness "
+                          f"restriction only, not {restriction!r}; use 'C-LF' or "
+                          "'Conditional'")  # fmt: skip
     return method
 
 
@@ -192,7 +202,8 @@ class _Problem:
         return polyhedra(self.restriction, bound, n_pre=self.n_pre, n_post=self.n_post,
                          sign=self.sign, monotonic=self.monotonic)  # fmt: skip
 
-    def tests(self, bound: float) -> list[MomentTest]:
+    def tests(self, bound: float, flci_weights: np.ndarray | None = None) -> list[MomentTest]:
+        """The tests of each piece; ``flci_weights`` (``v``) for the FLCI hybrid."""
         out = []
         for piece in self.pieces(bound):
             A = piece.A[piece.rows]
@@ -203,9 +214,19 @@ class _Problem:
                     a=post @ self.l_vec / float(self.l_vec @ self.l_vec),
                     X=post @ self.nuisance,
                     cov=A @ self.cov @ A.T,
+                    cross=None if flci_weights is None else A @ self.cov @ flci_weights,
                 )
             )
         return out
+
+    def first_stage(self, bound: float, alpha: float) -> tuple[np.ndarray, tuple[float, float]]:
+        """The FLCI hybrid's first stage: the level ``1 - alpha / 10`` FLCI.
+
+        Returns its weights ``v`` and its estimate and half-length.
+        """
+        flci = optimal_flci(self.beta, self.cov, n_pre=self.n_pre, l_vec=self.l_vec,
+                            M=bound, alpha=alpha / 10)  # fmt: skip
+        return flci.weights, (flci.estimate, flci.half_length)
 
     def grid(self, bound: float, points: int) -> np.ndarray:
         if self.restriction == "smoothness":
@@ -226,7 +247,7 @@ class _Problem:
         return np.linspace(lo - 20 * self.sd_theta, hi + 20 * self.sd_theta, points)
 
 
-def _accept(tests, thetas, method, alpha, lf_draws, seed) -> np.ndarray:
+def _accept(tests, thetas, method, alpha, lf_draws, seed, flci=None) -> np.ndarray:
     accept = np.zeros(len(thetas), dtype=bool)
     kappa = alpha / 10
     standard: dict[int, np.ndarray] = {}  # the same draws for every piece (as HonestDiD)
@@ -237,11 +258,29 @@ def _accept(tests, thetas, method, alpha, lf_draws, seed) -> np.ndarray:
             if m not in standard:
                 standard[m] = np.random.default_rng(seed).standard_normal((lf_draws, m))
             lf_cv = test.least_favorable_cv(kappa, standard[m])
-        accept |= test.accepts(thetas, alpha=alpha, lf_cv=lf_cv, kappa=kappa)
+        accept |= test.accepts(thetas, alpha=alpha, lf_cv=lf_cv, kappa=kappa, flci=flci)
     return accept
 
 
+def _flci_hybrid_set(problem, bound, alpha, points) -> tuple[float, float]:
+    """C-F: the grid over the first stage's FLCI, outside which every value is rejected."""
+    weights, flci = problem.first_stage(bound, alpha)
+    tests = problem.tests(bound, weights)
+    grid = np.linspace(flci[0] - flci[1], flci[0] + flci[1], points)
+    accept = _accept(tests, grid, "C-F", alpha, 0, 0, flci)
+    if not accept.any():
+        warn(
+            f"the robust set at M={bound:g} is empty: the data reject every violation the "
+            "restriction allows (the pre-period coefficients are inconsistent with it)",
+            InferenceWarning,
+        )
+        return float("nan"), float("nan")
+    return float(grid[accept].min()), float(grid[accept].max())
+
+
 def _grid_set(problem, bound, method, alpha, points, lf_draws, seed) -> tuple[float, float]:
+    if method == "C-F":
+        return _flci_hybrid_set(problem, bound, alpha, points)
     tests = problem.tests(bound)
     grid = problem.grid(bound, points)
     accept = _accept(tests, grid, method, alpha, lf_draws, seed)
@@ -319,8 +358,10 @@ def robust_confidence_sets(
         The bounds (``Mbar`` for the relative restrictions). Default as HonestDiD: ten
         values of ``Mbar`` from 0 to 2; for smoothness ten values from 0 to the upper
         ``1 - alpha`` confidence bound of the largest pre-period second difference.
-    method : {"FLCI", "C-LF", "Conditional"}, optional
-        Default ``"FLCI"`` for smoothness, ``"C-LF"`` otherwise.
+    method : {"FLCI", "C-F", "C-LF", "Conditional"}, optional
+        Default (as HonestDiD) ``"FLCI"`` for smoothness, ``"C-F"`` for smoothness
+        with a sign or monotonicity restriction, ``"C-LF"`` otherwise. ``"FLCI"`` and
+        ``"C-F"`` apply to smoothness only.
     target : "first", "average", int or array-like, default "first"
         ``l``: see :func:`target_vector`.
     alpha : float, default 0.05
@@ -505,6 +546,10 @@ def breakdown_value(
         if chosen == "FLCI":
             flci = optimal_flci(beta, cov, n_pre=n_pre, l_vec=l_vec, M=bound, alpha=alpha)
             return not flci.lower <= null <= flci.upper
+        if chosen == "C-F":
+            weights, flci = problem.first_stage(bound, alpha)
+            tests = problem.tests(bound, weights)
+            return not bool(_accept(tests, np.array([float(null)]), chosen, alpha, 0, 0, flci)[0])
         tests = problem.tests(bound)
         return not bool(_accept(tests, np.array([float(null)]), chosen, alpha, lf_draws, seed)[0])
 

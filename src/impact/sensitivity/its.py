@@ -19,6 +19,18 @@ The constants hold where the counterfactual's parameters come from the pre-progr
 periods alone: the segmented regression of a series or of aggregated units with free
 post-programme segments (no seasonal terms or covariates shared across the interruption,
 no phase-in). A result outside that case is refused with the reason.
+
+A regression with AR(p) errors (``errors="ar"``, the default for a Gaussian series)
+does not qualify as such: the correlation of the errors across the interruption lets
+the post-programme data move the pre-programme line. With the AR coefficients held at
+their estimates, though, the fit is generalised least squares, still linear in the
+outcome: each effect is ``w' y`` for weights ``w`` over every period, and refitting
+the same specification to a departure ``d`` (zero before the interruption) moves it by
+``w' d``. The constant is then computed from the post-programme part of ``w``
+(checked to reproduce the reported estimates). Held fixed, the AR coefficients do not
+react to the departure as a refit by maximum likelihood would (a departure also
+changes the estimated autocorrelation, and then the effect is no longer linear in
+it): the bound is that of the fit's own weighting.
 """
 
 from __future__ import annotations
@@ -223,6 +235,105 @@ def _post_gaps(result: ImpactResult) -> tuple[np.ndarray, np.ndarray]:
     return gaps, np.arange(1, int(post.sum()) + 1, dtype=float)
 
 
+def _term_coefficients(result: ImpactResult, term: str, n_post: int) -> np.ndarray:
+    """``term`` as a combination of the post-programme line's value at k = 1 and slope."""
+    if term == "att":
+        return np.array([1.0, (n_post - 1) / 2])
+    if term == "level_change":
+        return np.array([1.0, 0.0])
+    if term == "slope_change":
+        return np.array([0.0, 1.0])
+    if term.startswith("period["):
+        labels = [t for t in result.effects["term"] if str(t).startswith("period[")]
+        if term not in labels or len(labels) != n_post:
+            raise DesignError(f"term {term!r} is not a post-programme period of the result")
+        return np.array([1.0, float(labels.index(term))])
+    raise DesignError(
+        f"term {term!r} cannot be bounded; choose from {list(_TERMS)} or a period[...] term"
+    )
+
+
+def _ar_autocorrelation(coefficients: Sequence[float], n: int) -> np.ndarray:
+    """Autocorrelations at lags ``0..n-1`` of a stationary AR(p) process (Yule-Walker)."""
+    phi = np.asarray(coefficients, dtype=float)
+    p = len(phi)
+    # gamma_h - sum_i phi_i gamma_|h - i| = [h == 0] for h = 0..p
+    system = np.eye(p + 1)
+    for h in range(p + 1):
+        for i in range(1, p + 1):
+            system[h, abs(h - i)] -= phi[i - 1]
+    rhs = np.zeros(p + 1)
+    rhs[0] = 1.0
+    try:
+        gamma = list(np.linalg.solve(system, rhs))
+    except np.linalg.LinAlgError as exc:
+        raise DesignError(f"the AR coefficients {phi.tolist()} are not stationary") from exc
+    if not gamma[0] > 0:
+        raise DesignError(f"the AR coefficients {phi.tolist()} are not stationary")
+    for h in range(p + 1, n):
+        gamma.append(float(phi @ np.array(gamma[h - 1 : h - p - 1 : -1] if p else [])))
+    return np.asarray(gamma[:n]) / gamma[0]
+
+
+def _ar_weights(result: ImpactResult, term: str) -> np.ndarray:
+    """GLS weights of ``term`` on the post-programme periods, the AR coefficients fixed.
+
+    Rebuilds the segmented design (constant, trend, level and slope change at the
+    interruption, periods counted by position), weights the observed periods by the
+    inverse of the AR(p) correlation matrix, and checks that the weights reproduce
+    every reported effect from the observed outcomes: to a quarter of its standard
+    error, as the maximum likelihood optimiser stops short of the exact optimum (where
+    the coefficients are exactly these weights applied to the outcome; on 30
+    simulated series of 24 to 80 periods they differed by at most 6% of a standard
+    error).
+    """
+    settings, paths = result.settings, result.paths
+    _post_gaps(result)  # the reasons common to every fit
+    coefficients = settings.get("ar_coefficients")
+    expected = ["const", *(["trend"] if settings.get("trend", True) else []),
+                "level_change", "slope_change"]  # fmt: skip
+    table = result.diagnostics.get("coefficients")
+    names = None if table is None or "term" not in table else list(table["term"])
+    if coefficients is None or settings.get("design", "single") != "single" or names != expected:
+        raise DesignError(
+            "the trend sensitivity of a fit with AR errors covers a single series' "
+            f"segmented regression on {expected}"
+            + ("" if names is None else f", not on {names}")
+            + "; refit with errors='ols' or 'hac'"
+        )
+    post = paths["post"].to_numpy(dtype=bool)
+    observed = paths["observed"].to_numpy(dtype=float)
+    seen = np.isfinite(observed)
+    n = len(observed)
+    t = np.arange(n, dtype=float)
+    start = int(np.argmax(post))
+    columns = [np.ones(n)] + ([t] if settings.get("trend", True) else [])
+    X = np.column_stack([*columns, (t >= start).astype(float), np.maximum(t - start, 0.0)])
+    rho = _ar_autocorrelation(coefficients, n)
+    lags = np.abs(t[:, None] - t[None, :]).astype(int)
+    omega = rho[lags][np.ix_(seen, seen)]
+    Xs = X[seen]
+    solved = np.linalg.solve(omega, Xs)
+    W = np.linalg.solve(Xs.T @ solved, solved.T)  # coefficients = W @ y_observed
+    n_post = int(post.sum())
+    effects = result.effects.set_index("term")
+    scale = max(float(np.nanmax(np.abs(observed))), 1.0)
+    for name in ("level_change", "slope_change", "att", term):
+        weights = _term_coefficients(result, name, n_post) @ W[-2:]
+        reported = float(effects.loc[name, "estimate"])
+        se = float(effects.loc[name, "std_error"])
+        if abs(float(weights @ observed[seen]) - reported) > max(0.25 * se, 1e-9 * scale):
+            raise DesignError(
+                f"{name!r} is not the generalised least squares combination of the outcome "
+                "this bound rebuilds (a design with covariates, seasonal terms or several "
+                "series?); refit with errors='ols' or 'hac'"
+            )
+    weights = _term_coefficients(result, term, n_post) @ W[-2:]
+    on_periods = np.zeros(n)
+    on_periods[seen] = weights
+    return on_periods[post]
+
+
 def _weights(result: ImpactResult, term: str) -> np.ndarray:
     """``term``'s estimate as a linear combination of the post-period gaps."""
     _, k = _post_gaps(result)
@@ -249,6 +360,10 @@ def _weights(result: ImpactResult, term: str) -> np.ndarray:
 
 def _bias_constant(result: ImpactResult, term: str) -> float:
     """``c`` with worst-case bias ``M c`` for ``term`` (checked against the estimate)."""
+    if result.settings.get("errors_used") == "ar":
+        weights = _ar_weights(result, term)
+        _, k = _post_gaps(result)
+        return _worst_case(weights, k)
     weights = _weights(result, term)
     gaps, k = _post_gaps(result)
     estimate = float(result.effects.set_index("term").loc[term, "estimate"])
@@ -259,6 +374,11 @@ def _bias_constant(result: ImpactResult, term: str) -> float:
             "(autocorrelated-error fits and covariates move the counterfactual with the "
             "post-programme data); refit with errors='ols' or 'hac' and no covariates"
         )
+    return _worst_case(weights, k)
+
+
+def _worst_case(weights: np.ndarray, k: np.ndarray) -> float:
+    """The largest ``|w' d|`` over departures bending by at most 1 per period."""
     # departure d_k = sum_j c_j (k - j + 1)_+ with |c_j| <= M: the worst case of
     # sum_k w_k d_k is M * sum_j |sum_{k >= j} w_k (k - j + 1)|
     ramps = np.maximum(k[:, None] - k[None, :] + 1.0, 0.0)

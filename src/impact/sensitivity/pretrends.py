@@ -3,8 +3,13 @@
 The pre-test here is the one most event studies are read by: it "fails" when any
 pre-period coefficient is individually significant (``|beta_j / se_j| > z``, with
 ``z = 1.96`` at ``alpha = 0.05``), as in the R package ``pretrends``. Against a
-hypothesised violation of parallel trends ``delta`` (by default linear,
-``delta_t = slope * (t + 1)`` at event time ``t``, zero at the reference period -1):
+hypothesised violation of parallel trends ``delta`` (by default linear: the trend gap
+grows by ``slope`` per period, so a coefficient that compares event time ``t`` with
+base period ``b`` has mean ``slope * (t - b)``; :func:`linear_violation`). With a
+universal base period (every coefficient compared with the reference period -1) that
+is ``slope * (t + 1)``; with the varying base period of a staggered DiD's dynamic
+aggregation each pre-period coefficient compares ``t`` with ``t - 1`` and has mean
+``slope``, while the post-period ones, compared with -1, have ``slope * (t + 1)``:
 
 - :func:`pretest_power`: the probability that the pre-test detects ``delta``;
 - :func:`slope_for_power`: the slope of a linear violation detected with a given
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PretrendPower",
+    "linear_violation",
     "pretest_power",
     "pretest_power_row",
     "pretrend_power",
@@ -97,6 +103,44 @@ def _linear(slope: float, n_pre: int, n_post: int = 0) -> np.ndarray:
     return float(slope) * (times + 1)
 
 
+def linear_violation(
+    event_times: Sequence[int], *, base_period: str = "universal", anticipation: int = 0
+) -> np.ndarray:
+    """Means of event-time coefficients under a linear violation of slope 1 per period.
+
+    A coefficient compares its event time ``t`` with a base period ``b``; when the
+    trend gap grows by 1 per period its mean is ``t - b``. Post-period coefficients
+    (``t >= 0``) compare with ``b = -1 - anticipation``; pre-period ones with the
+    same period (``base_period="universal"``) or with ``t - 1`` (``"varying"``, as
+    a staggered DiD's default).
+
+    Parameters
+    ----------
+    event_times : sequence of int
+        The event times of the coefficients.
+    base_period : {"universal", "varying"}, default "universal"
+    anticipation : int, default 0
+
+    Examples
+    --------
+    >>> linear_violation([-3, -2, 0, 1]).tolist()
+    [-2.0, -1.0, 1.0, 2.0]
+    >>> linear_violation([-2, -1, 0, 1], base_period="varying").tolist()
+    [1.0, 1.0, 1.0, 2.0]
+    """
+    if base_period not in ("universal", "varying"):
+        raise DesignError(f"base_period={base_period!r} is not valid; use 'universal' or "
+                          "'varying'")  # fmt: skip
+    integer = isinstance(anticipation, int | np.integer) and not isinstance(anticipation, bool)
+    if not integer or anticipation < 0:
+        raise DesignError(f"anticipation={anticipation!r} must be a non-negative integer")
+    times = np.asarray(event_times, dtype=float).ravel()
+    post = times + 1.0 + anticipation
+    if base_period == "universal":
+        return post
+    return np.where(times >= 0, post, 1.0)
+
+
 def pretest_power(
     sigma: np.ndarray,
     *,
@@ -105,6 +149,7 @@ def pretest_power(
     violation: Sequence[float] | np.ndarray | None = None,
     alpha: float = ALPHA,
     threshold: float | None = None,
+    shape: Sequence[float] | np.ndarray | None = None,
 ) -> float:
     """Probability that some pre-period coefficient is significant under a violation.
 
@@ -116,13 +161,18 @@ def pretest_power(
     n_pre : int
         Number of pre-period coefficients (the reference period -1 omitted).
     slope : float, optional
-        A linear violation ``slope * (t + 1)`` at event time ``t``.
+        A linear violation: mean ``slope * shape`` (by default ``shape = t + 1`` at
+        event time ``t``).
     violation : array-like, optional
         Or the violation at the pre-periods themselves (``n_pre`` values).
     alpha : float, default 0.05
         Each coefficient is tested at level ``alpha`` (``|t| > z_{1 - alpha/2}``).
     threshold : float, optional
         The critical t-statistic itself (``pretrends`` uses 1.96).
+    shape : array-like, optional
+        The pre-period coefficients' means under a linear violation of slope 1
+        (:func:`linear_violation`; at least ``n_pre`` values, the first used); default
+        ``t + 1`` at event times ``-n_pre - 1`` to ``-2`` (a universal base period).
 
     Examples
     --------
@@ -132,18 +182,28 @@ def pretest_power(
     """
     pre = _pre_covariance(sigma, n_pre)
     z = _threshold(alpha, threshold)
-    delta = _pre_violation(slope, violation, n_pre)
+    delta = _pre_violation(slope, violation, n_pre, shape)
     half = z * np.sqrt(np.diag(pre))
     return 1.0 - _box_probability(delta, pre, -half, half)
 
 
-def _pre_violation(slope, violation, n_pre: int) -> np.ndarray:
+def _shape(shape, n_pre: int) -> np.ndarray | None:
+    if shape is None:
+        return None
+    values = np.asarray(shape, dtype=float).ravel()
+    if len(values) < n_pre or not np.isfinite(values).all():
+        raise DesignError(f"shape must hold at least n_pre={n_pre} finite values")
+    return values
+
+
+def _pre_violation(slope, violation, n_pre: int, shape=None) -> np.ndarray:
     if (slope is None) == (violation is None):
         raise DesignError("give either slope (a linear violation) or violation (its values)")
     if slope is not None:
         if not np.isfinite(slope):
             raise DesignError(f"slope={slope!r} must be finite")
-        return _linear(slope, n_pre)
+        unit = _shape(shape, n_pre)
+        return _linear(slope, n_pre) if unit is None else float(slope) * unit[:n_pre]
     delta = np.asarray(violation, dtype=float).ravel()
     if len(delta) < n_pre or not np.isfinite(delta).all():
         raise DesignError(f"violation must hold at least n_pre={n_pre} finite values")
@@ -157,11 +217,13 @@ def slope_for_power(
     power: float = 0.8,
     alpha: float = ALPHA,
     threshold: float | None = None,
+    shape: Sequence[float] | np.ndarray | None = None,
 ) -> float:
     """The slope of a linear violation that the pre-test detects with probability ``power``.
 
     A magnitude (positive); as ``slope_for_power`` of the R package ``pretrends``,
-    solved here to a relative precision of 1e-9.
+    solved here to a relative precision of 1e-9. ``shape``: as for
+    :func:`pretest_power` (the base-period convention of the coefficients).
 
     Examples
     --------
@@ -174,17 +236,20 @@ def slope_for_power(
 
     pre = _pre_covariance(sigma, n_pre)
     z = _threshold(alpha, threshold)
+    unit = _shape(shape, n_pre)
+    if unit is not None and not np.any(unit[:n_pre] != 0):
+        raise DesignError("shape is zero at every pre-period: no slope is ever detected")
     size = pretest_power(pre, n_pre=n_pre, slope=0.0, threshold=z)
     if isinstance(power, bool) or not isinstance(power, int | float) or not size < power < 1:
         raise DesignError(
             f"power={power!r} must lie between the pre-test's size ({size:.3g}) and 1"
         )
     high = 8 * float(np.sqrt(np.diag(pre)).max())
-    while pretest_power(pre, n_pre=n_pre, slope=high, threshold=z) < power:
+    while pretest_power(pre, n_pre=n_pre, slope=high, threshold=z, shape=unit) < power:
         high *= 2
     return float(
         brentq(
-            lambda s: pretest_power(pre, n_pre=n_pre, slope=s, threshold=z) - power,
+            lambda s: pretest_power(pre, n_pre=n_pre, slope=s, threshold=z, shape=unit) - power,
             0.0,
             high,
             xtol=1e-9 * high,
@@ -255,14 +320,14 @@ class PretrendPower:
         return pd.Series(post.mean_after_pretest.to_numpy(), index=post.event_time.to_numpy())
 
 
-def _power_inputs(source) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """``(betahat, sigma, n_pre, n_post)`` from a result, inputs or a tuple of arrays."""
-    from impact.sensitivity.results import EventStudyInputs, event_study_inputs, is_result
+def _power_inputs(source):
+    """The :class:`EventStudyInputs` of a result (either base period) or the inputs."""
+    from impact.sensitivity.results import EventStudyInputs, is_result, pretest_inputs
 
     if is_result(source):
-        source = event_study_inputs(source)
+        source = pretest_inputs(source)
     if isinstance(source, EventStudyInputs):
-        return source.betahat, source.sigma, source.n_pre, source.n_post
+        return source
     raise DesignError(
         f"expected an ImpactResult or EventStudyInputs, got {type(source).__name__}; for "
         "arrays use EventStudyInputs(betahat, sigma, n_pre, n_post, event_times)"
@@ -283,10 +348,12 @@ def pretrend_power(
     ----------
     source : ImpactResult or EventStudyInputs
         An event-study result with its covariance (see
-        :func:`impact.sensitivity.event_study_inputs`), or the inputs themselves.
+        :func:`impact.sensitivity.results.pretest_inputs`: a staggered dynamic
+        aggregation with either base period), or the inputs themselves.
     slope : float, optional
-        A linear violation ``slope * (t + 1)``. Default: the slope the pre-test
-        detects half the time.
+        A linear violation of ``slope`` per period (means from
+        :func:`linear_violation` and the inputs' base period). Default: the slope the
+        pre-test detects half the time.
     violation : array-like, optional
         Or the violation at every coefficient (pre-periods, then post-periods).
     alpha, threshold
@@ -305,15 +372,23 @@ def pretrend_power(
     >>> round(result.power, 3), round(result.slope, 3)
     (0.5, 0.196)
     """
-    beta, sigma, n_pre, n_post = _power_inputs(source)
+    inputs = _power_inputs(source)
+    beta, sigma, n_pre, n_post = inputs.betahat, inputs.sigma, inputs.n_pre, inputs.n_post
+    times = np.asarray(inputs.event_times, dtype=int)
+    if len(times) != n_pre + n_post:
+        raise DesignError(f"event_times has {len(times)} values; expected n_pre + n_post = "
+                          f"{n_pre + n_post}")  # fmt: skip
+    unit = linear_violation(times, base_period=inputs.base_period,
+                            anticipation=inputs.anticipation)  # fmt: skip
     z = _threshold(alpha, threshold)
-    slopes = {p: slope_for_power(sigma, n_pre=n_pre, power=p, threshold=z) for p in (0.5, 0.8)}
+    slopes = {p: slope_for_power(sigma, n_pre=n_pre, power=p, threshold=z, shape=unit)
+              for p in (0.5, 0.8)}  # fmt: skip
     if slope is None and violation is None:
         slope = slopes[0.5]
     if slope is not None:
         if violation is not None:
             raise DesignError("give either slope (a linear violation) or violation, not both")
-        delta = _linear(slope, n_pre, n_post)
+        delta = float(slope) * unit
     else:
         delta = np.asarray(violation, dtype=float).ravel()
         if len(delta) != n_pre + n_post or not np.isfinite(delta).all():
@@ -330,17 +405,15 @@ def pretrend_power(
     mean_pre = _truncated_mean(delta[:n_pre], pre_cov, -half, half)
     post_shift = sigma[n_pre:, :n_pre] @ np.linalg.solve(pre_cov, mean_pre - delta[:n_pre])
     mean_post = delta[n_pre:] + post_shift
-    times = np.concatenate([np.arange(-n_pre - 1, -1), np.arange(n_post)])
-    table = pd.DataFrame(
-        {
-            "event_time": np.concatenate([times[:n_pre], [-1], times[n_pre:]]),
-            "estimate": np.concatenate([beta[:n_pre], [0.0], beta[n_pre:]]),
-            "std_error": np.concatenate([np.sqrt(np.diag(sigma))[:n_pre], [0.0],
-                                         np.sqrt(np.diag(sigma))[n_pre:]]),
-            "violation": np.concatenate([delta[:n_pre], [0.0], delta[n_pre:]]),
-            "mean_after_pretest": np.concatenate([mean_pre, [0.0], mean_post]),
-        }
-    )  # fmt: skip
+    se = np.sqrt(np.diag(sigma))
+    columns = {"event_time": times, "estimate": beta, "std_error": se, "violation": delta,
+               "mean_after_pretest": np.concatenate([mean_pre, mean_post])}  # fmt: skip
+    if inputs.base_period == "universal" and -1 not in times:
+        # the reference period: zero by construction
+        columns = {key: np.insert(np.asarray(value, dtype=float), n_pre, 0.0)
+                   for key, value in columns.items()}  # fmt: skip
+        columns["event_time"] = np.insert(times, n_pre, -1)
+    table = pd.DataFrame(columns)
     return PretrendPower(
         power=float(power),
         bayes_factor=float((1 - power) / (1 - size)),
@@ -354,8 +427,9 @@ def pretrend_power(
 def pretest_power_row(result: ImpactResult, alpha: float = ALPHA) -> dict[str, float] | None:
     """The slopes of a linear violation its pre-test detects with 50% and 80% power.
 
-    For the summary of an event-study-shaped result (shown beside its Wald pre-test);
-    None when the result carries no event-time covariance to compute them from.
+    For the summary of an event-study-shaped result (shown beside its Wald pre-test),
+    with either base period of a staggered dynamic aggregation; None when the result
+    carries no event-time covariance to compute them from.
 
     Examples
     --------
@@ -370,15 +444,17 @@ def pretest_power_row(result: ImpactResult, alpha: float = ALPHA) -> dict[str, f
     >>> sorted(row)
     ['slope_50_power', 'slope_80_power']
     """
-    from impact.sensitivity.results import event_study_inputs
+    from impact.sensitivity.results import pretest_inputs
 
     try:
-        inputs = event_study_inputs(result)
+        inputs = pretest_inputs(result)
     except DesignError:
         return None
+    unit = linear_violation(inputs.event_times, base_period=inputs.base_period,
+                            anticipation=inputs.anticipation)  # fmt: skip
     return {
         f"slope_{int(100 * power)}_power": slope_for_power(
-            inputs.sigma, n_pre=inputs.n_pre, power=power, alpha=alpha
+            inputs.sigma, n_pre=inputs.n_pre, power=power, alpha=alpha, shape=unit
         )
         for power in (0.5, 0.8)
     }

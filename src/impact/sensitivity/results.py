@@ -14,6 +14,10 @@ covariance; the table's ``covariance`` column names it); for a staggered aggrega
 the analytic (influence-function) covariance, also when its standard errors come from
 the multiplier bootstrap.
 
+The pre-test's power (:mod:`impact.sensitivity.pretrends`) also reads a staggered
+dynamic aggregation with the default varying base period (:func:`pretest_inputs`),
+whose pre-period estimates each compare a period with the one before it.
+
 The reference period must be event time -1 (the period just before adoption): the
 restrictions are written relative to it. Pre-period estimates must be present for
 event times ``-n_pre - 1`` to ``-2`` without gaps, post-period estimates for ``0`` to
@@ -40,7 +44,13 @@ from impact.sensitivity.honest import (
 if TYPE_CHECKING:
     from impact.result import ImpactResult
 
-__all__ = ["EventStudyInputs", "breakdown", "event_study_inputs", "honest_sensitivity"]
+__all__ = [
+    "EventStudyInputs",
+    "breakdown",
+    "event_study_inputs",
+    "honest_sensitivity",
+    "pretest_inputs",
+]
 
 COVARIANCE_TABLE = "event_covariance"
 
@@ -59,6 +69,13 @@ class EventStudyInputs:
         Numbers of pre- and post-period estimates.
     event_times : tuple of int
         The event time of each estimate.
+    base_period : {"universal", "varying"}, default "universal"
+        What each estimate compares with: the reference period -1 (``"universal"``),
+        or, before adoption, the period before it (``"varying"``; the
+        Rambachan-Roth sets refuse those, the pre-trend power reads them).
+    anticipation : int, default 0
+        Periods of anticipation: post-period estimates compare with event time
+        ``-1 - anticipation``.
     """
 
     betahat: np.ndarray
@@ -66,6 +83,8 @@ class EventStudyInputs:
     n_pre: int
     n_post: int
     event_times: tuple[int, ...]
+    base_period: str = "universal"
+    anticipation: int = 0
 
     def arrays(self) -> dict:
         """Keyword arguments for the functions of :mod:`impact.sensitivity.honest`."""
@@ -188,6 +207,78 @@ def event_study_inputs(result: ImpactResult) -> EventStudyInputs:
         n_pre=len(pre),
         n_post=len(post),
         event_times=tuple(int(t) for t in times),
+    )
+
+
+def pretest_inputs(result: ImpactResult) -> EventStudyInputs:
+    """The event-time estimates a pre-test reads, with either base period.
+
+    As :func:`event_study_inputs` for a result normalised at event time -1; for a
+    staggered dynamic aggregation with ``base_period="varying"`` also the pre-period
+    estimates that compare each period with the one before it (event times ``-1``
+    and earlier all estimated), marked as such (``base_period="varying"``) so that a
+    hypothesised violation is translated into their means accordingly.
+
+    Raises
+    ------
+    DesignError
+        As :func:`event_study_inputs`, and for a matched DiD with a varying base period
+        (its pre-periods are matched on).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import impact
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"u": np.repeat(np.arange(60), 6), "t": np.tile(np.arange(6), 60)})
+    >>> df["d"] = ((df.u < 20) & (df.t >= 3) | (df.u >= 20) & (df.u < 40) & (df.t >= 4))
+    >>> df["d"] = df["d"].astype(int)
+    >>> df["y"] = df.u + df.t + 2.0 * df.d + rng.normal(0, 0.1, len(df))
+    >>> panel = impact.Panel.from_frame(df, unit="u", time="t", outcome="y", treated="d")
+    >>> dynamic = impact.StaggeredDiD().fit(panel).aggregate("dynamic")
+    >>> inputs = pretest_inputs(dynamic)
+    >>> inputs.base_period, inputs.event_times
+    ('varying', (-3, -2, -1, 0, 1, 2))
+    """
+    if not is_result(result):
+        raise DesignError(f"expected an ImpactResult, got {type(result).__name__}")
+    varying = (
+        result.settings.get("base_period") == "varying"
+        and "aggregation" in result.settings
+        and "pre_periods" not in result.settings
+        and "event_time" in result.effects.columns
+        and COVARIANCE_TABLE in result.diagnostics
+    )
+    if not varying:
+        return event_study_inputs(result)
+    table = result.diagnostics[COVARIANCE_TABLE]
+    terms = list(table["term"])
+    rows = result.effects.set_index("term").loc[terms]
+    times = rows["event_time"].astype(int).to_numpy()
+    order = np.argsort(times, kind="stable")
+    times, terms = times[order], [terms[i] for i in order]
+    sigma = table.set_index("term").loc[terms, terms].to_numpy(dtype=float)
+    beta = rows["estimate"].to_numpy(dtype=float)[order]
+    pre, post = times[times < 0], times[times >= 0]
+    if len(pre) == 0 or len(post) == 0:
+        raise DesignError(
+            f"the result has {len(pre)} pre-period and {len(post)} post-period event-time "
+            "estimates; a pre-test needs at least one of each"
+        )
+    if not np.isfinite(sigma).all() or not np.isfinite(beta).all():
+        raise DesignError(
+            "the event-time estimates or their covariance hold missing values; no pre-test "
+            "power can be computed"
+        )
+    anticipation = int(result.settings.get("anticipation", 0) or 0)
+    return EventStudyInputs(
+        betahat=beta,
+        sigma=sigma,
+        n_pre=len(pre),
+        n_post=len(post),
+        event_times=tuple(int(t) for t in times),
+        base_period="varying",
+        anticipation=anticipation,
     )
 
 

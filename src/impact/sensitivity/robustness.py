@@ -143,7 +143,6 @@ def _event_study_rows(
     result: ImpactResult, alpha: float, target: str | int, sensitivity: bool
 ) -> list[dict[str, Any]]:
     from impact.sensitivity.honest import original_interval
-    from impact.sensitivity.pretrends import pretrend_power
     from impact.sensitivity.results import breakdown, event_study_inputs
 
     try:
@@ -151,10 +150,12 @@ def _event_study_rows(
     except ImpactError as error:
         if "event_time" not in result.effects.columns:
             return _pretest_only(result)
-        # event-time estimates that the robust sets cannot use: say why
+        # event-time estimates that the robust sets cannot use: say why (the pre-test's
+        # power still reads a varying base period's estimates)
         return [
             _row("design sensitivity", math.nan, f"No sensitivity bound: {error}"),
             *_pretest_only(result),
+            *_power_rows(result, alpha),
         ]
     rows = []
     where = _target_words(target)
@@ -191,14 +192,20 @@ def _event_study_rows(
                 f"more than {_number(m)} outcome units per period, period after period.",
             )
         )
-    rows += _pretest_only(result)
+    return rows + _pretest_only(result) + _power_rows(inputs, alpha)
+
+
+def _power_rows(source, alpha: float) -> list[dict[str, Any]]:
+    """The slope of a linear divergence the pre-test detects with 80% (50%) power."""
+    from impact.sensitivity.pretrends import pretrend_power
+
     try:
-        power = pretrend_power(inputs, alpha=alpha)
+        power = pretrend_power(source, alpha=alpha)
     except ImpactError:
-        return rows
+        return []
     slope80 = float(power.slopes.get(0.8, math.nan))
     slope50 = float(power.slopes.get(0.5, math.nan))
-    rows.append(
+    return [
         _row(
             "pre-trend slope detected with 80% power",
             slope80,
@@ -207,8 +214,7 @@ def _event_study_rows(
             "violations can pass it unnoticed, and passing it makes the estimates "
             "lean further towards the violation (Roth 2022).",
         )
-    )
-    return rows
+    ]
 
 
 def _its_rows(result: ImpactResult, alpha: float) -> list[dict[str, Any]]:
