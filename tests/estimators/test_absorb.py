@@ -136,7 +136,8 @@ def test_did_matches_linearmodels_absorbing_ls():
     n = len(df)
     panel = _panel(df)
     conventional = model.fit(cov_type="unadjusted", debiased=False)
-    ours = _fit(impact.DifferenceInDifferences(inference="iid", absorb=(("region", "year"),)), panel)
+    absorb = (("region", "year"),)
+    ours = _fit(impact.DifferenceInDifferences(inference="iid", absorb=absorb), panel)
     k = ours.settings["n_params_correction"]
     assert k == conventional.df_model  # every dummy counted (none nested in clusters)
     np.testing.assert_allclose(ours.att.estimate, conventional.params["D"], rtol=RTOL)
@@ -144,7 +145,7 @@ def test_did_matches_linearmodels_absorbing_ls():
         ours.att.std_error, conventional.std_errors["D"] * np.sqrt(n / (n - k)), rtol=RTOL
     )
     clustered = model.fit(cov_type="clustered", clusters=df["unit"], debiased=False)
-    ours = _fit(impact.DifferenceInDifferences(inference="cr1", absorb=(("region", "year"),)), panel)
+    ours = _fit(impact.DifferenceInDifferences(inference="cr1", absorb=absorb), panel)
     k, g = ours.settings["n_params_correction"], 60
     factor = g / (g - 1) * (n - 1) / (n - k)
     np.testing.assert_allclose(
@@ -274,7 +275,7 @@ def test_absorb_column_with_missing_values_is_a_data_error():
     df["region"] = df["region"].astype(float)
     df.loc[7, "region"] = np.nan
     before = df.copy()
-    with pytest.raises(DataError, match="'region'.*missing"):
+    with pytest.raises(DataError, match=r"'region'.*missing"):
         _panel(df)
     pd.testing.assert_frame_equal(df, before)  # the caller's frame is untouched
 
