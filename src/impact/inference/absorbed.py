@@ -15,7 +15,13 @@ How
     ``linearmodels.iv.AbsorbingLS`` for fixed effects; the tests check the estimates
     and standard errors against ``AbsorbingLS``, ``PanelOLS(other_effects=...)`` and
     pyfixest to 1e-8). Columns are scaled to unit spread first and iterated to a
-    change below ``1e-13`` (pyhdfe's default, ``1e-8``, left errors near ``1e-9``).
+    change below ``1e-13`` (pyhdfe's default, ``1e-8``, left errors near ``1e-9``),
+    with the symmetric Kaczmarz transform and conjugate-gradient acceleration when
+    unweighted (pyhdfe accelerates only unweighted projections). On 100,000 pupil-
+    years (school, year and pupil effects, 5% of pupils changing school) absorbing
+    took 7-10 s on a loaded two-core machine, against 11.5 s without acceleration;
+    pyfixest took 5.1 s at the same tolerance (numba) and ``AbsorbingLS`` 6.4 s at
+    pyhdfe's default tolerance.
 
 Identification
     A regressor that the absorbed effects explain has residuals of rounding size,
@@ -104,12 +110,15 @@ def _residualize(
     spread = np.abs(v).max(axis=0)
     spread[spread == 0] = 1.0
     ids = np.column_stack([_dense(g) for g in groups])
+    options = {"tol": _TOL, "iteration_limit": _ITERATIONS}
+    if weights is None:  # pyhdfe accelerates only unweighted projections
+        options.update(transform="symmetric", acceleration="cg")
     algorithm = create(
         ids,
         drop_singletons=False,
         compute_degrees=False,
         residualize_method="map",
-        options={"tol": _TOL, "iteration_limit": _ITERATIONS},
+        options=options,
     )
     try:
         out = algorithm.residualize(
