@@ -133,11 +133,7 @@ class Nuisances:
         seed: Any,
     ) -> None:
         if data.kind != "panel":
-            raise DesignError(
-                "propensity_model and outcome_model are supported for balanced panel data; "
-                "this Panel is a repeated cross-section or an unbalanced panel kept with "
-                "allow_unbalanced_panel=True"
-            )
+            raise DesignError(_not_panel_message(data.kind))
         if data.X is None:
             raise DesignError(
                 "propensity_model and outcome_model need covariates to learn from; build "
@@ -332,3 +328,35 @@ def orthogonal_att(
     eta_c = float(np.dot(w_c, r) / w_c.sum())
     phi = w_t * (r - eta_t) / mean_t - w_c * (r - eta_c) / mean_c
     return eta_t - eta_c, phi
+
+
+def _not_panel_message(kind: str) -> str:
+    """Why learners refuse rows that are not a balanced panel, and what to do instead.
+
+    The repeated cross-section estimators that such rows use have four outcome
+    regressions (each group before and after) and the unit's rows in two periods are
+    not paired; their cross-fitted influence function (Chang 2020, section 3.2) is not
+    implemented, so the learners stop here rather than give intervals of unknown
+    coverage.
+    """
+    what = (
+        "repeated cross-sections (several rows per unit and period)"
+        if kind == "repeated_cross_section"
+        else "an unbalanced panel kept with allow_unbalanced_panel=True"
+    )
+    fixes = (
+        "Either keep the built-in models (propensity_model=None, outcome_model=None), "
+        "which handle repeated cross-sections"
+        if kind == "repeated_cross_section"
+        else "Either set allow_unbalanced_panel=False (the default: units not observed in "
+        "every period are dropped, counted in settings['dropped_incomplete_units'], and "
+        "the learners run on the balanced panel left), or keep the built-in models "
+        "(propensity_model=None, outcome_model=None), which handle unbalanced panels"
+    )
+    return (
+        f"propensity_model and outcome_model work on balanced panel data only; these "
+        f"data are {what}, whose estimator pairs no unit's rows across periods and has "
+        "no cross-fitted influence function here. "
+        f"{fixes}; or aggregate the rows to one per unit and period with covariates "
+        "fixed within units and build a balanced Panel from them"
+    )
