@@ -309,3 +309,13 @@ def test_joint_inference_over_outcomes_refuses_absorbed_effects():
     estimator = impact.DifferenceInDifferences(absorb=(("region", "year"),))
     with pytest.raises(DesignError, match="absorbed effects"):
         estimator.regression_design(panel)
+
+
+def test_adoption_randomization_keeps_the_absorbed_columns():
+    """Re-assigned adoption dates rebuild the Panel: its fixed-effect columns come along."""
+    from impact.inference import adoption_randomization_test
+
+    df = _frame()
+    estimator = impact.DifferenceInDifferences(inference="cr1", absorb=(("region", "year"),))
+    out = adoption_randomization_test(estimator, _panel(df), draws=19, seed=0)
+    assert 0 < out.p_value <= 1

@@ -118,7 +118,7 @@ class DifferenceInDifferences(Estimator):
     units is absorbed by the unit effects and dropped with a warning. The ``paths``
     table gives the treated group's observed mean per period and its counterfactual:
     the treated group's pre-programme mean plus the comparison group's change since
-    its own pre-programme mean (unadjusted for covariates).
+    its own pre-programme mean (unadjusted for covariates and absorbed effects).
 
     With staggered adoption this estimator raises a :class:`DesignError`: use the
     staggered estimator, which does not compare later with earlier adopters.
