@@ -11,8 +11,10 @@ on data sets built here:
 * linearmodels ``AbsorbingLS(y, D, absorb=[unit, year, g x year])``: the estimate,
   the conventional variance (``s^2 = RSS/N`` without ``debiased``) and the clustered
   one, rescaled to the small-sample factors (``N/(N-K)``; ``G/(G-1) (N-1)/(N-K)``).
-  ``PanelOLS(other_effects=...)`` takes at most two effects in all, so it cannot fit
-  unit, year and group-by-year effects together.
+* linearmodels ``PanelOLS(y, D, entity_effects=True, other_effects=region x year)``
+  (it takes two effects at most; the region-by-year effects span the year effects, so
+  this is the same model), clustered by unit with ``debiased=False, auto_df=False,
+  count_effects=False`` (no small-sample factor), rescaled by ``G/(G-1) (N-1)/(N-K)``.
 """
 
 from __future__ import annotations
@@ -150,6 +152,36 @@ def test_did_matches_linearmodels_absorbing_ls():
     factor = g / (g - 1) * (n - 1) / (n - k)
     np.testing.assert_allclose(
         ours.att.std_error, clustered.std_errors["D"] * np.sqrt(factor), rtol=RTOL
+    )
+
+
+def test_did_matches_linearmodels_panel_ols_with_other_effects():
+    from linearmodels.panel import PanelOLS
+
+    df = _frame(seed=5)
+    data = df.set_index(["unit", "year"])
+    cells = pd.DataFrame(
+        {"region_year": (df["region"] * 10_000 + df["year"]).to_numpy()}, index=data.index
+    )
+    reference = PanelOLS(
+        data["y"], data[["D"]].astype(float), entity_effects=True, other_effects=cells
+    ).fit(
+        cov_type="clustered",
+        cluster_entity=True,
+        debiased=False,
+        auto_df=False,
+        count_effects=False,
+    )
+    ours = _fit(
+        impact.DifferenceInDifferences(inference="cr1", absorb=(("region", "year"),)),
+        _panel(df),
+    )
+    n, g, k = len(df), 60, ours.settings["n_params_correction"]
+    np.testing.assert_allclose(ours.att.estimate, reference.params["D"], rtol=RTOL)
+    np.testing.assert_allclose(
+        ours.att.std_error**2,
+        reference.std_errors["D"] ** 2 * g / (g - 1) * (n - 1) / (n - k),
+        rtol=RTOL,
     )
 
 
