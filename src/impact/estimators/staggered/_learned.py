@@ -132,7 +132,7 @@ class Nuisances:
         cross_fit: int | None,
         seed: Any,
     ) -> None:
-        if data.kind != "panel":
+        if data.kind != "panel" and cross_fit is None:
             raise DesignError(_not_panel_message(data.kind))
         if data.X is None:
             raise DesignError(
@@ -143,11 +143,13 @@ class Nuisances:
         self.ps_model = _BuiltinLogit() if propensity_model is None else propensity_model
         self.or_model = _BuiltinLinear() if outcome_model is None else outcome_model
         fold_seed, self.random_state = learner_seeds(seed)
-        self.folds = None
+        self.folds = self.row_folds = None
         if cross_fit is not None:
             self.folds = cross_fit_folds(
                 int(cross_fit), data.obs_group, clusters=data.clusters, seed=fold_seed
             )
+            if data.kind != "panel":  # every row in its unit's (or cluster's) fold
+                self.row_folds = self.folds[data.obs_of_row]
         self._ps: dict = {}
         self._or: dict = {}
         self.Z = data.X[:, 1:]  # the covariates without the intercept column
@@ -331,32 +333,27 @@ def orthogonal_att(
 
 
 def _not_panel_message(kind: str) -> str:
-    """Why learners refuse rows that are not a balanced panel, and what to do instead.
+    """Why learners without cross-fitting refuse rows that are not a balanced panel.
 
-    The repeated cross-section estimators that such rows use have four outcome
-    regressions (each group before and after) and the unit's rows in two periods are
-    not paired; their cross-fitted influence function (Chang 2020, section 3.2) is not
-    implemented, so the learners stop here rather than give intervals of unknown
-    coverage.
+    The repeated cross-section estimators that such rows use would need the estimation
+    effects of every learner's in-sample fit in their influence function; only the
+    cross-fitted (orthogonal) version is implemented (:mod:`._learned_rcs`).
     """
     what = (
         "repeated cross-sections (several rows per unit and period)"
         if kind == "repeated_cross_section"
         else "an unbalanced panel kept with allow_unbalanced_panel=True"
     )
-    fixes = (
-        "Either keep the built-in models (propensity_model=None, outcome_model=None), "
-        "which handle repeated cross-sections"
-        if kind == "repeated_cross_section"
-        else "Either set allow_unbalanced_panel=False (the default: units not observed in "
-        "every period are dropped, counted in settings['dropped_incomplete_units'], and "
-        "the learners run on the balanced panel left), or keep the built-in models "
-        "(propensity_model=None, outcome_model=None), which handle unbalanced panels"
-    )
     return (
-        f"propensity_model and outcome_model work on balanced panel data only; these "
-        f"data are {what}, whose estimator pairs no unit's rows across periods and has "
-        "no cross-fitted influence function here. "
-        f"{fixes}; or aggregate the rows to one per unit and period with covariates "
-        "fixed within units and build a balanced Panel from them"
+        f"propensity_model and outcome_model need cross-fitting on {what}: without it "
+        "their influence function would need the estimation effects of the learners' "
+        "in-sample fits, which are not implemented for these rows. Pass cross_fit=5 "
+        "(or another number of folds), keep the built-in models (propensity_model=None, "
+        "outcome_model=None)"
+        + (
+            ", or set allow_unbalanced_panel=False (units not observed in every period are "
+            "dropped, counted in settings['dropped_incomplete_units'])"
+            if kind != "repeated_cross_section"
+            else ""
+        )
     )
