@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 import impact
+from impact._threads import learner_thread_budget
 from impact.datasets import load_mpdta
 from impact.estimators.staggered._learned_rcs import orthogonal_rcs_att
 from impact.exceptions import DataWarning, DesignError
@@ -140,7 +141,8 @@ def test_repeated_cross_section_score_matches_doubleml() -> None:
 def test_cross_fitted_learners_recover_the_effect_from_pupil_cross_sections() -> None:
     panel = _pupils(seed=0)
     assert panel.is_repeated_cross_section
-    with warnings.catch_warnings():
+    # one OpenMP thread: boosting on a few thousand rows gains nothing from more
+    with warnings.catch_warnings(), learner_thread_budget(1):
         warnings.simplefilter("ignore")
         default = impact.StaggeredDiD().fit(panel).att
         learned = impact.StaggeredDiD(
