@@ -24,6 +24,11 @@ estimation-effect terms of the parametric estimator are dropped. ``"ipw"`` and
 ``"reg"`` are not orthogonal: their influence functions here omit the learners'
 estimation error, which a warning says.
 
+Repeated cross-sections, and unbalanced panels kept with
+``allow_unbalanced_panel=True``, use the cross-section estimator of
+:mod:`._learned_rcs` (four outcome regressions per cell), with every row in its
+unit's fold; they need cross-fitting.
+
 *Without cross-fitting* (``cross_fit=None``) the learners' in-sample predictions enter
 the parametric estimator's formulas, estimation-effect terms included: with
 ``LogisticRegression(penalty=None)`` and ``LinearRegression()`` this is the default
