@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from impact._optional import import_optional
+from impact._threads import limit_learner_threads
 from impact.exceptions import DesignError, EstimationError
 
 __all__ = [
@@ -301,6 +302,12 @@ def predict_proba(
     """
     d = np.asarray(d).astype(int)
     out = np.empty(len(d))
+    with limit_learner_threads():  # the thread budget of a parallel Monte Carlo worker
+        _fit_predict_proba(model, X, d, w, folds, out, random_state, name)
+    return out
+
+
+def _fit_predict_proba(model, X, d, w, folds, out, random_state, name) -> None:
     for train, test in _splits(folds, len(d)):
         if d[train].min() == d[train].max():
             raise EstimationError(
@@ -315,7 +322,6 @@ def predict_proba(
             name,
         )
         out[test] = fitted.predict_proba(X[test])[:, _positive_column(fitted)]
-    return out
 
 
 def predict(
@@ -360,6 +366,12 @@ def predict(
     array([ 0.,  2.,  4.,  6.,  8., 10.])
     """
     out = np.empty(len(y))
+    with limit_learner_threads():  # the thread budget of a parallel Monte Carlo worker
+        _fit_predict(model, X, y, w, train, folds, out, random_state, name)
+    return out
+
+
+def _fit_predict(model, X, y, w, train, folds, out, random_state, name) -> None:
     for fold_train, test in _splits(folds, len(y)):
         use = train & fold_train
         if not use.any():
@@ -375,7 +387,6 @@ def predict(
             name,
         )
         out[test] = fitted.predict(X[test])
-    return out
 
 
 def _splits(folds: np.ndarray | None, m: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -7,6 +7,11 @@
   Driscoll-Kraay covariances, for errors correlated across units within a period.
 - :mod:`~impact.inference.wild`: the wild cluster restricted bootstrap.
 - :mod:`~impact.inference.randomization`: randomization inference across clusters.
+- :mod:`~impact.inference.absorbed`: fixed effects beyond the units' (pupils, school
+  by year) absorbed by alternating projections, with ``fixest``'s count of them and
+  the check that an effect term is not explained by them.
+- :mod:`~impact.inference.design`: the regression an estimator hands over
+  (:class:`RegressionDesign`) and its within transform.
 - :mod:`~impact.inference.coefficient`: :func:`infer_coefficient`, one call that runs
   the regression and any of these methods (or ``"auto"``) on one coefficient.
 - :mod:`~impact.inference.combination`: the same, for several coefficients or linear

@@ -171,6 +171,7 @@ def _estimate(estimator, panel, frame, level, labels, values, term) -> float:
         cluster=panel.cluster,
         weights=panel.weights,
         repeated_cross_section=panel.is_repeated_cross_section,
+        fixed_effects=panel.fixed_effects,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImpactWarning)

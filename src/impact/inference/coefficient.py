@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from impact.exceptions import DesignError, EstimationError, InferenceWarning, warn
+from impact.inference.absorbed import AbsorbedEffects, absorb_for_inference
 from impact.inference.cluster import cluster_robust
 from impact.inference.comparison import (
     coefficient_scale,
@@ -65,6 +66,7 @@ from impact.inference.comparison import (
     treated_clusters,
     undefined_comparison,
 )
+from impact.inference.design import RegressionDesign, transform_design
 from impact.inference.panel_covariance import (
     PANEL_METHODS,
     few_periods_warning,
@@ -113,73 +115,6 @@ PANEL_INFERENCE_METHODS: tuple[str, ...] = (*INFERENCE_METHODS, *PANEL_METHODS)
 MIN_CLUSTERS = 12
 MAX_SIZE_CV = 0.5
 MANY_CLUSTERS = 50
-
-
-@dataclass(frozen=True)
-class RegressionDesign:
-    """The inputs of :func:`infer_coefficient`, as an estimator builds them.
-
-    Attributes
-    ----------
-    y : ndarray, shape (n,)
-        Outcome.
-    X : ndarray, shape (n, k)
-        Regressors, the coefficient of interest included.
-    names : tuple of str
-        Names of the columns of ``X``.
-    unit_codes : ndarray
-        Unit of each row (effects absorbed).
-    cluster_codes : ndarray
-        Cluster of each row.
-    weights : ndarray or None
-        Regression weights.
-    exposure : ndarray or None
-        Value of the regressor of interest in each row if its cluster were treated
-        (for randomization inference).
-    term : str
-        Name of the coefficient of interest.
-    time_codes : ndarray or None
-        Period of each row, for the ``"twoway"`` and ``"driscoll_kraay"`` covariances.
-    """
-
-    y: np.ndarray
-    X: np.ndarray
-    names: tuple[str, ...]
-    unit_codes: np.ndarray
-    cluster_codes: np.ndarray
-    weights: np.ndarray | None = None
-    exposure: np.ndarray | None = None
-    term: str = "att"
-    time_codes: np.ndarray | None = None
-
-
-def transform_design(
-    design: RegressionDesign, kept: Sequence[str] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Absorb the unit effects and apply the weights: ``(y, X, sqrt(weights))``.
-
-    Parameters
-    ----------
-    design : RegressionDesign
-        The regression.
-    kept : sequence of str, optional
-        Columns to keep (e.g. those a fit did not drop as collinear), in order.
-
-    Returns
-    -------
-    tuple
-        Transformed outcome, regressors and the row scale (``None`` without weights).
-    """
-    names = list(design.names)
-    cols = range(len(names)) if kept is None else [names.index(k) for k in kept]
-    X = np.asarray(design.X, dtype=float).reshape(len(design.y), -1)[:, list(cols)]
-    weights = design.weights
-    scale = None if weights is None else np.sqrt(np.asarray(weights, dtype=float))
-    Xd = demean(X, design.unit_codes, weights)
-    yd = demean(np.asarray(design.y, dtype=float), design.unit_codes, weights)
-    if scale is not None:
-        Xd, yd = Xd * scale[:, None], yd * scale
-    return yd, Xd, scale
 
 
 @dataclass(frozen=True)
@@ -304,6 +239,7 @@ def infer_coefficient(
     min_clusters: int = MIN_CLUSTERS,
     warn_few_clusters: bool = True,
     time_codes: np.ndarray | None = None,
+    absorb: AbsorbedEffects | None = None,
 ) -> CoefficientInference:
     """Estimate a fixed-effects regression and make inference on one coefficient.
 
@@ -346,6 +282,9 @@ def infer_coefficient(
     time_codes : ndarray, optional
         Period of each row (integers in time order), needed by ``"twoway"`` and
         ``"driscoll_kraay"``.
+    absorb : AbsorbedEffects, optional
+        Fixed effects absorbed with the unit effects (``X`` then holds no period
+        dummies), see :mod:`impact.inference.absorbed`.
 
     Returns
     -------
@@ -387,6 +326,7 @@ def infer_coefficient(
         cluster_codes = None if cluster_codes is None else np.asarray(cluster_codes)[positive]
         exposure = None if exposure is None else np.asarray(exposure)[positive]
         time_codes = None if time_codes is None else np.asarray(time_codes)[positive]
+        absorb = None if absorb is None else absorb.take(positive)
     clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
     cluster_index, n_groups = _codes(clusters)  # as np.unique's inverse, faster for codes
     n_treated, n_control = treated_clusters(X[:, 0], cluster_index, n_groups)
@@ -431,13 +371,21 @@ def infer_coefficient(
     base = used if used in ("cr1", "hc1", "iid") else "cr1"
     if used in PANEL_METHODS:  # the unit effects need not nest in the clusters here
         base = "cr1"
+    fe_params = twoway_params = None
+    raw_y, raw_d = y, X[:, 0]  # the data as given: scale and comparison checks read them
+    if absorb is not None:
+        y, X, fe_params, twoway_params = absorb_for_inference(
+            y, X, names, method=used, nested=base == "cr1" and small_sample == "nested",
+            unit_codes=unit_codes, clusters=clusters, time_codes=time_codes,
+            effects=absorb, weights=weights,
+        )  # fmt: skip
     # within_regression, with the cluster codes and nesting computed above
     known = (clusters, cluster_index, n_groups, nested) if base == "cr1" else None
-    fit = _within(y, X, names, unit_codes, known, weights, base, small_sample, 1)
+    fit = _within(y, X, names, unit_codes, known, weights, base, small_sample, 1, None, fe_params)
     estimate = fit.coefficient(term)
-    se_scale = coefficient_scale(y, X[:, 0])  # see impact.inference.wald
+    se_scale = coefficient_scale(raw_y, raw_d)  # see impact.inference.wald
     undefined = undefined_comparison(
-        y, X[:, 0], unit_codes, cluster_index, n_groups, clustered=used not in ("hc1", "iid")
+        raw_y, raw_d, unit_codes, cluster_index, n_groups, clustered=used not in ("hc1", "iid")
     )
     details: dict[str, Any] = {}
     if used in ("cr1", "hc1", "iid"):
@@ -464,6 +412,7 @@ def infer_coefficient(
             kind=used,
             of_interest=slopes,
             warn_clipped=warn_few_clusters,
+            n_params=None if twoway_params is None else len(slopes) + twoway_params,
         )
         fit = RegressionFit._from_arrays(
             fit._values,
@@ -472,7 +421,7 @@ def infer_coefficient(
             df_inference=robust.df,
             n_obs=fit.n_obs,
             # K of the two-way small-sample factor; Driscoll-Kraay makes no correction
-            n_params=len(slopes) + 1 if used == "twoway" else 0,
+            n_params=(len(slopes) + (twoway_params or 1)) if used == "twoway" else 0,
             n_clusters=fit.n_clusters,
             dropped=fit.dropped,
         )

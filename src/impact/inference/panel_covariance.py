@@ -103,6 +103,7 @@ def panel_covariance(
     kind: str,
     of_interest: np.ndarray | list[int] | None = None,
     warn_clipped: bool = True,
+    n_params: int | None = None,
 ) -> PanelCovariance:
     """Two-way clustered or Driscoll-Kraay covariance from a regression's scores.
 
@@ -126,6 +127,11 @@ def panel_covariance(
         it is: the two-way sum is rarely positive semi-definite there.
     warn_clipped : bool, default True
         Warn when negative eigenvalues are set to zero.
+    n_params : int, optional
+        ``K`` of the two-way small-sample factor; the columns of ``of_interest`` plus
+        one by default (unit and period effects nested in the two clusterings). With
+        further absorbed effects, as :func:`~impact.inference.absorbed.effect_parameters`
+        counts them.
 
     Returns
     -------
@@ -160,7 +166,8 @@ def panel_covariance(
         block = np.arange(k) if of_interest is None else np.asarray(of_interest, dtype=int)
         g = min(n_clusters, n_periods)
         # K: the regressors other than the period dummies, plus one (fixest, pyfixest)
-        factor = g / (g - 1) * (n - 1) / (n - (len(block) + 1))
+        k_small = len(block) + 1 if n_params is None else n_params
+        factor = g / (g - 1) * (n - 1) / (n - k_small)
         cov = bread @ meat @ bread * factor
         cov = (cov + cov.T) / 2
         details = {"n_time_clusters": n_periods, "small_sample_factor": factor}

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from impact.exceptions import DesignError, DesignWarning, EstimationError, InferenceWarning, warn
+from impact.inference.absorbed import AbsorbedEffects, absorb_columns, effect_parameters
 
 __all__ = ["RegressionFit", "demean", "within_regression"]
 
@@ -290,6 +291,7 @@ def within_regression(
     small_sample: Literal["nested", "full"] = "nested",
     keep_first: int = 1,
     effects: int | None = None,
+    absorb: AbsorbedEffects | None = None,
 ) -> RegressionFit:
     """Regress ``y`` on ``X`` with unit fixed effects absorbed.
 
@@ -327,6 +329,10 @@ def within_regression(
         covariates explain is reported as not identified rather than displacing a
         period dummy. Period dummies should omit a reference period, so that none is
         dropped in a well-posed design.
+    absorb : AbsorbedEffects, optional
+        Further fixed effects absorbed with the unit effects (period effects, school
+        by year...), see :mod:`impact.inference.absorbed`; ``X`` then holds no period
+        dummies. ``K`` counts them as ``fixest`` does.
 
     Returns
     -------
@@ -349,8 +355,43 @@ def within_regression(
     if inference == "cr1":
         clusters = unit_codes if cluster_codes is None else np.asarray(cluster_codes)
         clusters = (clusters, *_codes(clusters), _nested(unit_codes, clusters))
+    fe_params = None
+    if absorb is not None:
+        y, X, unit_codes, weights, clusters, absorb = _positive_rows(
+            y, X, unit_codes, weights, clusters, absorb
+        )
+        y, X = absorb_columns(
+            y, X, names, unit_codes=unit_codes, effects=absorb, weights=weights,
+            keep_first=keep_first,
+        )  # fmt: skip
+        nested = clusters is not None and small_sample == "nested"
+        fe_params = effect_parameters(unit_codes, absorb, [clusters[0]] if nested else [])
     return _within(
-        y, X, names, unit_codes, clusters, weights, inference, small_sample, keep_first, effects
+        y, X, names, unit_codes, clusters, weights, inference, small_sample, keep_first, effects,
+        fe_params,
+    )  # fmt: skip
+
+
+def _positive_rows(y, X, unit_codes, weights, clusters, absorb):
+    """The rows of positive weight (all rows without weights), absorbed effects included."""
+    if weights is None or bool((np.asarray(weights) > 0).all()):
+        return y, X, unit_codes, weights, clusters, absorb
+    positive = np.asarray(weights) > 0
+    if not positive.any():
+        raise EstimationError("every row has zero weight: there is nothing to fit")
+    y = np.asarray(y, dtype=float)[positive]
+    X = np.asarray(X, dtype=float).reshape(len(positive), -1)[positive]
+    unit_codes = _codes(np.asarray(unit_codes)[positive])[0]
+    if clusters is not None:
+        labels = np.asarray(clusters[0])[positive]
+        clusters = (labels, *_codes(labels), _nested(unit_codes, labels))
+    return (
+        y,
+        X,
+        unit_codes,
+        np.asarray(weights, dtype=float)[positive],
+        clusters,
+        absorb.take(positive),
     )
 
 
@@ -365,11 +406,15 @@ def _within(
     small_sample: Literal["nested", "full"],
     keep_first: int,
     effects: int | None = None,
+    fe_params: int | None = None,
 ) -> RegressionFit:
     """:func:`within_regression`, given the CR1 clusters already described.
 
     ``clusters`` holds, for CR1, the cluster of each row, their dense codes, their
     number and whether units nest in them (callers that computed these pass them).
+    ``fe_params``: with absorbed effects (``y`` and ``X`` already residualised on
+    them), the parameters they count for in ``K`` (see
+    :func:`~impact.inference.absorbed.effect_parameters`), instead of the unit effects'.
     """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
@@ -409,7 +454,7 @@ def _within(
     kept_names = [names[j] for j in kept]
     n = len(y)
     k_within = Xd.shape[1]
-    k_full = k_within + n_units
+    k_full = k_within + (n_units if fe_params is None else fe_params)
     if n - k_full <= 0:
         raise EstimationError(
             f"{n} observations cannot identify {k_full} parameters (unit effects included)"
@@ -421,6 +466,8 @@ def _within(
         # the cluster sandwich with Stata's G/(G-1) * (N-1)/(N-K), as statsmodels; unit
         # effects nested in the clusters count as one parameter (fixest, xtreg's _cons)
         k = k_within + 1 if (small_sample == "nested" and nested) else k_full
+        if fe_params is not None:  # absorbed effects: counted by the caller
+            k = k_full
         df_inf = float(n_clusters - 1)
     elif inference in ("hc1", "iid"):
         cluster_index = None

@@ -54,6 +54,8 @@ class Panel(PanelReader):
         Column of clusters for standard errors. ``None`` means clustering by unit.
     weights : str or None
         Column of sampling weights.
+    fixed_effects : tuple of str
+        Categorical columns carried for estimators' absorbed effects (``absorb=``).
 
     Notes
     -----
@@ -70,6 +72,7 @@ class Panel(PanelReader):
         "cohort_column",
         "covariates",
         "extra_outcomes",
+        "fixed_effects",
         "outcome",
         "time",
         "treated",
@@ -106,6 +109,7 @@ class Panel(PanelReader):
         dropna: bool = False,
         repeated_cross_section: bool | None = None,
         extra_outcomes: Sequence[str] = (),
+        fixed_effects: Sequence[str] = (),
     ) -> Panel:
         """Validate a long DataFrame and build a Panel from a copy of it.
 
@@ -150,6 +154,10 @@ class Panel(PanelReader):
             Further numeric outcome columns to carry along (without missing values),
             so that :meth:`with_outcome` and :func:`impact.estimate_many` can analyse
             several outcomes of the same design.
+        fixed_effects : sequence of str, optional
+            Categorical columns (without missing values) to carry along for the fixed
+            effects that regression estimators absorb (``absorb=``: pupils,
+            school-by-year cells...).
 
         Returns
         -------
@@ -181,6 +189,9 @@ class Panel(PanelReader):
             )
         covariates = tuple(covariates)
         extra_outcomes = tuple(dict.fromkeys(extra_outcomes))
+        if isinstance(fixed_effects, str):
+            fixed_effects = (fixed_effects,)
+        fixed_effects = tuple(dict.fromkeys(fixed_effects))
         roles = {"unit": unit, "time": time, "outcome": outcome}
         if treated is not None:
             roles["treated"] = treated
@@ -190,10 +201,10 @@ class Panel(PanelReader):
             roles["cluster"] = cluster
         if weights is not None:
             roles["weights"] = weights
-        for name in (*roles.values(), *covariates, *extra_outcomes):
+        for name in (*roles.values(), *covariates, *extra_outcomes, *fixed_effects):
             if not isinstance(name, str):
                 raise DataError(f"column names must be strings, got {name!r}")
-        check_frame(df, (*roles.values(), *covariates, *extra_outcomes))
+        check_frame(df, (*roles.values(), *covariates, *extra_outcomes, *fixed_effects))
         if len(df) == 0:
             raise DataError("the frame is empty: no rows to estimate from")
         if outcome in covariates:
@@ -203,7 +214,14 @@ class Panel(PanelReader):
             raise DataError(
                 f"extra outcome(s) {show(clash)} already have another role in the Panel"
             )
-        used = list(dict.fromkeys([*roles.values(), *covariates, *extra_outcomes]))
+        used = list(dict.fromkeys([*roles.values(), *covariates, *extra_outcomes, *fixed_effects]))
+        for name in fixed_effects:
+            missing = df[name].isna().to_numpy()
+            if missing.any():
+                raise DataError(
+                    f"fixed-effect column {name!r} has missing values in rows "
+                    f"{show(df.index[missing])}; fill or drop them"
+                )
         # the Panel's own copy: later changes to the caller's frame never reach it, nor
         # do the Panel's to the caller's (with Copy-on-Write a shallow copy ensures this)
         deep = not copy_on_write()
@@ -276,6 +294,7 @@ class Panel(PanelReader):
             cohort_column=derived_cohort,
             covariates=covariates,
             extra_outcomes=extra_outcomes,
+            fixed_effects=fixed_effects,
             cluster=cluster,
             weights=weights,
         )
@@ -532,6 +551,7 @@ class Panel(PanelReader):
             cohort_column=None,
             covariates=tuple(covariates),
             extra_outcomes=(),
+            fixed_effects=(),
             cluster=cluster,
             weights=None,
         )

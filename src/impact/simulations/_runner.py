@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from impact._threads import single_blas_thread
+from impact._threads import learner_thread_budget, single_blas_thread
 from impact.simulations.scenario import Scenario
 from impact.simulations.simulate import simulate
 
@@ -128,12 +128,42 @@ def run_chunk(
     return out
 
 
-def run_chunk_one_thread(*args: Any) -> Chunk:
-    """:func:`run_chunk` with BLAS limited to one thread (serial and process backends)."""
+def run_chunk_one_thread(threads: int | None, *args: Any) -> Chunk:
+    """:func:`run_chunk` with BLAS limited to one thread and learners to ``threads``."""
     # a replication's matrices are small: BLAS threads only add overhead, and worker
     # processes would compete for the same cores
-    with single_blas_thread():
+    with single_blas_thread(), learner_thread_budget(threads):
         return run_chunk(*args)
+
+
+def run_chunk_capped(threads: int | None, *args: Any) -> Chunk:
+    """:func:`run_chunk` with learners limited to ``threads`` threads (Dask workers)."""
+    with learner_thread_budget(threads):
+        return run_chunk(*args)
+
+
+def learner_budget(backend: str | Any, workers: int, override: int | None) -> int | None:
+    """Threads each learner fit may use: the cores shared out among the workers.
+
+    ``override`` (``monte_carlo(learner_threads=...)``) wins. Serially there is no cap
+    (a learner may use every core); local worker processes share the CPUs
+    (``cpu_count // workers``, at least one); a Dask task gets one thread, since each
+    Dask worker thread runs a task of its own.
+
+    Examples
+    --------
+    >>> learner_budget("serial", 1, None) is None, learner_budget("dask", 8, None)
+    (True, 1)
+    >>> learner_budget("processes", 2, 3)
+    3
+    """
+    if override is not None:
+        return int(override)
+    if backend == "serial":
+        return None
+    if backend in ("processes", "auto"):
+        return max(1, (os.cpu_count() or 1) // max(1, workers))
+    return 1
 
 
 def _message(exc: object) -> str:
@@ -204,6 +234,7 @@ def run_chunks(
     n_workers: int | None,
     chunk_size: int | None,
     progress: bool,
+    learner_threads: int | None = None,
 ) -> list[Chunk]:
     """Run ``n_reps`` replications on ``backend`` and return the chunks in order."""
     client, own_client = None, False
@@ -220,6 +251,7 @@ def run_chunks(
     queue = _ChunkQueue(n_reps, int(chunk_size), workers=workers, shrink=shrink)
     bar = _progress_bar(n_reps, progress, "replications")
     args = (estimators, scenario, root)
+    threads = learner_budget(backend, workers, learner_threads)
 
     def done(chunk: Chunk) -> Chunk:
         if bar is not None:
@@ -229,9 +261,11 @@ def run_chunks(
     try:
         if backend in ("serial", "processes", "auto"):
             helpers = 0 if backend == "serial" else workers - 1
-            chunks = _run_local(args, queue, terms, helpers, done, eager=backend != "auto")
+            chunks = _run_local(
+                args, queue, terms, helpers, done, eager=backend != "auto", threads=threads
+            )
         else:
-            chunks = _run_dask(client, args, queue.take_all(), terms, done)
+            chunks = _run_dask(client, args, queue.take_all(), terms, done, threads)
     finally:
         if bar is not None:
             bar.close()
@@ -291,6 +325,7 @@ def _run_local(
     done: Callable[[Chunk], Chunk],
     *,
     eager: bool,
+    threads: int | None = None,
 ) -> list[Chunk]:
     """Run chunks in this process, with ``helpers`` worker processes taking their share.
 
@@ -303,10 +338,15 @@ def _run_local(
     they are still up from an earlier study).
     """
     chunks: list[Chunk] = []
-    pool = _HelperPool(args, queue, terms, done).start(helpers) if helpers > 0 and eager else None
+    pool = (
+        _HelperPool(args, queue, terms, done, threads).start(helpers)
+        if helpers > 0 and eager
+        else None
+    )
     probe = helpers > 0 and pool is None  # time a small first chunk, then decide
     try:
-        with single_blas_thread():
+        # this process is one of the workers: its learners share the cores likewise
+        with single_blas_thread(), learner_thread_budget(threads):
             while (bounds := queue.take(smallest=probe)) is not None:
                 began = time.perf_counter()
                 chunks.append(done(run_chunk(*args, *bounds, terms)))
@@ -314,7 +354,7 @@ def _run_local(
                     probe = False
                     per_rep = (time.perf_counter() - began) / (bounds[1] - bounds[0])
                     if per_rep * queue.remaining() > _start_up_seconds(helpers):
-                        pool = _HelperPool(args, queue, terms, done).start(helpers)
+                        pool = _HelperPool(args, queue, terms, done, threads).start(helpers)
                 if pool is not None and pool.error is not None:
                     break
     except BaseException:
@@ -363,8 +403,10 @@ class _HelperPool:
         queue: _ChunkQueue,
         terms: Sequence[str] | None,
         done: Callable[[Chunk], Chunk],
+        threads: int | None = None,
     ) -> None:
         self._args, self._queue, self._terms, self._done = args, queue, terms, done
+        self._threads = threads  # each learner fit's thread budget in the workers
         self._chunks: list[Chunk] = []
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -401,7 +443,9 @@ class _HelperPool:
                         self._chunks.append(self._done(future.result()))
                 while len(running) < slots and (bounds := self._queue.take()) is not None:
                     running.add(
-                        executor.submit(run_chunk_one_thread, *self._args, *bounds, self._terms)
+                        executor.submit(
+                            run_chunk_one_thread, self._threads, *self._args, *bounds, self._terms
+                        )
                     )
         except BaseException as exc:  # re-raised in the calling thread by join()
             self.error = exc
@@ -437,12 +481,15 @@ def _run_dask(
     bounds: list[tuple[int, int]],
     terms: Sequence[str] | None,
     done: Callable[[Chunk], Chunk],
+    threads: int | None = None,
 ) -> list[Chunk]:
     from distributed import as_completed
 
     study = uuid.uuid4().hex[:12]
     futures = [
-        client.submit(run_chunk, *args, a, b, terms, pure=False, key=f"impact-{study}-{a}")
+        client.submit(
+            run_chunk_capped, threads, *args, a, b, terms, pure=False, key=f"impact-{study}-{a}"
+        )
         for a, b in bounds
     ]
     return [done(future.result()) for future in as_completed(futures)]

@@ -212,6 +212,7 @@ def monte_carlo(
     alpha: float = ALPHA,
     terms: Sequence[str] | None = None,
     chunk_size: int | None = None,
+    learner_threads: int | None = None,
 ) -> ValidationReport:
     """Fit estimators to many simulated cohorts and score them against the truth.
 
@@ -257,6 +258,15 @@ def monte_carlo(
         Replications per chunk. By default about ten chunks per worker in local
         processes, shrinking towards the end so the workers finish together; four per
         worker on Dask; twenty serially.
+    learner_threads : int, optional
+        Threads (OpenMP and BLAS) each scikit-learn learner fit may use, e.g. the
+        gradient boosting of ``StaggeredDiD(outcome_model=...)``. By default the CPUs
+        are shared out among local worker processes (``cpu_count // n_workers``, at
+        least one), a Dask task gets one (each Dask worker thread runs its own task),
+        and serially learners keep their own defaults. Without the cap every worker's
+        learner starts a thread per core and they fight over the same cores. (The
+        OpenMP cap holds per thread; BLAS caps are process-wide, so in a Dask worker
+        running several threads another task finishing may lift them.)
 
     Returns
     -------
@@ -281,6 +291,12 @@ def monte_carlo(
         isinstance(n_workers, bool) or not isinstance(n_workers, int | np.integer) or n_workers < 1
     ):
         raise DesignError(f"n_workers={n_workers!r} must be a positive integer or None")
+    if learner_threads is not None and (
+        isinstance(learner_threads, bool)
+        or not isinstance(learner_threads, int | np.integer)
+        or learner_threads < 1
+    ):
+        raise DesignError(f"learner_threads={learner_threads!r} must be a positive integer or None")
     check_alpha(alpha)
     labelled = _labelled(estimators)
     root = _root_seed(seed)
@@ -295,6 +311,7 @@ def monte_carlo(
         n_workers=n_workers,
         chunk_size=chunk_size,
         progress=progress,
+        learner_threads=learner_threads,
     )
     return _report(labelled, scenario, root, int(n_reps), chunks, alpha, terms)
 

@@ -48,6 +48,7 @@ def rebuild(
         weights=panel.weights,
         absorbing=panel.absorbing,
         repeated_cross_section=panel.is_repeated_cross_section,
+        fixed_effects=panel.fixed_effects,
         **roles,
     )
 

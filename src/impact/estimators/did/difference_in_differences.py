@@ -12,6 +12,7 @@ import pandas as pd
 from impact._defaults import ALPHA
 from impact.estimators._adoption import require_single_adoption
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
+from impact.estimators.did._absorb import Absorb, absorbed_effects, check_absorb, refuse_absorb
 from impact.exceptions import DesignError, DesignWarning, warn
 from impact.inference.coefficient import (
     MIN_CLUSTERS,
@@ -98,6 +99,18 @@ class DifferenceInDifferences(Estimator):
     seed : int, Generator or None, default 0
         Randomness of the bootstrap and randomization draws; the fixed default makes
         results reproducible, ``None`` draws fresh entropy.
+    absorb : tuple, default ()
+        Further fixed effects absorbed besides the unit and period effects, each a
+        categorical column of the Panel (carried with ``Panel.from_frame(...,
+        fixed_effects=[...])``) or a tuple of columns for their interaction:
+        ``absorb=("pupil",)`` or ``absorb=(("region", "year"),)`` fits R ``fixest``'s
+        ``y ~ treat | unit + year + region^year``. The effects are absorbed by
+        alternating projections (:mod:`impact.inference.absorbed`); ``K`` in the
+        small-sample factor counts them as ``fixest`` does (an effect nested in the
+        clusters counts once). A treatment that the absorbed effects explain (e.g.
+        school-by-year effects when treatment varies by school and year) raises a
+        :class:`DesignError` naming them. Not with ``inference="cr2"``, ``"cr3"`` or
+        ``"randomization"``.
 
     Notes
     -----
@@ -105,7 +118,7 @@ class DifferenceInDifferences(Estimator):
     units is absorbed by the unit effects and dropped with a warning. The ``paths``
     table gives the treated group's observed mean per period and its counterfactual:
     the treated group's pre-programme mean plus the comparison group's change since
-    its own pre-programme mean (unadjusted for covariates).
+    its own pre-programme mean (unadjusted for covariates and absorbed effects).
 
     With staggered adoption this estimator raises a :class:`DesignError`: use the
     staggered estimator, which does not compare later with earlier adopters.
@@ -136,10 +149,12 @@ class DifferenceInDifferences(Estimator):
     bootstrap_weights: Literal["auto", "rademacher", "webb"] = "auto"
     df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite"
     seed: int | np.random.Generator | None = 0
+    absorb: Absorb = ()
 
     def __post_init__(self) -> None:
         check_choice("design", self.design, ("twfe", "2x2"))
         check_inference_fields(self, PANEL_INFERENCE_METHODS)
+        object.__setattr__(self, "absorb", check_absorb(self.absorb, self.inference))
         check_choice("small_sample", self.small_sample, ("nested", "full"))
         check_alpha(self.alpha)
         if self.periods is not None and (
@@ -196,6 +211,7 @@ class DifferenceInDifferences(Estimator):
             small_sample=self.small_sample,
             min_clusters=self.min_clusters,
             time_codes=design.time_codes,
+            absorb=design.absorb,
         )
         fit = inference.fit
         n_codes = len(unit_levels)
@@ -240,6 +256,7 @@ class DifferenceInDifferences(Estimator):
 
         Used to bootstrap several outcomes jointly (:func:`impact.estimate_many`).
         """
+        refuse_absorb(self.absorb, "the joint inference over outcomes or subgroups")
         return self._prepare(panel)[0]
 
     def _prepare(self, panel: Panel) -> tuple[RegressionDesign, tuple]:
@@ -293,16 +310,20 @@ class DifferenceInDifferences(Estimator):
             covariate_values = covariates.to_numpy(dtype=float)
         else:
             covariate_names, covariate_values = [], np.empty((len(times), 0))
-        dummies = np.zeros((len(times), len(period_levels) - 1))
+        n_dummies = 0 if self.absorb else len(period_levels) - 1  # else: absorbed
+        dummies = np.zeros((len(times), n_dummies))
         if dummies.shape[1]:
             rows = period_codes > 0
             dummies[np.flatnonzero(rows), period_codes[rows] - 1] = 1.0
         names = [
             "att",
             *covariate_names,
-            *(f"period[{level}]" for level in period_levels[1:]),
+            *(f"period[{level}]" for level in period_levels[1 : 1 + n_dummies]),
         ]
         X = np.column_stack([d, covariate_values, dummies])
+        absorbed = (
+            absorbed_effects(panel, self.absorb, period_codes, rows=keep) if self.absorb else None
+        )
         weights = series(panel.weights).to_numpy(dtype=float) if panel.weights else None
         cluster_codes = (
             pd.factorize(series(panel.cluster), sort=True)[0] if panel.cluster else unit_codes
@@ -332,6 +353,7 @@ class DifferenceInDifferences(Estimator):
             exposure=post.astype(float),
             term="att",
             time_codes=time_codes,
+            absorb=absorbed,
         )
         return design, (
             frame,

@@ -11,8 +11,10 @@ import pandas as pd
 from impact._defaults import ALPHA
 from impact._distributions import chi2_sf, f_sf
 from impact.estimators._base import Estimator, check_alpha, check_choice, check_inference_fields
+from impact.estimators.did._absorb import Absorb, absorbed_effects, check_absorb
 from impact.estimators.did.difference_in_differences import _cluster_setting
 from impact.exceptions import DesignError, DesignWarning, InferenceWarning, warn
+from impact.inference.absorbed import NotIdentifiedByAbsorbed
 from impact.inference.coefficient import MIN_CLUSTERS, PANEL_INFERENCE_METHODS, infer_coefficient
 from impact.inference.combination import infer_combinations
 from impact.inference.panel_covariance import PANEL_METHODS
@@ -98,6 +100,12 @@ class EventStudy(Estimator):
         Degrees of freedom for ``"cr2"``/``"cr3"``.
     seed : int, Generator or None, default 0
         Randomness of the bootstrap (the same seed for each coefficient).
+    absorb : tuple, default ()
+        Further fixed effects absorbed besides the unit and period effects, as for
+        :class:`~impact.estimators.DifferenceInDifferences`: Panel columns (carried
+        with ``Panel.from_frame(..., fixed_effects=[...])``) or tuples of columns for
+        interactions. An event-time term that they explain raises a
+        :class:`DesignError` naming them. Not with ``inference="cr2"`` or ``"cr3"``.
 
     Notes
     -----
@@ -139,9 +147,11 @@ class EventStudy(Estimator):
     bootstrap_weights: Literal["auto", "rademacher", "webb"] = "auto"
     df_method: Literal["satterthwaite", "imbens-kolesar"] = "satterthwaite"
     seed: int | np.random.Generator | None = 0
+    absorb: Absorb = ()
 
     def __post_init__(self) -> None:
         check_inference_fields(self, _METHODS)
+        object.__setattr__(self, "absorb", check_absorb(self.absorb, self.inference))
         check_choice("small_sample", self.small_sample, ("nested", "full"))
         check_alpha(self.alpha)
         for name in ("leads", "lags"):
@@ -211,9 +221,12 @@ class EventStudy(Estimator):
         names = [event_term(e) for e in levels]
         D = np.column_stack([(sub_treated & (sub_event == e)).astype(float) for e in levels])
         period_codes = tpos[rows]
-        n_periods = int(period_codes.max()) + 1
+        n_periods = 1 if self.absorb else int(period_codes.max()) + 1  # else: absorbed
+        absorbed = (
+            absorbed_effects(panel, self.absorb, period_codes, rows=rows) if self.absorb else None
+        )
         dummies = np.zeros((len(rows), n_periods - 1))
-        later = period_codes > 0
+        later = (period_codes > 0) & (n_periods > 1)
         dummies[np.flatnonzero(later), period_codes[later] - 1] = 1.0
         covariates = panel.covariate_matrix().to_numpy(dtype=float)[rows]
         X = np.column_stack([D, covariates, dummies])
@@ -254,7 +267,10 @@ class EventStudy(Estimator):
                 inference=probe_method,
                 small_sample=self.small_sample,
                 keep_first=len(names),
+                absorb=absorbed,
             )
+        except NotIdentifiedByAbsorbed:
+            raise
         except DesignError as err:
             raise DesignError(
                 _not_identified(
@@ -292,6 +308,7 @@ class EventStudy(Estimator):
             "small_sample": self.small_sample,
             "min_clusters": self.min_clusters,
             "time_codes": period_codes,
+            "absorb": absorbed,
         }
         inferred = infer_combinations(y, Xk, kept, combos, method=self.inference, **common)
         head = inferred["att"]

@@ -22,6 +22,7 @@ from impact.estimators.staggered._drdid import (
     rcs_att_nocov,
 )
 from impact.estimators.staggered._learned import Nuisances, learned_panel_cell
+from impact.estimators.staggered._learned_rcs import learned_rcs_cell
 from impact.exceptions import DesignError, DesignWarning, EstimationError, warn
 
 if TYPE_CHECKING:
@@ -51,7 +52,11 @@ def estimate_cells(
         if cell.reference:
             continue
         try:
-            if nuisances is not None:
+            if nuisances is not None and data.kind != "panel":
+                att[k] = learned_rcs_cell(
+                    data, cell, method, influence[:, k], nuisances, OVERLAP_LIMIT
+                )
+            elif nuisances is not None:
                 att[k] = learned_panel_cell(
                     data, cell, method, influence[:, k], nuisances, OVERLAP_LIMIT
                 )

@@ -24,6 +24,11 @@ estimation-effect terms of the parametric estimator are dropped. ``"ipw"`` and
 ``"reg"`` are not orthogonal: their influence functions here omit the learners'
 estimation error, which a warning says.
 
+Repeated cross-sections, and unbalanced panels kept with
+``allow_unbalanced_panel=True``, use the cross-section estimator of
+:mod:`._learned_rcs` (four outcome regressions per cell), with every row in its
+unit's fold; they need cross-fitting.
+
 *Without cross-fitting* (``cross_fit=None``) the learners' in-sample predictions enter
 the parametric estimator's formulas, estimation-effect terms included: with
 ``LogisticRegression(penalty=None)`` and ``LinearRegression()`` this is the default
@@ -132,12 +137,8 @@ class Nuisances:
         cross_fit: int | None,
         seed: Any,
     ) -> None:
-        if data.kind != "panel":
-            raise DesignError(
-                "propensity_model and outcome_model are supported for balanced panel data; "
-                "this Panel is a repeated cross-section or an unbalanced panel kept with "
-                "allow_unbalanced_panel=True"
-            )
+        if data.kind != "panel" and cross_fit is None:
+            raise DesignError(_not_panel_message(data.kind))
         if data.X is None:
             raise DesignError(
                 "propensity_model and outcome_model need covariates to learn from; build "
@@ -147,11 +148,13 @@ class Nuisances:
         self.ps_model = _BuiltinLogit() if propensity_model is None else propensity_model
         self.or_model = _BuiltinLinear() if outcome_model is None else outcome_model
         fold_seed, self.random_state = learner_seeds(seed)
-        self.folds = None
+        self.folds = self.row_folds = None
         if cross_fit is not None:
             self.folds = cross_fit_folds(
                 int(cross_fit), data.obs_group, clusters=data.clusters, seed=fold_seed
             )
+            if data.kind != "panel":  # every row in its unit's (or cluster's) fold
+                self.row_folds = self.folds[data.obs_of_row]
         self._ps: dict = {}
         self._or: dict = {}
         self.Z = data.X[:, 1:]  # the covariates without the intercept column
@@ -332,3 +335,30 @@ def orthogonal_att(
     eta_c = float(np.dot(w_c, r) / w_c.sum())
     phi = w_t * (r - eta_t) / mean_t - w_c * (r - eta_c) / mean_c
     return eta_t - eta_c, phi
+
+
+def _not_panel_message(kind: str) -> str:
+    """Why learners without cross-fitting refuse rows that are not a balanced panel.
+
+    The repeated cross-section estimators that such rows use would need the estimation
+    effects of every learner's in-sample fit in their influence function; only the
+    cross-fitted (orthogonal) version is implemented (:mod:`._learned_rcs`).
+    """
+    what = (
+        "repeated cross-sections (several rows per unit and period)"
+        if kind == "repeated_cross_section"
+        else "an unbalanced panel kept with allow_unbalanced_panel=True"
+    )
+    return (
+        f"propensity_model and outcome_model need cross-fitting on {what}: without it "
+        "their influence function would need the estimation effects of the learners' "
+        "in-sample fits, which are not implemented for these rows. Pass cross_fit=5 "
+        "(or another number of folds), keep the built-in models (propensity_model=None, "
+        "outcome_model=None)"
+        + (
+            ", or set allow_unbalanced_panel=False (units not observed in every period are "
+            "dropped, counted in settings['dropped_incomplete_units'])"
+            if kind != "repeated_cross_section"
+            else ""
+        )
+    )

@@ -112,7 +112,11 @@ class StaggeredDiD(Estimator):
         ``fit`` and ``predict_proba``, e.g. ``HistGradientBoostingClassifier()``,
         cloned for every fit and fold (a ``random_state`` left at None is set from
         ``seed``). None: the built-in logit. Needs the ``ml`` extra (scikit-learn)
-        and balanced panel data with covariates.
+        and covariates. An unbalanced panel is balanced first (the default
+        ``allow_unbalanced_panel=False``); with ``allow_unbalanced_panel=True`` and for
+        repeated cross-sections the cells use the repeated cross-section doubly robust
+        estimator with four cross-fitted outcome regressions (its score is DoubleML's
+        ``DoubleMLDIDCS``'s), which needs ``cross_fit``.
     outcome_model : scikit-learn regressor or None, default None
         The comparison units' outcome change given the covariates (``"dr"``,
         ``"reg"``): any object with ``fit`` and ``predict``. None: least squares.
