@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import impact
@@ -42,6 +42,7 @@ def frame_for(seed: int) -> pd.DataFrame:
 
 @PROPERTY
 @given(seed=st.integers(0, 1000), shift=st.floats(-1e3, 1e3, allow_nan=False))
+@example(seed=284, shift=1.0)
 def test_shifting_the_outcome_changes_nothing(seed, shift):
     frame = frame_for(seed)
     base = fit(frame)
@@ -49,13 +50,14 @@ def test_shifting_the_outcome_changes_nothing(seed, shift):
     # the inner (unit-weight) problem is shift-invariant exactly; the outer Nelder-Mead
     # search for V stops at a tolerance relative to the outcome's spread, and rounding
     # of the shifted data can move its path within that tolerance (seed 284, shift 1:
-    # 6.5e-6 on an effect of 3.5), so the estimate is invariant to the search's precision
+    # 6.5e-6 on an effect of 3.5, and the unit weights by 5e-6), so the estimate and the
+    # weights are invariant to the search's precision
     tolerance = 1e-4 * float(frame["y"].std())
     assert moved.att.estimate == pytest.approx(base.att.estimate, abs=tolerance)
     np.testing.assert_allclose(
         moved.diagnostics["unit_weights"]["weight"],
         base.diagnostics["unit_weights"]["weight"],
-        atol=1e-7,
+        atol=1e-4,
     )
 
 
