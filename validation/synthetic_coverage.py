@@ -25,7 +25,7 @@ synthetic control (which has no intercept) is built for. With the default
 Usage::
 
     python validation/synthetic_coverage.py --reps 200 --placebos 100 [--with-sc]
-        [--selection random]
+        [--selection random] [--only "synthetic control"]
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ import pandas as pd
 import impact
 
 
-def one_rep(seed: int, placebos: int, scenario: impact.Scenario, with_sc: bool) -> list[dict]:
+def one_rep(
+    seed: int, placebos: int, scenario: impact.Scenario, with_sc: bool, only: str | None = None
+) -> list[dict]:
     sim = impact.simulate(scenario, seed=seed)
     truth = float(sim.truth.set_index("term").loc["att", "truth"])
     fits = {
@@ -59,6 +61,8 @@ def one_rep(seed: int, placebos: int, scenario: impact.Scenario, with_sc: bool) 
         )
     rows = []
     for name, estimator in fits.items():
+        if only is not None and not name.startswith(only):
+            continue
         att = estimator.fit(sim.panel).att
         rows.append(
             {
@@ -79,6 +83,7 @@ def main() -> None:
     parser.add_argument("--placebos", type=int, default=100)
     parser.add_argument("--with-sc", action="store_true", help="also method='sc' (slower)")
     parser.add_argument("--selection", choices=("factor", "random"), default="factor")
+    parser.add_argument("--only", help="run only the estimators whose label starts so")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     scenario = impact.Scenario.one_council(selection=args.selection)
@@ -86,7 +91,7 @@ def main() -> None:
     rows = [
         row
         for seed in range(args.reps)
-        for row in one_rep(seed, args.placebos, scenario, args.with_sc)
+        for row in one_rep(seed, args.placebos, scenario, args.with_sc, args.only)
     ]
     frame = pd.DataFrame(rows)
     table = frame.groupby("estimator", sort=False).agg(

@@ -181,6 +181,63 @@ def test_placebos_give_a_rank_p_value_and_gaps():
     assert excluded.diagnostics["treated_units"]["placebos_used"].iloc[0] < 19
 
 
+def _inverted(estimate: float, placebo_estimates: np.ndarray, alpha: float = 0.05):
+    """The placebo test inverted by brute force: the tau0 whose rank p-value exceeds alpha."""
+    e = np.abs(np.asarray(placebo_estimates))
+    grid = np.linspace(estimate - 3 * e.max() - 1, estimate + 3 * e.max() + 1, 20_001)
+    p = (1 + (e[None, :] >= np.abs(estimate - grid)[:, None]).sum(axis=1)) / (len(e) + 1)
+    kept = grid[p > alpha]
+    return kept.min(), kept.max(), (1 + int((e >= abs(estimate)).sum())) / (len(e) + 1)
+
+
+def test_one_treated_unit_inverts_the_placebo_test():
+    panel = factor_panel(noise=0.5, effect=1.0, n_donors=29, n_periods=24, adoptions=(20,))
+    result = SyntheticControl(conformal=False).fit(panel)
+    effects = result.effects.set_index("term")
+    placebos = result.diagnostics["placebos"]
+    gaps = result.diagnostics["placebo_gaps"]
+    assert len(placebos) == 29
+    step = 6 * np.abs(placebos["att"]).max() / 20_000
+    for term, values in [
+        ("att", placebos["att"].to_numpy()),
+        ("e=2", gaps.loc[gaps["event_time"] == 2].sort_values("unit")["gap"].to_numpy()),
+    ]:
+        row = effects.loc[term]
+        lo, hi, p = _inverted(row["estimate"], values)
+        assert row["ci_lower"] == pytest.approx(lo, abs=2 * step)
+        assert row["ci_upper"] == pytest.approx(hi, abs=2 * step)
+        assert row["p_value"] == pytest.approx(p)
+        # 29 placebos at alpha 0.05: the half-width is the 29th smallest |gap|, the largest
+        assert row["ci_upper"] - row["estimate"] == pytest.approx(np.abs(values).max())
+    # the standard error stays the placebo-scale one, and is not what the interval uses
+    assert np.isfinite(effects.loc["att", "std_error"]) and effects.loc["att", "std_error"] > 0
+
+
+def test_too_few_placebos_give_an_unbounded_interval():
+    panel = factor_panel(noise=0.5, effect=1.0, n_donors=12, n_periods=24, adoptions=(20,))
+    att = SyntheticControl(conformal=False).fit(panel).att
+    # 12 placebos: no effect can be rejected at the 5% level (the smallest p is 1/13)
+    assert att.ci_lower == -np.inf and att.ci_upper == np.inf
+    assert att.p_value >= 1 / 13
+
+
+def test_excluded_placebos_leave_the_inversion_too():
+    panel = factor_panel(noise=0.5, effect=1.0, n_donors=29, n_periods=24, adoptions=(20,))
+    result = SyntheticControl(conformal=False, exclude_poor_fit=2.0).fit(panel)
+    used = int(result.diagnostics["treated_units"]["placebos_used"].iloc[0])
+    treated = result.diagnostics["treated_units"].iloc[0]
+    placebos = result.diagnostics["placebos"]
+    kept = placebos.loc[placebos["pre_rmspe"] ** 2 <= 2.0 * treated["pre_rmspe"] ** 2, "att"]
+    assert len(kept) == used < 29
+    lo, hi, p = _inverted(result.att.estimate, kept.to_numpy())
+    assert result.att.p_value == pytest.approx(p)
+    if used >= 19:
+        assert result.att.ci_upper == pytest.approx(hi, abs=1e-3 * np.abs(kept).max())
+        assert result.att.ci_lower == pytest.approx(lo, abs=1e-3 * np.abs(kept).max())
+    else:
+        assert (result.att.ci_lower, result.att.ci_upper) == (-np.inf, np.inf)
+
+
 def test_conformal_intervals_cover_the_path_and_need_enough_pre_periods():
     panel = factor_panel(noise=0.2, effect=3.0, n_donors=15, n_periods=26, adoptions=(22,))
     result = SyntheticControl(inference="none").fit(panel)

@@ -11,6 +11,7 @@ from impact.estimators.synthetic._sc_fit import UnitFit
 from impact.estimators.synthetic._sc_inference import (
     PlaceboSet,
     conformal_interval,
+    placebo_interval,
     placebo_standard_error,
     rank_p_value,
     rmspe_ratio,
@@ -198,6 +199,9 @@ def assemble_result(
                 conformal_upper=hi,
             )
         )
+    if single and have_placebos and not misfit:
+        # one treated unit: interval and p-value by inverting the placebo test
+        _invert_placebos(rows, fits[0], sets[fits[0].adoption], est)
     effects = pd.DataFrame(rows)
 
     # ------------------------------------------------------------------ paths
@@ -353,3 +357,21 @@ def assemble_result(
         n_obs=n_units * n_periods,
         n_units=n_units,
     )
+
+
+def _invert_placebos(rows: list[dict[str, Any]], fit: UnitFit, placebos: PlaceboSet, est) -> None:
+    """Replace the Wald intervals and p-values of ``rows`` by placebo-test inversions.
+
+    The placebos are those the rank p-value uses (``exclude_poor_fit``); the ``att``
+    row compares post-period mean gaps, the row of event time ``e`` the gaps at ``e``.
+    The standard errors stay as they are.
+    """
+    kept = np.ones(len(placebos), dtype=bool)
+    if est.exclude_poor_fit is not None:
+        kept = placebos.pre_mspe <= est.exclude_poor_fit * fit.pre_rmspe**2
+    gaps = placebos.gaps[kept]
+    start = placebos.adoption
+    for k, row in enumerate(rows):
+        values = gaps[:, start:].mean(axis=1) if k == 0 else gaps[:, start + k - 1]
+        lo, hi, p = placebo_interval(row["estimate"], values, est.alpha)
+        row.update(ci_lower=lo, ci_upper=hi, p_value=p)

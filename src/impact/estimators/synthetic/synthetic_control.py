@@ -81,7 +81,10 @@ class SyntheticControl(Estimator):
     inference : {"placebo", "none"}, default "placebo"
         ``"placebo"``: placebos in space (every comparison unit in turn as treated,
         matched by the others with the same specification) give the standard error,
-        the rank p-value of the post/pre RMSPE ratio and the placebo distribution; see
+        the rank p-value of the post/pre RMSPE ratio and the placebo distribution;
+        with one treated unit the intervals and p-values invert the placebo test
+        (unbounded with fewer than ``1 / alpha - 1`` placebos); with several they are
+        normal, from the standard error. See
         :mod:`impact.estimators.synthetic._sc_inference`.
     exclude_poor_fit : float, optional
         Leave out of the rank p-value the placebos whose pre-period MSPE is more than
