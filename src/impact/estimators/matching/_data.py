@@ -173,9 +173,9 @@ def _pre_outcomes(
 ) -> pd.DataFrame:
     """Each unit's outcome in each of ``periods`` (units x periods; NaN where missing).
 
-    A balanced panel's rows are its units' periods in order: its outcomes are reshaped
-    (plus 0.0, as the mean over a single row gives: ``-0.0`` becomes ``0.0``), the same
-    table as the pivot of other panels.
+    A balanced panel's rows are its units' periods in order: its outcomes are reshaped,
+    the same table (bit for bit: the mean of a single value is that value, signed zeros
+    included) as the pivot of other panels.
     """
     unit, time, y = panel.unit, panel.time, panel.outcome
     codes = panel.codes()
@@ -189,7 +189,7 @@ def _pre_outcomes(
         values = panel.values(y).astype(float).reshape(len(codes.units), len(codes.periods))
         columns = codes.periods.get_indexer(periods)
         if (columns >= 0).all():
-            return pd.DataFrame(0.0 + values[:, columns], index=units, columns=periods)
+            return pd.DataFrame(values[:, columns], index=units, columns=periods)
     wide = pre_frame.pivot_table(index=unit, columns=time, values=y, aggfunc="mean")
     return wide.reindex(index=units, columns=periods)
 
