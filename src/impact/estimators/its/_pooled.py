@@ -13,6 +13,7 @@ standard errors (conventional ones with ``errors="ols"``).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,39 +42,43 @@ def fit_pooled(
     """Fit the pooled panel ITS (see the module docstring)."""
     times = check_times(panel.periods, name=f"time column {panel.time!r}")
     design = est.design_for(times, breaks)
-    full = panel.frame
-    treated_units = set(panel.treated_units)
-    full_treated = full[panel.unit].isin(treated_units).to_numpy()
-    full_pos = times.get_indexer(full[panel.time])
+    all_units, units, all_times, periods = panel.codes()
+    treated_list = panel.treated_units
+    treated_units = set(treated_list)
+    full_treated = units.isin(treated_list)[all_units]
+    if times.equals(periods):  # the codes index the sorted periods
+        full_pos = all_times
+    else:
+        full_pos = times.get_indexer(panel.view()[panel.time])
     sel = (full_treated | use_comparison) & design.keep[full_pos]
-    frame = full.loc[sel].reset_index(drop=True)
-    covariates = panel.covariate_matrix().loc[sel].reset_index(drop=True)
     pos = full_pos[sel]
     is_treated = full_treated[sel]
     eff_cols = design.effect_terms
-    base_cols = [c for c in design.X.columns if c not in eff_cols and c != "const"]
-    Xp = design.X
+    design_names = list(design.X.columns)
+    Xv = design.X.to_numpy()
+    eff_idx = [design_names.index(c) for c in eff_cols]
+    base_idx = [j for j, c in enumerate(design_names) if c not in eff_cols and c != "const"]
     g = is_treated.astype(float)[:, None]
-    blocks = [Xp[eff_cols].to_numpy()[pos] * (g if use_comparison else 1.0)]
+    blocks = [Xv[:, eff_idx][pos] * (g if use_comparison else 1.0)]
     names = list(eff_cols)
     if use_comparison:
-        blocks.append(Xp[eff_cols].to_numpy()[pos])
+        blocks.append(Xv[:, eff_idx][pos])
         names += [f"background:{c}" for c in eff_cols]
         if est.trend:
-            blocks.append(Xp[["trend"]].to_numpy()[pos] * g)
+            blocks.append(Xv[:, [design_names.index("trend")]][pos] * g)
             names.append("treated:trend")
-    blocks.append(Xp[base_cols].to_numpy()[pos])
-    names += base_cols
-    if covariates.shape[1]:
-        blocks.append(covariates.to_numpy(dtype=float))
-        names += list(covariates.columns)
+    blocks.append(Xv[:, base_idx][pos])
+    names += [design_names[j] for j in base_idx]
+    if panel.covariates:
+        covariates = panel.covariate_matrix()
+        if covariates.shape[1]:
+            blocks.append(covariates.to_numpy(dtype=float)[sel])
+            names += list(covariates.columns)
     X = np.column_stack(blocks)
-    unit_codes = pd.factorize(frame[panel.unit], sort=True)[0]
-    cluster_codes = (
-        pd.factorize(frame[panel.cluster], sort=True)[0] if panel.cluster else unit_codes
-    )
-    y = frame[panel.outcome].to_numpy(dtype=float)
-    weights = frame[panel.weights].to_numpy(dtype=float) if panel.weights else None
+    unit_codes = _dense(all_units[sel])
+    cluster_codes = _dense(panel.cluster_codes()[sel]) if panel.cluster else unit_codes
+    y = np.asarray(panel.values(panel.outcome)[sel], dtype=float)
+    weights = np.asarray(panel.weight_values()[sel], dtype=float) if panel.weights else None
     if use_comparison:
         require_comparison_rows(
             times,
@@ -94,10 +99,10 @@ def fit_pooled(
         inference="iid" if est.errors == "ols" else "cr1",
         keep_first=len(eff_cols),
     )
-    kept = list(fit.params.index)
+    kept = fit.names
     X = X[:, [names.index(n) for n in kept]]
-    E = Xp[eff_cols].to_numpy()
-    effect_fit = E @ fit.params[eff_cols].to_numpy()
+    E = Xv[:, eff_idx]
+    effect_fit = E @ np.array([fit.coefficient(c) for c in eff_cols])
     in_att = design.post & (design.keep if est.phase_in_mode == "exclude" else True)
     combos: dict[str, dict[str, float]] = {}
     w_att = (in_att / in_att.sum()) @ E
@@ -128,35 +133,24 @@ def fit_pooled(
     record = head.to_settings()
     if reason is not None:
         record["inference_reason"] = reason
-    rows = [_row(inferred[t], kind="segment") for t in eff_cols]
-    rows += [_row(inferred[label], kind="summary") for label in ("att", "cumulative")]
-    rows += [_row(inferred[f"period[{period_label(times[i])}]"], kind="period") for i in post_rows]
-    effect = effect_fit
-    wide = panel.wide()
-    treated_mean = wide.loc[:, wide.columns.isin(treated_units)].mean(axis=1).to_numpy()
-    paths = pd.DataFrame(
-        {
-            "time": np.asarray(times),
-            "observed": treated_mean,
-            "counterfactual": treated_mean - effect,
-            "effect": effect,
-            "model_effect": effect,
-            "post": design.post,
-            "in_fit": design.keep,
-        }
-    )
-    diagnostics = {
-        "coefficients": pd.DataFrame(
-            {
-                "term": fit.params.index,
-                "estimate": fit.params.to_numpy(),
-                "std_error": standard_errors(fit.cov.to_numpy()),
-            }
-        )
+    terms = [*eff_cols, "att", "cumulative"]
+    terms += [f"period[{period_label(times[i])}]" for i in post_rows]
+    kinds = ["segment"] * len(eff_cols) + ["summary"] * 2 + ["period"] * len(post_rows)
+    rows = [inferred[t] for t in terms]
+    effects = {
+        "term": [r.term for r in rows],
+        "estimate": [r.estimate for r in rows],
+        "std_error": [r.std_error for r in rows],
+        "ci_lower": [r.ci_lower for r in rows],
+        "ci_upper": [r.ci_upper for r in rows],
+        "p_value": [r.p_value for r in rows],
+        "kind": kinds,
     }
+    diagnostics = {"coefficients": partial(_coefficients, fit)}
     if panel.is_balanced and not panel.is_repeated_cross_section:
-        diagnostics["unit_effects"] = _unit_effects(
-            est, wide, treated_units, use_comparison, design, in_att
+        lags = _unit_lags(est, design)
+        diagnostics["unit_effects"] = partial(
+            _unit_effects, est, panel, treated_units, use_comparison, design, in_att, lags
         )
     settings = {
         **est.get_params(),
@@ -169,11 +163,12 @@ def fit_pooled(
         **record,
         "dropped_terms": fit.dropped,
     }
-    return ImpactResult(
+    # the paths and diagnostic tables are built when first read
+    return ImpactResult._from_parts(
         estimator=est.name or "its",
-        effects=pd.DataFrame(rows),
+        effects=effects,
         settings=settings,
-        paths=paths,
+        paths=partial(_paths, panel, treated_units, times, design, effect_fit),
         diagnostics=diagnostics,
         n_obs=fit.n_obs,
         n_units=len(np.unique(unit_codes if weights is None else unit_codes[weights > 0])),
@@ -181,17 +176,37 @@ def fit_pooled(
     )
 
 
-def _row(inference, *, kind: str) -> dict:
-    """The effects-table row of one inference."""
-    return {
-        "term": inference.term,
-        "estimate": inference.estimate,
-        "std_error": inference.std_error,
-        "ci_lower": inference.ci_lower,
-        "ci_upper": inference.ci_upper,
-        "p_value": inference.p_value,
-        "kind": kind,
-    }
+def _dense(codes: np.ndarray) -> np.ndarray:
+    """Codes renumbered 0, 1, ... in their order (``pd.factorize(sort=True)`` of a subset)."""
+    return np.unique(codes, return_inverse=True)[1].reshape(-1)
+
+
+def _paths(panel, treated_units, times, design, effect: np.ndarray) -> pd.DataFrame:
+    """The treated units' mean, its counterfactual and the modelled effect per period."""
+    wide = panel.wide()
+    treated_mean = wide.loc[:, wide.columns.isin(treated_units)].mean(axis=1).to_numpy()
+    return pd.DataFrame(
+        {
+            "time": np.asarray(times),
+            "observed": treated_mean,
+            "counterfactual": treated_mean - effect,
+            "effect": effect,
+            "model_effect": effect,
+            "post": design.post,
+            "in_fit": design.keep,
+        }
+    )
+
+
+def _coefficients(fit) -> pd.DataFrame:
+    """The pooled regression's coefficients and standard errors."""
+    return pd.DataFrame(
+        {
+            "term": fit.params.index,
+            "estimate": fit.params.to_numpy(),
+            "std_error": standard_errors(fit.cov.to_numpy()),
+        }
+    )
 
 
 def _resolve(est, cluster_codes: np.ndarray, use_comparison: bool) -> tuple[str, str | None]:
@@ -220,19 +235,25 @@ def _resolve(est, cluster_codes: np.ndarray, use_comparison: bool) -> tuple[str,
     return "wild", f"auto: {why}, no comparison units: wild cluster restricted bootstrap"
 
 
-def _unit_effects(est, wide, treated_units, use_comparison, design, in_att) -> pd.DataFrame:
+def _unit_lags(est, design) -> int:
+    """Newey-West lags of the per-unit regressions (checked when the pooled fit is made)."""
+    n_fit = int(design.keep.sum())
+    if est.hac_lags is not None and est.hac_lags >= n_fit:
+        raise DesignError(
+            f"hac_lags={est.hac_lags} must be smaller than the {n_fit} periods fitted"
+        )
+    return est.hac_lags if est.hac_lags is not None else newey_west_lags(n_fit)
+
+
+def _unit_effects(est, panel, treated_units, use_comparison, design, in_att, lags) -> pd.DataFrame:
     """Each treated unit's own segmented regression (minus the comparison mean)."""
+    wide = panel.wide()
     cols = [u for u in wide.columns if u in treated_units]
     Y = wide[cols].to_numpy().T
     if use_comparison:
         Y = Y - wide.loc[:, ~wide.columns.isin(treated_units)].mean(axis=1).to_numpy()[None, :]
     keep = design.keep
     X = design.X.to_numpy()[keep]
-    if est.hac_lags is not None and est.hac_lags >= int(keep.sum()):
-        raise DesignError(
-            f"hac_lags={est.hac_lags} must be smaller than the {int(keep.sum())} periods fitted"
-        )
-    lags = est.hac_lags if est.hac_lags is not None else newey_west_lags(int(keep.sum()))
     batch = ols_hac_many(Y[:, keep], X, maxlags=None if est.errors == "ols" else lags)
     names = list(design.X.columns)
     out = pd.DataFrame({"unit": cols})

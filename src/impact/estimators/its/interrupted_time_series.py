@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -461,16 +462,45 @@ class InterruptedTimeSeries(Estimator):
         positions = [locate(times, b) for b in breaks]
         if sorted(set(positions)) != positions:
             raise DesignError(f"interruptions {list(breaks)} must be distinct and increasing")
-        return build_design(
-            len(times),
-            positions,
-            level=self.level_change,
-            slope=self.slope_change,
-            trend=self.trend,
-            phase_in=self.phase_in,
-            phase_in_mode=self.phase_in_mode,
-            seasonal_period=self.seasonal_period,
-            seasonal=self.seasonal,
-            fourier_terms=self.fourier_terms,
-            covariates=covariates,
+        options = (
+            self.level_change,
+            self.slope_change,
+            self.trend,
+            self.phase_in,
+            self.phase_in_mode,
+            self.seasonal_period,
+            self.seasonal,
+            self.fourier_terms,
         )
+        if covariates is None:  # a function of the options alone: built once per study
+            return _shared_design(len(times), tuple(positions), options)
+        return _design(len(times), positions, options, covariates)
+
+
+def _design(n: int, positions, options: tuple, covariates=None):
+    level, slope, trend, phase_in, phase_in_mode, seasonal_period, seasonal, terms = options
+    return build_design(
+        n,
+        positions,
+        level=level,
+        slope=slope,
+        trend=trend,
+        phase_in=phase_in,
+        phase_in_mode=phase_in_mode,
+        seasonal_period=seasonal_period,
+        seasonal=seasonal,
+        fourier_terms=terms,
+        covariates=covariates,
+    )
+
+
+@lru_cache(maxsize=16)
+def _shared_design(n: int, positions: tuple[int, ...], options: tuple):
+    """The design without covariates, kept: a Monte Carlo study fits the same one each time.
+
+    Its arrays are made read-only, as it is shared by every fit that asks for it.
+    """
+    design = _design(n, list(positions), options)
+    for array in (design.keep, design.post):
+        array.flags.writeable = False
+    return design

@@ -150,8 +150,7 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
             raw[f"{y}_pre_mean"] = pre_means
         elif isinstance(pre_outcomes, int | np.integer) and not isinstance(pre_outcomes, bool):
             periods = panel.periods[panel.periods < adoption][-int(pre_outcomes) :]
-            wide = pre_frame.pivot_table(index=unit, columns=time, values=y, aggfunc="mean")
-            wide = wide.reindex(index=units, columns=periods)
+            wide = _pre_outcomes(panel, pre_frame, units, periods)
             if wide.isna().to_numpy().any():
                 missing = wide.index[wide.isna().any(axis=1)]
                 raise DesignError(
@@ -167,6 +166,38 @@ def unit_data(panel: Panel, *, pre_outcomes: str | int, design: str) -> UnitData
         sw = rows.groupby(unit)[panel.weights].mean().reindex(units).to_numpy(dtype=float)
     return _finish(units, treated, outcome, pre_outcome, pd.DataFrame(raw, index=units),
                    adoption, design, sw)  # fmt: skip
+
+
+def _pre_outcomes(
+    panel: Panel, pre_frame: pd.DataFrame, units: pd.Index, periods: pd.Index
+) -> pd.DataFrame:
+    """Each unit's outcome in each of ``periods`` (units x periods; NaN where missing).
+
+    A balanced panel's rows are its units' periods in order: its outcomes are reshaped,
+    the same table (bit for bit: the mean of a single value is that value, signed zeros
+    included) as the pivot of other panels.
+    """
+    unit, time, y = panel.unit, panel.time, panel.outcome
+    codes = panel.codes()
+    if (
+        panel.is_balanced
+        and not panel.is_repeated_cross_section
+        and len(codes.units) * len(codes.periods) == panel.n_obs
+        and codes.units.equals(units)
+        and _unit_major(codes.unit_codes, codes.time_codes, len(codes.periods))
+    ):
+        values = panel.values(y).astype(float).reshape(len(codes.units), len(codes.periods))
+        columns = codes.periods.get_indexer(periods)
+        if (columns >= 0).all():
+            return pd.DataFrame(values[:, columns], index=units, columns=periods)
+    wide = pre_frame.pivot_table(index=unit, columns=time, values=y, aggfunc="mean")
+    return wide.reindex(index=units, columns=periods)
+
+
+def _unit_major(unit_codes: np.ndarray, time_codes: np.ndarray, n_periods: int) -> bool:
+    """Whether the rows run through every period of the first unit, then the next..."""
+    row = np.arange(len(unit_codes))
+    return bool((unit_codes == row // n_periods).all() and (time_codes == row % n_periods).all())
 
 
 def _drop_unobserved(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ __all__ = [
     "build_result",
     "estimate_effects",
     "in_background",
+    "result_parts",
     "sensitivity_tables",
     "set_differences",
     "variance_neighbours",
@@ -269,6 +271,41 @@ def build_result(
 ) -> ImpactResult:
     """Effects, balance, sensitivity and per-unit matches for a matched design.
 
+    The result of :func:`result_parts` (same arguments); its paths are built when
+    first read.
+    """
+    return ImpactResult._from_parts(
+        **result_parts(
+            est,
+            panel,
+            matched,
+            y,
+            design=design,
+            name=name,
+            difference=difference,
+            warn_few_clusters=warn_few_clusters,
+            level=level,
+        )
+    )
+
+
+def result_parts(
+    est: MatchedComparison,
+    panel: Panel,
+    matched: Matched,
+    y: np.ndarray,
+    *,
+    design: str,
+    name: str,
+    difference: bool = False,
+    warn_few_clusters: bool = True,
+    level: float | None = None,
+) -> dict[str, Any]:
+    """The parts of a matched design's result (for ``ImpactResult._from_parts``).
+
+    Effects (as columns), settings, diagnostics (balance, sample sizes, sensitivity,
+    per-unit matches) and the paths as a function building them when first read.
+
     ``level``: the largest absolute outcome ``y`` was computed from, when ``y`` is a
     change (it sets the rounding floor of the zero standard error rule: see
     :func:`~impact.inference.wald.outcome_scale`).
@@ -337,7 +374,7 @@ def build_result(
                 **extra,
             )
         )
-    effects = pd.DataFrame(rows)
+    effects = {column: [row[column] for row in rows] for column in rows[0]}
     bounds, summary = sensitivity_tables(est, matched, y, rows[0])
     matches = pd.DataFrame(
         {
@@ -364,22 +401,31 @@ def build_result(
     n_clusters = None
     if head.df is not None:
         n_clusters = int(head.df) + 1
-    return ImpactResult(
-        estimator=name,
-        effects=effects,
-        settings=settings,
-        paths=_paths(panel, matched, difference=difference),
-        diagnostics={
+    paths = None
+    if not panel.is_cross_section:
+        unit_weights = matched.weights.copy()  # as matched now, whenever the paths are read
+        if data.sampling_weights is not None:
+            unit_weights = unit_weights * data.sampling_weights
+        paths = partial(
+            _paths, panel, data.units, data.treated.copy(), unit_weights, data.adoption,
+            difference=difference,
+        )  # fmt: skip
+    return {
+        "estimator": name,
+        "effects": effects,
+        "settings": settings,
+        "paths": paths,
+        "diagnostics": {
             "balance": balance,
             "sample_sizes": sizes,
             "sensitivity": bounds,
             "sensitivity_summary": summary,
             "matches": matches,
         },
-        n_obs=n_t + n_c,
-        n_units=len(treated),
-        n_clusters=n_clusters,
-    )
+        "n_obs": n_t + n_c,
+        "n_units": len(treated),
+        "n_clusters": n_clusters,
+    }
 
 
 def _clustering(
@@ -457,21 +503,24 @@ def _inference_label(
     return "CR1 clustered by matched set"
 
 
-def _paths(panel: Panel, matched: Matched, *, difference: bool) -> pd.DataFrame | None:
+def _paths(
+    panel: Panel,
+    units: pd.Index,
+    treated: np.ndarray,
+    unit_weights: np.ndarray,
+    adoption: object,
+    *,
+    difference: bool,
+) -> pd.DataFrame:
     """Per-period means of the matched treated units and their weighted comparison.
 
-    With ``difference`` the counterfactual is the comparison path shifted by the
+    ``unit_weights``: each unit's matching weight (times its sampling weight). With
+    ``difference`` the counterfactual is the comparison path shifted by the
     pre-programme gap between the groups (difference-in-differences).
     """
-    if panel.is_cross_section:
-        return None
-    frame = panel.frame
-    data = matched.data
-    unit_weights = matched.weights
-    if data.sampling_weights is not None:
-        unit_weights = unit_weights * data.sampling_weights
-    unit_w = pd.Series(unit_weights, index=data.units)
-    unit_t = pd.Series(data.treated, index=data.units)
+    frame = panel.view()  # read only
+    unit_w = pd.Series(unit_weights, index=units)
+    unit_t = pd.Series(treated, index=units)
     w = frame[panel.unit].map(unit_w).to_numpy(dtype=float)
     t = frame[panel.unit].map(unit_t).to_numpy(dtype=bool)
     y = frame[panel.outcome].to_numpy(dtype=float)
@@ -480,7 +529,7 @@ def _paths(panel: Panel, matched: Matched, *, difference: bool) -> pd.DataFrame 
     means = (sums["wy"] / sums["w"]).unstack("t")
     observed = means[True].to_numpy()
     control = means[False].to_numpy()
-    pre = means.index.to_numpy() < data.adoption
+    pre = means.index.to_numpy() < adoption
     shift = (observed[pre].mean() - control[pre].mean()) if difference else 0.0
     counterfactual = control + shift
     out = pd.DataFrame(
@@ -488,5 +537,5 @@ def _paths(panel: Panel, matched: Matched, *, difference: bool) -> pd.DataFrame 
     )
     out["effect"] = out["observed"] - out["counterfactual"]
     out["control"] = control
-    out["post"] = out["time"].to_numpy() >= data.adoption
+    out["post"] = out["time"].to_numpy() >= adoption
     return out

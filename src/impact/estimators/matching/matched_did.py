@@ -19,11 +19,11 @@ from impact.estimators.matching._did_inference import (
     matched_set_inference,
     uses_matched_sets,
 )
+from impact.estimators.matching._result import result_parts
 from impact.estimators.matching._staggered import fit_staggered
 from impact.estimators.matching.matched_comparison import (
     Matched,
     MatchedComparison,
-    build_result,
     match_units,
 )
 from impact.estimators.matching.sensitivity import DEFAULT_GAMMAS
@@ -322,7 +322,7 @@ class MatchedDiD(Estimator):
         regression = uses_matched_sets(self) or (
             self.method == "weighting" and self.inference != "auto"
         )
-        result = build_result(
+        parts = result_parts(
             matching,
             panel,
             matched,
@@ -335,15 +335,17 @@ class MatchedDiD(Estimator):
             level=float(np.max(np.abs(np.r_[data.outcome, data.pre_outcome]))),
         )
         settings = {**self.get_params(), **{
-            k: v for k, v in result.settings.items() if k not in matching.get_params()
+            k: v for k, v in parts["settings"].items() if k not in matching.get_params()
         }}  # fmt: skip
         settings["pre_periods_used"] = matching.pre_period_outcomes
         settings["dropped_incomplete_units"] = dropped
-        effects = result.effects
-        n_clusters = result.n_clusters
+        parts["settings"] = settings
         if regression:
             clusters = (unit_clusters(panel, data.units), panel.cluster)
-            effects, extra = self._regression_effects(matched, result.effects, clusters)
+            effects, extra = self._regression_effects(
+                matched, pd.DataFrame(parts["effects"]), clusters
+            )
+            parts["effects"] = {column: list(effects[column]) for column in effects.columns}
             settings.update(extra)
             settings["inference"] = f"{settings['inference_used']} clustered by matched set"
             if panel.cluster is not None:
@@ -352,17 +354,9 @@ class MatchedDiD(Estimator):
                 )
             if self.method == "weighting":
                 settings["inference"] = settings["inference_used"]
-            n_clusters = extra["n_inference_clusters"]
-        return ImpactResult(
-            estimator=self.name,
-            effects=effects,
-            settings=settings,
-            paths=result.paths,
-            diagnostics=dict(result.diagnostics),
-            n_obs=result.n_obs,
-            n_units=result.n_units,
-            n_clusters=n_clusters,
-        )
+            parts["n_clusters"] = extra["n_inference_clusters"]
+        # the paths are built when first read
+        return ImpactResult._from_parts(**parts)
 
     def _regression_effects(
         self,
