@@ -84,9 +84,12 @@ def main() -> None:
     parser.add_argument("--with-sc", action="store_true", help="also method='sc' (slower)")
     parser.add_argument("--selection", choices=("factor", "random"), default="factor")
     parser.add_argument("--only", help="run only the estimators whose label starts so")
+    parser.add_argument("--treated", type=int, default=1, help="adopting councils (of 32)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    scenario = impact.Scenario.one_council(selection=args.selection)
+    scenario = impact.Scenario.one_council(
+        selection=args.selection, treated_share=args.treated / 32
+    )
     start = time.perf_counter()
     rows = [
         row

@@ -105,3 +105,17 @@ def test_matched_did_paths_are_weighted_means_of_the_matched_units():
         np.testing.assert_allclose(result.paths[column], expected.to_numpy(), rtol=1e-12)
     assert result.effects["term"].tolist()[0] == "att"
     assert impact.get_estimator("matched_did").fit(panel).paths is not None
+
+
+def test_a_fit_changing_its_design_leaves_the_shared_one_alone():
+    its = InterruptedTimeSeries()
+    times = pd.Index(range(2001, 2013))
+    first = its.design_for(times, [2007])
+    columns = list(first.X.columns)
+    first.X["extra"] = 1.0  # a caller adding a column to its own design
+    first.counterfactual["extra"] = 1.0
+    again = its.design_for(times, [2007])
+    assert list(again.X.columns) == columns
+    assert list(again.counterfactual.columns) == columns
+    with pytest.raises(ValueError):
+        again.keep[0] = not again.keep[0]  # the shared arrays are read-only

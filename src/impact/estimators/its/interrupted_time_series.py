@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -473,7 +473,12 @@ class InterruptedTimeSeries(Estimator):
             self.fourier_terms,
         )
         if covariates is None:  # a function of the options alone: built once per study
-            return _shared_design(len(times), tuple(positions), options)
+            shared = _shared_design(len(times), tuple(positions), options)
+            # shallow copies (no data copied): a fit that adds a column changes its own
+            return replace(
+                shared, X=shared.X.copy(deep=False),
+                counterfactual=shared.counterfactual.copy(deep=False),
+            )  # fmt: skip
         return _design(len(times), positions, options, covariates)
 
 
