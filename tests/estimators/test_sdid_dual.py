@@ -1,4 +1,4 @@
-"""The exact unit-weight solver of the synthetic DiD replications (dual semismooth Newton).
+"""The exact weight solvers of the synthetic DiD replications (dual Newton; NNLS for time weights).
 
 Checked against the optimality (KKT) conditions of the simplex-constrained ridge problem,
 against scipy's SLSQP on a small problem, and against the accelerated projected gradient
@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from impact.estimators.synthetic._sdid_core import _exact_unit_weights
+from impact.estimators.synthetic._sdid_core import _exact_time_weights, _exact_unit_weights
 from impact.estimators.synthetic._sdid_dual import dual_newton_weights
 from impact.estimators.synthetic._sdid_weights import accelerated_weights
 
@@ -124,3 +124,35 @@ def test_starting_point_does_not_matter(seed: int) -> None:
     a, _ = dual_newton_weights(design=design, target=target, eta=eta, x0=uniform, valid=None)
     b, _ = dual_newton_weights(design=design, target=target, eta=eta, x0=corner, valid=None)
     np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_exact_time_weights_minimise_the_penalised_objective() -> None:
+    rng = np.random.default_rng(8)
+    n_problems, n_controls, n_pre = 4, 40, 6
+    a = rng.normal(size=(n_problems, n_controls, n_pre)).cumsum(axis=2)
+    b = a[:, :, -1] + rng.normal(size=(n_problems, n_controls))
+    a -= a.mean(axis=1, keepdims=True)
+    b -= b.mean(axis=1, keepdims=True)
+    gram = np.einsum("rut,rus->rts", a, a)
+    cross = np.einsum("rut,ru->rt", a, b)
+    bb = np.einsum("ru,ru->r", b, b)
+    eta = np.array([1e-10, 1e-3, 1.0, 50.0])
+    lam = _exact_time_weights(gram, cross, bb, eta)
+    np.testing.assert_allclose(lam.sum(axis=1), 1.0, atol=1e-12)
+    assert (lam >= 0).all()
+    for r in range(n_problems):
+
+        def objective(v, r=r):
+            res = a[r] @ v - b[r]
+            return res @ res + eta[r] * v @ v
+
+        best = minimize(
+            objective,
+            np.full(n_pre, 1 / n_pre),
+            bounds=[(0, 1)] * n_pre,
+            constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1}],
+            method="SLSQP",
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
+        # as good as SLSQP's optimum, up to the solver's tie-breaking penalty
+        assert objective(lam[r]) <= best.fun * (1 + 1e-6) + 1e-9
