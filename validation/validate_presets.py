@@ -23,6 +23,8 @@ Usage::
 
     python validation/validate_presets.py --reps 1000 --workers 2
     python validation/validate_presets.py --reps 200 --quick   # a faster look
+    python validation/validate_presets.py --reps 300 --quick \
+        --only did,synthetic_did,synthetic_control --out presets_synthetic.csv
 """
 
 from __future__ import annotations
@@ -88,14 +90,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20260601)
     parser.add_argument("--quick", action="store_true", help="skip the pupil-level study")
     parser.add_argument("--pupil-reps", type=int, default=200)
+    parser.add_argument("--only", help="comma-separated estimators (default: every one)")
+    parser.add_argument("--out", default="presets.csv", help="file name under results/")
     args = parser.parse_args()
+    chosen = estimators()
+    if args.only:
+        names = [n.strip() for n in args.only.split(",")]
+        unknown = sorted(set(names) - set(chosen))
+        if unknown:
+            parser.error(f"unknown estimators {unknown}; choose from {sorted(chosen)}")
+        chosen = {n: chosen[n] for n in names}
 
     frames = []
     for label, scenario, why in studies(args.quick):
         reps = args.pupil_reps if scenario.pupils_per_unit else args.reps
         start = time.perf_counter()
         report = monte_carlo(
-            estimators(),
+            chosen,
             scenario,
             n_reps=reps,
             seed=args.seed,
@@ -115,7 +126,7 @@ def main() -> None:
             print(failed.to_string(index=False), flush=True)
     result = pd.concat(frames, ignore_index=True)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "presets.csv"
+    out = RESULTS / args.out
     result.to_csv(out, index=False)
     shown = result.drop(columns=["why"]).copy()
     with pd.option_context("display.width", 200, "display.max_columns", 20):
