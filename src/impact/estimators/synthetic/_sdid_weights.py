@@ -111,21 +111,31 @@ def frank_wolfe(
             return column(index)[0] - c[0]
 
         one = minus_c if dense is None else _rows_of(dense - c[0][None, :])
-        return _one_problem(
+        # padded entries are never chosen and stay 0: solve on the others
+        keep = slice(None) if valid is None else np.flatnonzero(valid[0])
+        if valid is not None:
+            full = one
+
+            def one(i: int) -> np.ndarray:
+                return full(int(keep[i]))[keep]
+
+        out = np.zeros_like(x[0])
+        out[keep] = _one_problem(
             one,
-            diag[0],
-            c[0],
+            diag[0][keep],
+            c[0][keep],
             float(bb[0]),
             float(n_rows[0]),
             float(eta[0]),
-            x[0],
-            grad[0],
+            x[0][keep],
+            grad[0][keep],
             float(xgx[0]),
             float(xc[0]),
             float(xx[0]),
             min_decrease**2,
             max_iter,
-        )[None, :]
+        )
+        return out[None, :]
     active = np.ones(n_problems, dtype=bool)
     threshold = min_decrease**2
     previous = np.full(n_problems, np.inf)
@@ -171,44 +181,6 @@ def _rows_of(matrix: np.ndarray) -> Callable[[int], np.ndarray]:
 
 
 def _one_problem(
-    column: Callable[[np.ndarray], np.ndarray],
-    diag: np.ndarray,
-    c: np.ndarray,
-    bb: float,
-    n_rows: float,
-    eta: float,
-    x: np.ndarray,
-    grad: np.ndarray,
-    xgx: float,
-    xc: float,
-    xx: float,
-    threshold: float,
-    max_iter: int,
-) -> np.ndarray:
-    """:func:`frank_wolfe` for a single problem, with scalars in Python (fewer array calls).
-
-    ``column(i)``: column ``i`` of the Gram matrix minus ``c``.
-    """
-    finite = np.isfinite(grad)
-    if finite.all():
-        return _one_problem_scaled(
-            column, diag, c, bb, n_rows, eta, x, grad, xgx, xc, xx, threshold, max_iter
-        )
-    # padded entries (infinite gradient) are never chosen and stay 0: solve on the others
-    keep = np.flatnonzero(finite)
-
-    def kept_column(i: int) -> np.ndarray:
-        return column(int(keep[i]))[keep]
-
-    out = np.zeros_like(x)
-    out[keep] = _one_problem_scaled(
-        kept_column, diag[keep], c[keep], bb, n_rows, eta, x[keep], grad[keep],
-        xgx, xc, xx, threshold, max_iter,
-    )  # fmt: skip
-    return out
-
-
-def _one_problem_scaled(
     column: Callable[[int], np.ndarray],
     diag: np.ndarray,
     c: np.ndarray,
@@ -223,11 +195,12 @@ def _one_problem_scaled(
     threshold: float,
     max_iter: int,
 ) -> np.ndarray:
-    """:func:`_one_problem` with ``x`` and the gradient kept as scalar times vector.
+    """:func:`frank_wolfe` for a single problem, scalars in Python (fewer array calls).
 
-    Each step scales both vectors by ``1 - step``: kept as a scalar factor, the step
-    costs three array operations (argmin, a dot product, one BLAS ``axpy``) instead of
-    eight; the factors are folded back before they underflow.
+    ``column(i)``: column ``i`` of the Gram matrix minus ``c``. ``x`` and the gradient
+    are kept as scalar times vector: each step scales both by ``1 - step``, so kept as
+    a scalar factor the step costs three array operations (argmin, a dot product, one
+    BLAS ``axpy``) instead of eight; the factors are folded back before they underflow.
     """
     from scipy.linalg.blas import daxpy
 
