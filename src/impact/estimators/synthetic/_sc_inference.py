@@ -100,15 +100,23 @@ class PlaceboSet:
     def __len__(self) -> int:
         return len(self.shrink)
 
+    def kept(self, treated: UnitFit, exclude_poor_fit: float | None) -> np.ndarray:
+        """Mask of the placebos compared with ``treated``.
+
+        All of them, or with ``exclude_poor_fit`` those whose pre-period MSPE is at most
+        that many times the treated unit's.
+        """
+        if exclude_poor_fit is None:
+            return np.ones(len(self), dtype=bool)
+        return self.pre_mspe <= exclude_poor_fit * treated.pre_rmspe**2
+
 
 def rank_p_value(
     treated: UnitFit, placebos: PlaceboSet, exclude_poor_fit: float | None
 ) -> tuple[float, int]:
     """The rank p-value of the treated unit's RMSPE ratio, and the placebos it used."""
     ratio = rmspe_ratio(treated)
-    kept = np.ones(len(placebos), dtype=bool)
-    if exclude_poor_fit is not None:
-        kept = placebos.pre_mspe <= exclude_poor_fit * treated.pre_rmspe**2
+    kept = placebos.kept(treated, exclude_poor_fit)
     larger = int(np.sum(placebos.ratio[kept] >= ratio))
     used = int(kept.sum())
     return (1 + larger) / (1 + used), used

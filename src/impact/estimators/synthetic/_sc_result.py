@@ -366,10 +366,7 @@ def _invert_placebos(rows: list[dict[str, Any]], fit: UnitFit, placebos: Placebo
     row compares post-period mean gaps, the row of event time ``e`` the gaps at ``e``.
     The standard errors stay as they are.
     """
-    kept = np.ones(len(placebos), dtype=bool)
-    if est.exclude_poor_fit is not None:
-        kept = placebos.pre_mspe <= est.exclude_poor_fit * fit.pre_rmspe**2
-    gaps = placebos.gaps[kept]
+    gaps = placebos.gaps[placebos.kept(fit, est.exclude_poor_fit)]
     start = placebos.adoption
     for k, row in enumerate(rows):
         values = gaps[:, start:].mean(axis=1) if k == 0 else gaps[:, start + k - 1]
